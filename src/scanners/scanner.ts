@@ -1,0 +1,201 @@
+/**
+ * Base of the synchronous push scanners: bytes in, entries (and problems) out.
+ * A scanner keeps the unfinished tail of the input between pushes and tracks
+ * absolute byte offsets and record numbers; subclasses find records in bytes.
+ *
+ *   const s = new NewXmlScanner({ file: 'audit.log' });
+ *   for (const item of [...s.push(chunk1), ...s.push(chunk2), ...s.end()]) ...
+ */
+import type { AuditEvent, Entry, FormatId } from '../entry.js';
+import { AuditLogError, type AuditLogErrorCode } from '../errors.js';
+import { createIdSequencer, type IdSequencer } from '../mapping.js';
+
+/** What a scanner hands back: a record, or a problem at a position. */
+export type ScanItem = Entry | AuditLogError;
+
+export interface ScannerOptions {
+  /** File name used in positions and errors. Defaults to `-`. */
+  file?: string;
+  /** Keep each record's original bytes in `Entry.raw`. Defaults to true. */
+  keepRaw?: boolean;
+}
+
+/** The push interface every format scanner implements. */
+export interface Scanner {
+  readonly format: FormatId;
+  /** Feed the next bytes. Returns the records and problems they complete, in input order. */
+  push(chunk: Uint8Array): ScanItem[];
+  /** No more input: returns what the tail holds (a torn last record is a TRUNCATED_RECORD problem). */
+  end(): ScanItem[];
+  /** True when the input ended with the format's footer (`</AUDIT>`, `]`); null when the format has none. */
+  readonly complete: boolean | null;
+  /** Bytes consumed so far (the decoded stream's length once `end()` returned). */
+  readonly bytesRead: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export function isWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/**
+ * Shared machinery: carry buffer, absolute offsets, record numbering, junk
+ * tracking (non-record bytes between records are reported once per stretch
+ * as UNEXPECTED_DATA, never silently dropped), and the per-second `id` sequencer.
+ */
+export abstract class ByteScanner implements Scanner {
+  abstract readonly format: FormatId;
+  readonly file: string;
+  protected readonly keepRaw: boolean;
+  /** Unconsumed bytes; `base` is the absolute offset of carry[0]. */
+  private carry: Buffer = EMPTY;
+  protected base = 0;
+  protected index = 0;
+  protected out: ScanItem[] = [];
+  protected ids: IdSequencer = createIdSequencer();
+  /** Start and end of a pending stretch of unexpected non-whitespace bytes (absolute), or -1. */
+  private junkStart = -1;
+  private junkEnd = -1;
+  protected footerSeen = false;
+  private ended = false;
+  /** Whether carry[0] starts a line (stream start, or the byte before it is LF). */
+  private lineStartAtBase = true;
+
+  constructor(opts: ScannerOptions = {}) {
+    this.file = opts.file ?? '-';
+    this.keepRaw = opts.keepRaw ?? true;
+  }
+
+  get complete(): boolean | null {
+    return this.footerSeen;
+  }
+
+  get bytesRead(): number {
+    return this.base + this.carry.length;
+  }
+
+  push(chunk: Uint8Array): ScanItem[] {
+    if (this.ended) throw new Error('push() after end()');
+    if (chunk.length === 0) return [];
+    const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf = this.carry.length === 0 ? c : Buffer.concat([this.carry, c]);
+    this.run(buf, false);
+    return this.take();
+  }
+
+  end(): ScanItem[] {
+    if (this.ended) return [];
+    this.ended = true;
+    this.run(this.carry, true);
+    this.flushJunk();
+    return this.take();
+  }
+
+  private run(buf: Buffer, final: boolean): void {
+    const used = this.scan(buf, final);
+    if (used > 0) this.lineStartAtBase = buf[used - 1] === 0x0a;
+    const rest = buf.length - used;
+    // Copy a small tail so that a large chunk is not kept alive by it.
+    this.carry = rest === 0 ? EMPTY : rest < buf.length >>> 2 ? Buffer.from(buf.subarray(used)) : buf.subarray(used);
+    this.base += used;
+  }
+
+  private take(): ScanItem[] {
+    const o = this.out;
+    this.out = [];
+    return o;
+  }
+
+  /**
+   * Find records in `buf` (whose first byte is at absolute offset `this.base`)
+   * and return how many bytes were consumed. Unconsumed bytes come back at the
+   * front of the next call. With `final`, everything must be consumed.
+   */
+  protected abstract scan(buf: Buffer, final: boolean): number;
+
+  /** Mark bytes [from, to) of `buf` as skipped: whitespace is fine, anything else is junk. */
+  protected skip(buf: Buffer, from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      if (!isWhitespace(buf[i]!)) {
+        let j = to;
+        while (j > i && isWhitespace(buf[j - 1]!)) j--;
+        if (this.junkStart < 0) this.junkStart = this.base + i;
+        this.junkEnd = this.base + j;
+        return;
+      }
+    }
+  }
+
+  /** Report the pending junk stretch, if any. Called before each record and at the end. */
+  protected flushJunk(): void {
+    if (this.junkStart < 0) return;
+    const n = this.junkEnd - this.junkStart;
+    this.out.push(
+      new AuditLogError('UNEXPECTED_DATA', `${n} byte${n === 1 ? '' : 's'} of text outside any record skipped`, {
+        stage: 'frame',
+        file: this.file,
+        offset: this.junkStart,
+        end: this.junkEnd,
+        recoverable: true,
+      }),
+    );
+    this.junkStart = this.junkEnd = -1;
+  }
+
+  /** Emit a record spanning buf[start, end) with its event. */
+  protected emit(buf: Buffer, start: number, end: number, event: AuditEvent, format: FormatId = this.format): void {
+    this.flushJunk();
+    this.footerSeen = false;
+    const entry: Entry = {
+      event,
+      format,
+      at: { file: this.file, offset: this.base + start, end: this.base + end, index: this.index++ },
+    };
+    if (this.keepRaw) entry.raw = Buffer.from(buf.subarray(start, end));
+    this.out.push(entry);
+  }
+
+  /** Report a bad record spanning buf[start, end); it takes a record number. */
+  protected problem(code: AuditLogErrorCode, detail: string, start: number, end: number): void {
+    this.flushJunk();
+    this.footerSeen = false;
+    this.out.push(
+      new AuditLogError(code, detail, {
+        stage: code === 'TRUNCATED_RECORD' ? 'frame' : 'parse',
+        file: this.file,
+        offset: this.base + start,
+        end: this.base + end,
+        index: this.index++,
+        recoverable: true,
+      }),
+    );
+  }
+
+  /**
+   * Extend a record spanning buf[start, end) to whole lines: its indent (when
+   * only blanks precede it on its line) and the rest of its line up to and
+   * including the LF (when only blanks follow). Returns null when more input is
+   * needed to tell. Keeps same-format pass-through byte-exact.
+   */
+  protected lineExtent(buf: Buffer, start: number, end: number, final: boolean): [number, number] | null {
+    let s = start;
+    while (s > 0 && (buf[s - 1] === 0x20 || buf[s - 1] === 0x09)) s--;
+    if (s > 0 ? buf[s - 1] !== 0x0a : !this.lineStartAtBase) s = start;
+    let e = end;
+    while (e < buf.length && (buf[e] === 0x20 || buf[e] === 0x09 || buf[e] === 0x0d)) e++;
+    if (e >= buf.length) return final ? [s, buf.length] : null;
+    if (buf[e] === 0x0a) return [s, e + 1];
+    return [s, end];
+  }
+
+  /**
+   * Where to cut when waiting for more input before position `pos`: the start
+   * of pos's line (so a record's indent stays with it), but never before `from`.
+   */
+  protected holdFrom(buf: Buffer, from: number, pos: number): number {
+    if (pos <= from) return from;
+    const nl = buf.lastIndexOf(0x0a, pos - 1);
+    return Math.max(from, nl + 1);
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * Hand-written streaming scanner for the XML audit formats: MySQL Enterprise
+ * NEW (`<AUDIT_RECORD>` with child elements) and OLD (`<AUDIT_RECORD .../>`
+ * attributes, including the 5.5 one-line variant), and Percona classic
+ * `percona-new` / `percona-old` (`RECORD`, `OS_USER`).
+ *
+ *   const s = new XmlScanner({ file: 'audit.log' }, 'new');
+ *   const items = [...s.push(bytes), ...s.end()];
+ *
+ * One framing loop serves all four because the servers' values never hold a
+ * raw `<` or `>` (both are always escaped), so every `<` inside a record is
+ * markup: record ends are found with native Buffer.indexOf and a record is
+ * decoded only once it is whole, so UTF-8 split across chunks cannot matter.
+ * Percona's plugin appends a new `<?xml ...?><AUDIT>` header at every open, and
+ * its format can change between server runs, so one file may hold several
+ * documents and both record kinds; each entry says which kind it is.
+ * Attribute values are read without XML attribute-value normalisation, so
+ * raw newlines and tabs in OLD values are kept.
+ */
+import type { FormatId } from '../entry.js';
+import { fieldsToEvent, type Fields } from '../mapping.js';
+import { ByteScanner, isWhitespace, type ScannerOptions } from './scanner.js';
+import { decodeXml } from './xml-text.js';
+
+const REC_OPEN = Buffer.from('<AUDIT_RECORD');
+const REC_CLOSE = Buffer.from('</AUDIT_RECORD>');
+const AUDIT_OPEN = Buffer.from('<AUDIT');
+const AUDIT_CLOSE = Buffer.from('</AUDIT>');
+const LONGEST_TAG = 16;
+
+function startsWithAt(buf: Buffer, at: number, tag: Buffer): boolean {
+  if (at + tag.length > buf.length) return false;
+  for (let i = 0; i < tag.length; i++) if (buf[at + i] !== tag[i]) return false;
+  return true;
+}
+
+interface Parsed {
+  fields: Fields;
+  attributes?: Record<string, string>;
+}
+
+export class XmlScanner extends ByteScanner {
+  private fmt: FormatId;
+  private decided = false;
+  /** Absolute offset of a record start we are waiting on, and how far its end was searched. */
+  private waitStart = -1;
+  private searched = 0;
+
+  /** @param hint the format to report until the first record says otherwise */
+  constructor(opts: ScannerOptions = {}, hint: FormatId = 'new') {
+    super(opts);
+    this.fmt = hint;
+  }
+
+  get format(): FormatId {
+    return this.fmt;
+  }
+
+  protected scan(buf: Buffer, final: boolean): number {
+    let p = 0;
+    while (p < buf.length) {
+      const lt = buf.indexOf(0x3c, p);
+      if (lt < 0) {
+        const h = final ? buf.length : this.holdFrom(buf, p, buf.length);
+        this.skip(buf, p, h);
+        return h;
+      }
+      if (!final && buf.length - lt < LONGEST_TAG) {
+        const h = this.holdFrom(buf, p, lt);
+        this.skip(buf, p, h);
+        return h;
+      }
+      if (startsWithAt(buf, lt, REC_OPEN)) {
+        const c = buf[lt + REC_OPEN.length];
+        if (c === 0x3e || c === 0x2f || (c !== undefined && isWhitespace(c))) {
+          this.skip(buf, p, lt);
+          const next = this.record(buf, lt, final);
+          if (next < 0) return this.holdFrom(buf, p, lt);
+          p = next;
+          continue;
+        }
+      }
+      if (buf[lt + 1] === 0x3f /* <? */ || buf[lt + 1] === 0x21 /* <! */) {
+        const close = buf[lt + 1] === 0x3f ? '?>' : '>';
+        const e = buf.indexOf(close, lt + 2);
+        this.skip(buf, p, lt);
+        if (e < 0) {
+          if (!final) return this.holdFrom(buf, p, lt);
+          this.skip(buf, lt, buf.length);
+          return buf.length;
+        }
+        p = e + close.length;
+        continue;
+      }
+      if (startsWithAt(buf, lt, AUDIT_CLOSE)) {
+        this.skip(buf, p, lt);
+        this.flushJunk();
+        this.footerSeen = true;
+        p = lt + AUDIT_CLOSE.length;
+        continue;
+      }
+      if (startsWithAt(buf, lt, AUDIT_OPEN) && (buf[lt + 6] === 0x3e || isWhitespace(buf[lt + 6] ?? 0))) {
+        const e = buf.indexOf(0x3e, lt);
+        if (e >= 0) {
+          this.skip(buf, p, lt);
+          p = e + 1;
+          continue;
+        }
+      }
+      // Any other '<' is text outside a record.
+      this.skip(buf, p, lt + 1);
+      p = lt + 1;
+    }
+    return p;
+  }
+
+  /** Frame and parse the record whose `<AUDIT_RECORD` is at `lt`. Returns where scanning goes on, or -1 for "need more input". */
+  private record(buf: Buffer, lt: number, final: boolean): number {
+    const elem = buf[lt + REC_OPEN.length] === 0x3e;
+    const absLt = this.base + lt;
+    const from = this.waitStart === absLt ? Math.max(lt + REC_OPEN.length, this.searched - this.base) : lt + REC_OPEN.length;
+    let recEnd: number;
+    let torn = -1;
+    if (elem) {
+      const close = buf.indexOf(REC_CLOSE, Math.max(from - REC_CLOSE.length, lt + REC_OPEN.length));
+      const limit = close < 0 ? buf.length : close;
+      const next = buf.subarray(0, limit).indexOf(REC_OPEN, lt + REC_OPEN.length);
+      if (next >= 0) torn = next;
+      recEnd = close < 0 ? -1 : close + REC_CLOSE.length;
+    } else {
+      const gt = buf.indexOf(0x3e, lt);
+      const limit = gt < 0 ? buf.length : gt;
+      const next = buf.subarray(0, limit).indexOf(0x3c, lt + 1);
+      if (next >= 0) torn = next;
+      recEnd = gt < 0 ? -1 : gt + 1;
+    }
+    if (torn >= 0) {
+      // Another record (or tag) starts before this one ends: a torn record.
+      const cut = this.holdFrom(buf, lt, torn);
+      const ext = this.lineExtent(buf, lt, lt, true)!;
+      this.problem('MALFORMED_RECORD', elem ? 'record has no </AUDIT_RECORD> before the next tag' : 'record has no closing "/>" before the next tag', ext[0], cut);
+      this.waitStart = -1;
+      return cut;
+    }
+    if (recEnd < 0) {
+      if (!final) {
+        this.waitStart = absLt;
+        this.searched = this.base + buf.length;
+        return -1;
+      }
+      const ext = this.lineExtent(buf, lt, lt, true)!;
+      this.problem('TRUNCATED_RECORD', elem ? 'input ends inside a record (no </AUDIT_RECORD>)' : 'input ends inside a record (no "/>")', ext[0], buf.length);
+      this.waitStart = -1;
+      return buf.length;
+    }
+    const ext = this.lineExtent(buf, lt, recEnd, final);
+    if (!ext) {
+      this.waitStart = absLt;
+      this.searched = this.base + recEnd;
+      return -1;
+    }
+    this.waitStart = -1;
+    const text = buf.toString('utf8', lt, recEnd);
+    const parsed = elem ? parseElementRecord(text) : parseAttributeRecord(text);
+    if (typeof parsed === 'string') {
+      this.problem('MALFORMED_RECORD', parsed, ext[0], ext[1]);
+      return ext[1];
+    }
+    const percona = parsed.fields.RECORD !== undefined || parsed.fields.OS_USER !== undefined;
+    const fmt: FormatId = elem ? (percona ? 'percona-new' : 'new') : percona ? 'percona-old' : 'old';
+    if (!this.decided) {
+      this.fmt = fmt;
+      this.decided = true;
+    }
+    this.emit(buf, ext[0], ext[1], fieldsToEvent(parsed.fields, this.ids, parsed.attributes), fmt);
+    return ext[1];
+  }
+}
+
+const NAME_RE = /^[A-Za-z_][\w.-]*$/;
+
+/**
+ * Parse `<AUDIT_RECORD> <NAME>value</NAME> ... </AUDIT_RECORD>` (NEW).
+ * Returns the fields, or a string saying what is wrong. Text between child
+ * elements is ignored (documentation samples put `...` there).
+ */
+export function parseElementRecord(s: string): Parsed | string {
+  const fields: Fields = {};
+  let attributes: Record<string, string> | undefined;
+  let i = s.indexOf('>') + 1;
+  for (;;) {
+    const lt = s.indexOf('<', i);
+    if (lt < 0) return 'no </AUDIT_RECORD>';
+    if (s.charCodeAt(lt + 1) === 0x2f) {
+      if (s.startsWith('</AUDIT_RECORD>', lt)) break;
+      return `unexpected closing tag at character ${lt}`;
+    }
+    const gt = s.indexOf('>', lt);
+    if (gt < 0) return 'unterminated tag';
+    if (s.charCodeAt(gt - 1) === 0x2f) {
+      const name = s.slice(lt + 1, gt - 1).trimEnd();
+      if (!NAME_RE.test(name)) return `bad element name "${name}"`;
+      fields[name] = '';
+      i = gt + 1;
+      continue;
+    }
+    const name = s.slice(lt + 1, gt);
+    if (!NAME_RE.test(name)) return `bad element name "${name}"`;
+    const lt2 = s.indexOf('<', gt + 1);
+    if (lt2 < 0) return `element <${name}> is not closed`;
+    if (s.charCodeAt(lt2 + 1) === 0x2f) {
+      if (!s.startsWith(name, lt2 + 2) || s.charCodeAt(lt2 + 2 + name.length) !== 0x3e)
+        return `element <${name}> closed by ${s.slice(lt2, s.indexOf('>', lt2) + 1)}`;
+      fields[name] = decodeXml(s.slice(gt + 1, lt2));
+      i = lt2 + name.length + 3;
+      continue;
+    }
+    // A container element: CONNECTION_ATTRIBUTES, or one we do not know (skipped whole).
+    const closeTag = `</${name}>`;
+    const close = s.indexOf(closeTag, gt);
+    if (close < 0) return `element <${name}> is not closed`;
+    if (name === 'CONNECTION_ATTRIBUTES') {
+      const a = parseAttributes(s.slice(gt + 1, close));
+      if (typeof a === 'string') return a;
+      attributes = a;
+    }
+    i = close + closeTag.length;
+  }
+  return attributes ? { fields, attributes } : { fields };
+}
+
+const ATTR_BLOCK_RE = /<ATTRIBUTE>\s*<NAME>([^<]*)<\/NAME>\s*<VALUE>([^<]*)<\/VALUE>\s*<\/ATTRIBUTE>|<ATTRIBUTE>\s*<NAME>([^<]*)<\/NAME>\s*<VALUE\/>\s*<\/ATTRIBUTE>/g;
+
+function parseAttributes(body: string): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  let count = 0;
+  for (const m of body.matchAll(ATTR_BLOCK_RE)) {
+    if (m[1] !== undefined) out[decodeXml(m[1])] = decodeXml(m[2]!);
+    else out[decodeXml(m[3]!)] = '';
+    count++;
+  }
+  if (count === 0 && body.includes('<ATTRIBUTE')) return 'unreadable CONNECTION_ATTRIBUTES';
+  return out;
+}
+
+const ATTR_RE = /\s*([A-Za-z_][\w.:-]*)\s*=\s*"([^"]*)"/y;
+const TAIL_RE = /^\s*\/>$/;
+
+/** Parse `<AUDIT_RECORD A="v" ... />` (OLD). Values keep raw newlines and tabs. */
+export function parseAttributeRecord(s: string): Parsed | string {
+  const fields: Fields = {};
+  let pos = REC_OPEN.length;
+  let n = 0;
+  for (;;) {
+    ATTR_RE.lastIndex = pos;
+    const m = ATTR_RE.exec(s);
+    if (!m) break;
+    fields[m[1]!] = decodeXml(m[2]!);
+    pos = ATTR_RE.lastIndex;
+    n++;
+  }
+  if (!TAIL_RE.test(s.slice(pos))) return `unreadable attribute at character ${pos}: ${JSON.stringify(s.slice(pos, pos + 30))}`;
+  if (n === 0) return 'record has no attributes';
+  return { fields };
+}
