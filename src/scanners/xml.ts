@@ -70,6 +70,13 @@ export class XmlScanner extends ByteScanner {
         this.skip(buf, p, h);
         return h;
       }
+      if (final && buf.length - lt >= 7 && buf.length - lt < REC_OPEN.length + 1 && REC_OPEN.subarray(0, buf.length - lt).equals(buf.subarray(lt))) {
+        // The input stops inside a record's start tag (`<AUDIT_` at least: shorter is ambiguous with <AUDIT>).
+        this.skip(buf, p, lt);
+        const ext = this.lineExtent(buf, lt, lt, true)!;
+        this.problem('TRUNCATED_RECORD', 'input ends inside a record start tag', ext[0], buf.length);
+        return buf.length;
+      }
       if (startsWithAt(buf, lt, REC_OPEN)) {
         const c = buf[lt + REC_OPEN.length];
         if (c === 0x3e || c === 0x2f || (c !== undefined && isWhitespace(c))) {

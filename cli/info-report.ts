@@ -1,0 +1,58 @@
+/**
+ * Human rendering of an `info` report.
+ *
+ *   process.stdout.write(formatInfo(report));
+ */
+import type { InfoReport, ProblemReport } from '../src/info.js';
+
+const FORMAT_NAMES: Record<string, string> = {
+  new: 'MySQL Enterprise NEW XML',
+  old: 'MySQL Enterprise OLD XML',
+  json: 'MySQL Enterprise JSON',
+  'percona-new': 'Percona audit_log plugin NEW XML',
+  'percona-old': 'Percona audit_log plugin OLD XML',
+  'percona-json': 'Percona audit_log plugin JSON',
+  'percona-csv': 'Percona audit_log plugin CSV',
+  mixed: 'several formats',
+};
+
+function top(m: Record<string, number>, n = 8): string {
+  const e = Object.entries(m).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const shown = e.slice(0, n).map(([k, v]) => `${k === '' ? '""' : k} ${v}`);
+  if (e.length > n) shown.push(`(${e.length - n} more)`);
+  return shown.join(', ') || '-';
+}
+
+function where(p: ProblemReport): string {
+  const at = [p.file, p.offset !== undefined ? `byte ${p.offset}` : '', p.index !== undefined ? `record #${p.index}` : '']
+    .filter(Boolean)
+    .join(': ');
+  return `${at}: ${p.message}`;
+}
+
+function one(r: InfoReport): string[] {
+  const lines = [r.file];
+  const fmt = r.format ? `${r.format} (${FORMAT_NAMES[r.format] ?? r.format})` : 'unknown';
+  const layers = r.layers.length ? `, inside ${r.layers.join(' + ')}` : '';
+  const complete = r.complete === null ? '' : r.complete ? ', complete' : ', unterminated (no footer)';
+  lines.push(`  format     ${fmt}${layers}${complete}`);
+  lines.push(`  records    ${r.records} (${r.bytes} bytes)`);
+  lines.push(`  time       ${r.first ?? '-'} .. ${r.last ?? '-'}`);
+  lines.push(`  events     ${top(r.events)}`);
+  if (Object.keys(r.commands).length) lines.push(`  commands   ${top(r.commands)}`);
+  lines.push(`  users      ${top(r.users)}`);
+  lines.push(`  malformed  ${r.malformed.length || 'none'}`);
+  for (const p of r.malformed.slice(0, 20)) lines.push(`    ${where(p)}`);
+  if (r.malformed.length > 20) lines.push(`    (${r.malformed.length - 20} more; --json lists all)`);
+  if (r.truncated.length) lines.push(`  truncated  ${r.truncated.map(where).join('; ')}`);
+  for (const p of r.notices.slice(0, 5)) lines.push(`  note       ${where(p)}`);
+  if (r.notices.length > 5) lines.push(`  note       (${r.notices.length - 5} more; --json lists all)`);
+  return lines;
+}
+
+export function formatInfo(total: InfoReport & { files: InfoReport[] }): string {
+  if (total.files.length === 1) return one(total.files[0]!).join('\n');
+  const parts = total.files.map((r) => one(r).join('\n'));
+  parts.push(one({ ...total, file: `total (${total.files.length} files)` }).join('\n'));
+  return parts.join('\n\n');
+}

@@ -1,0 +1,34 @@
+import { Args, Command, Flags } from '@oclif/core';
+import { formatInfo } from '../cli/info-report.js';
+import { failed, inputs, out } from '../cli/common.js';
+import { EXIT } from '../src/errors.js';
+import { combine, inspect, type InfoReport } from '../src/info.js';
+
+export default class Info extends Command {
+  static override description = 'Show what an audit log is and what is in it: format, completeness, records, time span, events, users, problems.';
+  static override examples = [
+    '<%= config.bin %> info audit.log',
+    '<%= config.bin %> info --json audit.20190415T151322.log audit.log',
+  ];
+  static override strict = false;
+  static override args = {
+    files: Args.string({ description: 'audit log files to inspect (- for stdin)' }),
+  };
+  static override flags = {
+    json: Flags.boolean({ description: 'print the report as one JSON object' }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Info);
+    const files = inputs(this, argv as string[]);
+    const reports: InfoReport[] = [];
+    try {
+      for (const f of files) reports.push(await inspect(f));
+    } catch (e) {
+      failed(this, e, flags.json);
+    }
+    const total = combine(reports);
+    out(flags.json ? JSON.stringify(total, null, 2) : formatInfo(total));
+    if (total.malformed.length || total.truncated.length) this.exit(EXIT.DATA_PROBLEMS);
+  }
+}

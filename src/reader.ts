@@ -1,0 +1,186 @@
+/**
+ * Reading: detect the format from the first bytes, then hand the bytes to that
+ * format's scanner. A synchronous push engine (`AuditReader`) and an async
+ * iterable over a path, a stream or bytes (`readAuditLog`).
+ *
+ *   const log = readAuditLog('audit.log', { onError: 'skip', onProblem: (e) => console.error(e.message) });
+ *   for await (const entry of log) console.log(entry.at.index, entry.event.timestamp);
+ *   console.log(log.format, log.complete);
+ */
+import { createReadStream } from 'node:fs';
+import { detectFormat } from './detect.js';
+import type { Entry, FormatId } from './entry.js';
+import { AuditLogError } from './errors.js';
+import { JsonScanner } from './scanners/json.js';
+import { PerconaCsvScanner } from './scanners/percona-csv.js';
+import type { Scanner, ScanItem, ScannerOptions } from './scanners/scanner.js';
+import { XmlScanner } from './scanners/xml.js';
+
+/** Make the scanner for a format. */
+export function createScanner(format: FormatId, opts: ScannerOptions = {}): Scanner {
+  switch (format) {
+    case 'new':
+    case 'old':
+    case 'percona-new':
+    case 'percona-old':
+      return new XmlScanner(opts, format);
+    case 'json':
+    case 'percona-json':
+      return new JsonScanner(opts, format);
+    case 'percona-csv':
+      return new PerconaCsvScanner(opts);
+  }
+}
+
+export interface AuditReaderOptions extends ScannerOptions {
+  /** Skip detection and read as this format. */
+  format?: FormatId;
+}
+
+/**
+ * Push engine for one input: buffers the first bytes until the format is
+ * known, then feeds its scanner.
+ */
+export class AuditReader {
+  private scanner: Scanner | undefined;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly opts: AuditReaderOptions;
+
+  constructor(opts: AuditReaderOptions = {}) {
+    this.opts = opts;
+    if (opts.format) this.scanner = createScanner(opts.format, opts);
+  }
+
+  /** The detected format, once known. */
+  get format(): FormatId | undefined {
+    return this.scanner?.format;
+  }
+  /** Whether the input ended with its format's footer; null when the format has none. */
+  get complete(): boolean | null {
+    return this.scanner ? this.scanner.complete : null;
+  }
+  get bytesRead(): number {
+    return this.scanner ? this.scanner.bytesRead : this.pendingBytes;
+  }
+
+  push(chunk: Uint8Array): ScanItem[] {
+    if (this.scanner) return this.scanner.push(chunk);
+    this.pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.pendingBytes += chunk.byteLength;
+    const head = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    this.pending = [head];
+    const fmt = detectFormat(head, false, this.opts.file);
+    if (fmt === null) return [];
+    this.pending = [];
+    this.scanner = createScanner(fmt, this.opts);
+    return this.scanner.push(head);
+  }
+
+  end(): ScanItem[] {
+    if (!this.scanner) {
+      const head = Buffer.concat(this.pending);
+      this.pending = [];
+      const fmt = detectFormat(head, true, this.opts.file)!;
+      this.scanner = createScanner(fmt, this.opts);
+      const items = this.scanner.push(head);
+      return items.concat(this.scanner.end());
+    }
+    return this.scanner.end();
+  }
+}
+
+/** Where bytes come from: a path (`-` is stdin), bytes, or a stream of chunks. */
+export type Source = string | Uint8Array | AsyncIterable<Uint8Array>;
+
+export interface ReadOptions extends AuditReaderOptions {
+  /**
+   * What a malformed record does: `throw` (default) stops with its error;
+   * `skip` passes it to `onProblem` and reads on.
+   */
+  onError?: 'throw' | 'skip';
+  /**
+   * Called for every problem that does not stop reading: malformed records
+   * (with `skip`), a truncated last record, text outside records, truncated input layers.
+   */
+  onProblem?: (err: AuditLogError) => void;
+  /** Read block size in bytes. Defaults to 1 MiB. */
+  blockSize?: number;
+}
+
+export const DEFAULT_BLOCK_SIZE = 1 << 20;
+
+/** The bytes of a source, as an async iterable of chunks. I/O errors become IO_ERROR. */
+export async function* readBytes(src: Source, file: string, blockSize = DEFAULT_BLOCK_SIZE): AsyncIterable<Uint8Array> {
+  if (src instanceof Uint8Array) {
+    yield src;
+    return;
+  }
+  const stream: AsyncIterable<Uint8Array> =
+    typeof src === 'string' ? (src === '-' ? process.stdin : createReadStream(src, { highWaterMark: blockSize })) : src;
+  try {
+    yield* stream;
+  } catch (e) {
+    if (e instanceof AuditLogError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new AuditLogError('IO_ERROR', err.code ? `${err.code}: ${err.message}` : String(err.message ?? err), {
+      stage: 'read',
+      file,
+      recoverable: false,
+    }, { cause: e });
+  }
+}
+
+/**
+ * The entries of one audit log, as an async iterable; after iteration its
+ * `format`, `complete` and `bytesRead` describe the input.
+ */
+export class AuditLogReader implements AsyncIterable<Entry> {
+  readonly file: string;
+  private readonly engine: AuditReader;
+  private readonly src: Source;
+  private readonly opts: ReadOptions;
+
+  constructor(src: Source, opts: ReadOptions = {}) {
+    this.file = opts.file ?? (typeof src === 'string' ? src : '-');
+    this.src = src;
+    this.opts = opts;
+    this.engine = new AuditReader({ ...opts, file: this.file });
+  }
+
+  get format(): FormatId | undefined {
+    return this.engine.format;
+  }
+  get complete(): boolean | null {
+    return this.engine.complete;
+  }
+  get bytesRead(): number {
+    return this.engine.bytesRead;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Entry> {
+    const skip = this.opts.onError === 'skip';
+    const onProblem = this.opts.onProblem;
+    const deliver = function* (items: ScanItem[]): Generator<Entry> {
+      for (const it of items) {
+        if (it instanceof AuditLogError) {
+          if (it.code === 'MALFORMED_RECORD' && !skip) throw it;
+          onProblem?.(it);
+        } else yield it;
+      }
+    };
+    for await (const chunk of readBytes(this.src, this.file, this.opts.blockSize)) yield* deliver(this.engine.push(chunk));
+    yield* deliver(this.engine.end());
+  }
+}
+
+/** Read one audit log. See AuditLogReader. */
+export function readAuditLog(src: Source, opts: ReadOptions = {}): AuditLogReader {
+  return new AuditLogReader(src, opts);
+}
+
+/** Parse a whole in-memory log synchronously: entries and problems in input order. */
+export function parseAll(bytes: Uint8Array, opts: AuditReaderOptions = {}): ScanItem[] {
+  const r = new AuditReader(opts);
+  return [...r.push(bytes), ...r.end()];
+}

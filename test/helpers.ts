@@ -1,0 +1,92 @@
+/** Test helpers: fixtures, chunked feeding, collecting scanner output. */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Entry } from '../src/entry.js';
+import { AuditLogError } from '../src/errors.js';
+import type { Scanner, ScanItem } from '../src/scanners/scanner.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const FIXTURES = join(ROOT, 'fixtures');
+
+export function fixturePath(rel: string): string {
+  return join(FIXTURES, rel);
+}
+
+export function fixture(rel: string): Buffer {
+  return readFileSync(fixturePath(rel));
+}
+
+/** Rows of fixtures/EXPECTED.tsv. */
+export interface ExpectedRow {
+  file: string;
+  format: string;
+  records: string;
+  complete: string;
+  notes: string;
+}
+
+export function expectedRows(): ExpectedRow[] {
+  const lines = readFileSync(join(FIXTURES, 'EXPECTED.tsv'), 'utf8').trimEnd().split('\n');
+  const head = lines.shift()!.split('\t');
+  return lines.map((l) => {
+    const cells = l.split('\t');
+    return Object.fromEntries(head.map((h, i) => [h, cells[i] ?? ''])) as unknown as ExpectedRow;
+  });
+}
+
+/** Split bytes into chunks of `size` bytes. */
+export function chunks(bytes: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
+  return out;
+}
+
+/** Split bytes at the given offsets. */
+export function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const c = [...new Set(cuts)].filter((x) => x > 0 && x < bytes.length).sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let p = 0;
+  for (const x of c) {
+    out.push(bytes.subarray(p, x));
+    p = x;
+  }
+  out.push(bytes.subarray(p));
+  return out;
+}
+
+/** Feed chunks (copied, so a scanner cannot rely on buffers it was given) and collect everything. */
+export function feed(scanner: Scanner, parts: Uint8Array[]): ScanItem[] {
+  const items: ScanItem[] = [];
+  for (const p of parts) items.push(...scanner.push(Uint8Array.from(p)));
+  items.push(...scanner.end());
+  return items;
+}
+
+export function entriesOf(items: ScanItem[]): Entry[] {
+  return items.filter((i): i is Entry => !(i instanceof AuditLogError));
+}
+
+export function problemsOf(items: ScanItem[]): AuditLogError[] {
+  return items.filter((i): i is AuditLogError => i instanceof AuditLogError);
+}
+
+/** A comparable summary of scanner output: entries with raw as text, problems by code and range. */
+export function summary(items: ScanItem[]): unknown[] {
+  return items.map((i) =>
+    i instanceof AuditLogError
+      ? { problem: i.code, offset: i.ctx.offset, end: i.ctx.end, index: i.ctx.index }
+      : { ...i, raw: i.raw ? Buffer.from(i.raw).toString('latin1') : undefined },
+  );
+}
+
+/** Deterministic pseudo-random split points. */
+export function randomCuts(len: number, n: number, seed: number): number[] {
+  let a = seed >>> 0;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    out.push(a % Math.max(1, len));
+  }
+  return out;
+}

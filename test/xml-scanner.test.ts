@@ -1,0 +1,254 @@
+import { SaxesParser } from 'saxes';
+import { describe, expect, test } from 'vitest';
+import { generateLogString } from '../bench/generate.js';
+import { createIdSequencer, fieldsToEvent, type Fields } from '../src/mapping.js';
+import { parseAttributeRecord, parseElementRecord, XmlScanner } from '../src/scanners/xml.js';
+import { chunks, entriesOf, feed, fixture, problemsOf, randomCuts, splitAt, summary } from './helpers.js';
+
+const NEW_FIXTURES = [
+  'public/mysql-utilities/audit.log.13951424704434196.xml',
+  'public/mysql-refman/refman-9-new-xml-sample.xml',
+  'public/percona-audit-log-filter-docs/ps-8.4-alf-new.xml',
+  'public/realworld/wwwted-mysql-5.7.21-new-xml-fragment.xml',
+  'percona/new-format-5.6-2014-fragment.xml',
+  'percona/new-format-5.7-2021-fragment-a.xml',
+  'percona/new-format-5.7-2021-fragment-b.xml',
+  'public/percona-audit-log-plugin-docs/ps-8.0-plugin-new-record.xml',
+];
+const OLD_FIXTURES = [
+  'public/mysql-utilities/audit.log.13488316109086370',
+  'public/mysql-utilities/audit.log.invalid',
+  'public/mysql-refman/refman-9-old-xml-sample.xml',
+  'public/percona-audit-log-filter-docs/ps-8.4-alf-old.xml',
+  'percona/old-format-5.6-2014.xml',
+  'percona/old-format-5.6-2016-fragment.xml',
+  'percona/old-format-5.7-2021.xml',
+  'percona/old-format-8.0-fragment.xml',
+  'public/percona-audit-log-plugin-docs/ps-8.0-plugin-old-record.xml',
+];
+
+function scanBytes(bytes: Uint8Array, parts?: Uint8Array[]) {
+  return feed(new XmlScanner({ file: 'x' }), parts ?? [bytes]);
+}
+
+describe('XML scanner: chunk boundaries', () => {
+  for (const f of [...NEW_FIXTURES, ...OLD_FIXTURES]) {
+    test(`${f}: chunks of 1..16 bytes and random splits give the same items`, () => {
+      const bytes = fixture(f);
+      const whole = summary(scanBytes(bytes));
+      for (let size = 1; size <= 16; size++) expect(summary(scanBytes(bytes, chunks(bytes, size)))).toEqual(whole);
+      for (let seed = 1; seed <= 20; seed++) expect(summary(scanBytes(bytes, splitAt(bytes, randomCuts(bytes.length, 5, seed))))).toEqual(whole);
+    });
+  }
+
+  test('generated hostile NEW and OLD logs: every split point of the first records', () => {
+    for (const format of ['new', 'old'] as const) {
+      const bytes = Buffer.from(generateLogString({ format, records: 12, seed: 3, hostile: true }));
+      const whole = summary(scanBytes(bytes));
+      expect(entriesOf(scanBytes(bytes))).toHaveLength(12);
+      for (let cut = 1; cut < bytes.length; cut += 3) expect(summary(scanBytes(bytes, splitAt(bytes, [cut])))).toEqual(whole);
+    }
+  });
+});
+
+describe('XML scanner: records and raw bytes', () => {
+  test('the 5.6.16 NEW file: 77 records, complete, raw bytes rebuild the file', () => {
+    const bytes = fixture('public/mysql-utilities/audit.log.13951424704434196.xml');
+    const s = new XmlScanner({ file: 'x' });
+    const items = feed(s, [bytes]);
+    const entries = entriesOf(items);
+    expect(entries).toHaveLength(77);
+    expect(problemsOf(items)).toEqual([]);
+    expect(s.complete).toBe(true);
+    const header = bytes.subarray(0, entries[0]!.at.offset).toString();
+    expect(header).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<AUDIT>\n');
+    const rebuilt = Buffer.concat([Buffer.from(header), ...entries.map((e) => e.raw!), Buffer.from('</AUDIT>\n')]);
+    expect(rebuilt.equals(bytes)).toBe(true);
+    for (let i = 1; i < entries.length; i++) expect(entries[i]!.at.offset).toBe(entries[i - 1]!.at.end);
+  });
+
+  test('decodes entities in values and maps a Query record', () => {
+    const bytes = fixture('public/mysql-utilities/audit.log.13951424704434196.xml');
+    const e = entriesOf(scanBytes(bytes)).find((x) => x.event.general_data?.query?.includes("value = '<>"));
+    expect(e?.event.general_data).toEqual({
+      command: 'Query',
+      sql_command: '',
+      query: `select * from test_encoding where value = '<>"&'`,
+      status: 1046,
+    });
+    expect(e?.event.account).toEqual({ user: 'tester', host: 'localhost' });
+    expect(e?.event.login).toEqual({ user: 'root', os: '', ip: '127.0.0.1' });
+  });
+
+  test('5.5 one-line OLD file with several server starts: 87 records, ids restart each second', () => {
+    const items = scanBytes(fixture('public/mysql-utilities/audit.log.13488316109086370'));
+    const entries = entriesOf(items);
+    expect(entries).toHaveLength(87);
+    expect(entries.every((e) => e.format === 'old')).toBe(true);
+    expect(entries[0]!.event).toMatchObject({ timestamp: '2012-09-27 13:33:11', id: 0, class: 'audit', event: 'startup' });
+    expect(entries[1]!.event).toMatchObject({ timestamp: '2012-09-27 13:33:11', id: 1, class: 'general', event: 'status' });
+    expect(entries[3]!.event).toMatchObject({ timestamp: '2012-09-27 13:33:39', id: 0, class: 'connection', event: 'connect' });
+  });
+
+  test('OLD attribute values keep raw newlines and tabs', () => {
+    const rec = '<AUDIT_RECORD TIMESTAMP="2019-10-03T14:25:24 UTC" NAME="Query" SQLTEXT="select 1\n\tfrom dual\r\n  &lt;x&gt;"/>';
+    const p = parseAttributeRecord(rec);
+    expect(typeof p).toBe('object');
+    expect((p as { fields: Fields }).fields.SQLTEXT).toBe('select 1\n\tfrom dual\r\n  <x>');
+  });
+
+  test('NEW values keep raw CR, TAB and LF; Percona control character references decode', () => {
+    const p = parseElementRecord('<AUDIT_RECORD>\n  <NAME>Query</NAME>\n  <SQLTEXT>a\r\nb\tc&#10;d&#9;e</SQLTEXT>\n </AUDIT_RECORD>');
+    expect((p as { fields: Fields }).fields.SQLTEXT).toBe('a\r\nb\tc\nd\te');
+  });
+
+  test('connection attributes of the manual sample become connection_attributes', () => {
+    const entries = entriesOf(scanBytes(fixture('public/mysql-refman/refman-9-new-xml-sample.xml')));
+    expect(entries).toHaveLength(6);
+    expect(entries[1]!.event.connection_data).toEqual({
+      connection_type: 'ssl',
+      status: 0,
+      db: 'test',
+      connection_attributes: { _pid: '42794', program_name: 'mysqladmin' },
+    });
+    expect(entries[0]!.event.startup_data?.args).toEqual(['/usr/local/mysql/bin/mysqld', '--socket=/usr/local/mysql/mysql.sock', '--port=3306']);
+  });
+
+  test('Percona classic records are told apart by RECORD and OS_USER', () => {
+    const old = entriesOf(scanBytes(fixture('percona/old-format-5.6-2014.xml')));
+    expect(old.map((e) => e.format)).toEqual(['percona-old', 'percona-old', 'percona-old']);
+    expect(old[1]!.event).toMatchObject({
+      timestamp: '2014-04-29 10:20:10',
+      class: 'general',
+      connection_id: 49,
+      account: { user: 'root', host: 'localhost' },
+      login: { user: 'root', os: '', ip: '' },
+      general_data: { command: 'Query', sql_command: 'select', query: 'SELECT * from mysql.user', status: 0 },
+    });
+    const nw = entriesOf(scanBytes(fixture('percona/new-format-5.7-2021-fragment-b.xml')));
+    expect(nw.map((e) => e.format)).toEqual(['percona-new']);
+  });
+
+  test('several XML documents back to back are read as one stream', () => {
+    const one = generateLogString({ format: 'new', records: 5, seed: 9 });
+    const bytes = Buffer.from(one + one.replace('</AUDIT>\n', '') + one);
+    const s = new XmlScanner({ file: 'x' });
+    const items = feed(s, [bytes]);
+    expect(entriesOf(items)).toHaveLength(15);
+    expect(problemsOf(items)).toEqual([]);
+    expect(s.complete).toBe(true);
+  });
+});
+
+describe('XML scanner: bad input', () => {
+  test('a malformed record in the middle is reported with its position; the records after it are read', () => {
+    const bytes = fixture('public/mysql-utilities/audit.log.invalid');
+    const items = scanBytes(bytes);
+    const bad = problemsOf(items);
+    expect(bad).toHaveLength(1);
+    expect(bad[0]!.code).toBe('MALFORMED_RECORD');
+    expect(bad[0]!.ctx.index).toBe(2);
+    const line5 = bytes.toString('latin1').split('\n').slice(0, 4).join('\n').length + 1;
+    expect(bad[0]!.ctx.offset).toBe(line5);
+    expect(bytes.subarray(bad[0]!.ctx.offset!, bad[0]!.ctx.end!).toString()).toBe(
+      '  <AUDIT_RECORD TIMESTAMP="2012-09-27T13:33:11" NAME="Quit" CONNECTION_ID="6" STATUS="0"\n',
+    );
+    const entries = entriesOf(items);
+    expect(entries).toHaveLength(69);
+    expect(entries[2]!.at.index).toBe(3);
+    expect(entries[2]!.event).toMatchObject({ class: 'connection', event: 'connect', connection_id: 7 });
+  });
+
+  test('a torn NEW record followed by a whole one: one malformed, the next read', () => {
+    const log = generateLogString({ format: 'new', records: 4, seed: 2 });
+    const recs = log.split(' <AUDIT_RECORD>\n');
+    const torn = recs[2]!.slice(0, 60);
+    const bytes = Buffer.from([recs[0], recs[1], torn + '\n', recs[3], recs[4]].join(' <AUDIT_RECORD>\n'));
+    const items = scanBytes(bytes);
+    expect(problemsOf(items).map((p) => [p.code, p.ctx.index])).toEqual([['MALFORMED_RECORD', 1]]);
+    expect(entriesOf(items).map((e) => e.at.index)).toEqual([0, 2, 3]);
+  });
+
+  test('a truncated last record is reported and never returned half, at every cut point', () => {
+    const bytes = Buffer.from(generateLogString({ format: 'new', records: 6, seed: 4, hostile: true }));
+    const full = entriesOf(scanBytes(bytes));
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const items = scanBytes(bytes.subarray(0, cut));
+      const got = entriesOf(items);
+      // A prefix of the full file's records, never a half one.
+      expect(got.map((e) => e.event)).toEqual(full.slice(0, got.length).map((e) => e.event));
+      const probs = problemsOf(items);
+      // The record the cut falls in, if any: it must come out as exactly one TRUNCATED_RECORD,
+      // unless the cut leaves less than `<AUDIT_` of it (then it is text outside records).
+      const torn = full.find((e) => e.at.offset < cut && cut < e.at.end - 1);
+      const tagStart = torn ? torn.at.offset + Buffer.from(torn.raw!).indexOf('<') : -1;
+      if (torn && cut - tagStart >= 7) expect(probs.map((p) => [p.code, p.ctx.index])).toEqual([['TRUNCATED_RECORD', got.length]]);
+      else for (const p of probs) expect(p.code).toBe('UNEXPECTED_DATA');
+    }
+  });
+
+  test('an unterminated file is read whole and reported as not complete', () => {
+    const s = new XmlScanner({ file: 'x' });
+    const items = feed(s, [Buffer.from(generateLogString({ format: 'old', records: 5, seed: 5, unterminated: true }))]);
+    expect(entriesOf(items)).toHaveLength(5);
+    expect(problemsOf(items)).toEqual([]);
+    expect(s.complete).toBe(false);
+  });
+
+  test('text between records is reported once as UNEXPECTED_DATA, not as a record', () => {
+    const items = scanBytes(fixture('public/mysql-refman/refman-9-new-xml-sample.xml'));
+    const p = problemsOf(items);
+    expect(p.map((x) => x.code)).toEqual(['UNEXPECTED_DATA', 'UNEXPECTED_DATA', 'UNEXPECTED_DATA']);
+    expect(p.every((x) => x.ctx.index === undefined)).toBe(true);
+  });
+});
+
+/** Records of a NEW XML document by a strict XML parser: one field map per AUDIT_RECORD. */
+function saxesRecords(xml: string): { fields: Fields; attributes?: Record<string, string> }[] {
+  const parser = new SaxesParser({ xmlns: false });
+  const out: { fields: Fields; attributes?: Record<string, string> }[] = [];
+  const stack: string[] = [];
+  let text = '';
+  let cur: { fields: Fields; attributes?: Record<string, string> } | undefined;
+  let attrName = '';
+  parser.on('opentag', (t) => {
+    stack.push(t.name);
+    text = '';
+    if (t.name === 'AUDIT_RECORD') cur = { fields: {} };
+    if (t.name === 'CONNECTION_ATTRIBUTES' && cur) cur.attributes = {};
+  });
+  parser.on('text', (t) => (text += t));
+  parser.on('closetag', (t) => {
+    stack.pop();
+    const parent = stack[stack.length - 1];
+    if (t.name === 'AUDIT_RECORD') out.push(cur!);
+    else if (parent === 'AUDIT_RECORD' && t.name !== 'CONNECTION_ATTRIBUTES') cur!.fields[t.name] = text;
+    else if (parent === 'ATTRIBUTE' && t.name === 'NAME') attrName = text;
+    else if (parent === 'ATTRIBUTE' && t.name === 'VALUE') cur!.attributes![attrName] = text;
+    text = '';
+  });
+  parser.write(xml).close();
+  return out;
+}
+
+describe('XML scanner agrees with saxes (strict) on well-formed NEW XML', () => {
+  const docs: [string, string][] = [
+    ['5.6.16 file', fixture('public/mysql-utilities/audit.log.13951424704434196.xml').toString()],
+    ['manual sample', fixture('public/mysql-refman/refman-9-new-xml-sample.xml').toString()],
+    ['Percona filter NEW', fixture('public/percona-audit-log-filter-docs/ps-8.4-alf-new.xml').toString()],
+    ['generated hostile', generateLogString({ format: 'new', records: 400, seed: 11, hostile: true })],
+  ];
+  for (const [name, xml] of docs) {
+    test(`${name}: field for field, and event for event`, () => {
+      const oracle = saxesRecords(xml);
+      const entries = entriesOf(scanBytes(Buffer.from(xml)));
+      expect(entries.length).toBe(oracle.length);
+      const ids = createIdSequencer();
+      entries.forEach((e, i) => {
+        const mine = parseElementRecord(Buffer.from(e.raw!).toString().trim());
+        expect(mine).toEqual(oracle[i]);
+        expect(e.event).toEqual(fieldsToEvent(oracle[i]!.fields, ids, oracle[i]!.attributes));
+      });
+    });
+  }
+});
