@@ -40,6 +40,9 @@ const TS_RE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?: UTC|Z)?$/;
  * Anything else (test placeholders like `<DATETIME>`) is kept as written.
  */
 export function xmlTimestampToJson(ts: string): string {
+  // Fast path for the Enterprise spelling; the regex handles the rest.
+  if (ts.length === 23 && ts.charCodeAt(10) === 0x54 && ts.endsWith(' UTC') && ts.charCodeAt(4) === 0x2d && ts.charCodeAt(13) === 0x3a)
+    return `${ts.slice(0, 10)} ${ts.slice(11, 19)}`;
   const m = TS_RE.exec(ts);
   return m ? `${m[1]} ${m[2]}` : ts;
 }
@@ -87,18 +90,26 @@ export function nameToClassEvent(name: string): [string, string] {
   return t ? ['table_access', t] : ['general', 'status'];
 }
 
-const USER_RE = /^(.*)\[(.*)\] @ (.*) \[(.*)\]$/s;
-
 /** Query-style USER `priv[login] @ host [ip]` -> parts, or null for a plain user name. */
 export function parseQueryUser(u: string): { priv: string; login: string; host: string; ip: string } | null {
-  if (!u.includes('] @ ')) return null;
-  const m = USER_RE.exec(u);
-  return m ? { priv: m[1]!, login: m[2]!, host: m[3]!, ip: m[4]! } : null;
+  const b1 = u.indexOf('[');
+  if (b1 < 0 || u.charCodeAt(u.length - 1) !== 0x5d) return null;
+  const at = u.indexOf('] @ ', b1);
+  if (at < 0) return null;
+  const b2 = u.lastIndexOf(' [');
+  if (b2 < at + 3) return null;
+  return { priv: u.slice(0, b1), login: u.slice(b1 + 1, at), host: u.slice(at + 4, b2), ip: u.slice(b2 + 2, u.length - 1) };
 }
 
 /** A decimal integer string -> number; anything else (placeholders, empty) stays a string. */
 function num(v: string): number | string {
-  return /^-?\d{1,15}$/.test(v) ? Number(v) : v;
+  const n = v.length;
+  if (n === 0 || n > 15) return v;
+  for (let i = v.charCodeAt(0) === 0x2d && n > 1 ? 1 : 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return v;
+  }
+  return Number(v);
 }
 
 /**
@@ -119,29 +130,40 @@ export function fieldsToEvent(f: Fields, ids: IdSequencer, attributes?: Record<s
   e.event = ev;
   if (f.CONNECTION_ID !== undefined) e.connection_id = num(f.CONNECTION_ID);
 
-  // Account and login.
-  const account: { user?: string; host?: string } = {};
-  const login: { user?: string; os?: string; ip?: string; proxy?: string } = {};
+  // Account and login, keys in the order the server writes them.
+  let aUser: string | undefined;
+  let aHost: string | undefined;
+  let lUser: string | undefined;
+  let lIp: string | undefined;
   const user = f.USER;
   const q = user === undefined ? null : parseQueryUser(user);
   if (q) {
-    account.user = q.priv;
-    login.user = q.login;
-    account.host = q.host;
-    login.ip = q.ip;
+    aUser = q.priv;
+    lUser = q.login;
+    aHost = q.host;
+    lIp = q.ip;
   } else if (user !== undefined) {
-    login.user = user;
-    account.user = f.PRIV_USER ?? user;
-  } else if (f.PRIV_USER !== undefined) {
-    account.user = f.PRIV_USER;
+    lUser = user;
+    aUser = f.PRIV_USER ?? user;
+  } else aUser = f.PRIV_USER;
+  if (f.HOST !== undefined) aHost = f.HOST;
+  if (f.IP !== undefined) lIp = f.IP;
+  const lOs = f.OS_LOGIN ?? f.OS_USER;
+  const lProxy = f.PROXY_USER;
+  if (aUser !== undefined || aHost !== undefined) {
+    const account: { user?: string; host?: string } = {};
+    if (aUser !== undefined) account.user = aUser;
+    if (aHost !== undefined) account.host = aHost;
+    e.account = account;
   }
-  if (f.HOST !== undefined) account.host = f.HOST;
-  const os = f.OS_LOGIN ?? f.OS_USER;
-  if (os !== undefined) login.os = os;
-  if (f.IP !== undefined) login.ip = f.IP;
-  if (f.PROXY_USER !== undefined) login.proxy = f.PROXY_USER;
-  if (account.user !== undefined || account.host !== undefined) e.account = orderKeys(account, ['user', 'host']);
-  if (Object.keys(login).length) e.login = orderKeys(login, ['user', 'os', 'ip', 'proxy']);
+  if (lUser !== undefined || lOs !== undefined || lIp !== undefined || lProxy !== undefined) {
+    const login: { user?: string; os?: string; ip?: string; proxy?: string } = {};
+    if (lUser !== undefined) login.user = lUser;
+    if (lOs !== undefined) login.os = lOs;
+    if (lIp !== undefined) login.ip = lIp;
+    if (lProxy !== undefined) login.proxy = lProxy;
+    e.login = login;
+  }
 
   switch (cls) {
     case 'audit':
@@ -193,10 +215,4 @@ export function fieldsToEvent(f: Fields, ids: IdSequencer, attributes?: Record<s
 export function splitArgs(s: string): string[] {
   const t = s.trim();
   return t === '' ? [] : t.split(/\s+/);
-}
-
-function orderKeys<T extends object>(o: T, order: (keyof T)[]): T {
-  const r = {} as T;
-  for (const k of order) if (o[k] !== undefined) r[k] = o[k];
-  return r;
 }

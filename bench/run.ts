@@ -1,0 +1,81 @@
+/**
+ * `npm run bench`: generates 200 MiB inputs from a seed (cached in bench/.data,
+ * never committed) and runs each scenario in its own process, printing MiB/s,
+ * records/s and peak RSS beside the sax / stream-json baselines of the same run.
+ *
+ *   npm run bench                 # all scenarios, 200 MiB inputs
+ *   BENCH_MIB=50 npm run bench    # smaller inputs
+ *
+ * How to read it: each row is the median of BENCH_RUNS runs (default 3) with a warm
+ * page cache; `read` is the ceiling (reading the file to nowhere); the baselines
+ * parse with a well-known library and do the same counting work as `info`.
+ */
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateLog } from './generate.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const dataDir = join(root, 'bench', '.data');
+const MIB = Number(process.env.BENCH_MIB ?? 200);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SEED = 20261122;
+
+async function ensureInput(format: 'new' | 'old' | 'json'): Promise<string> {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, `${format}-${MIB}MiB-${SEED}.${format === 'json' ? 'json' : 'xml'}`);
+  if (existsSync(path)) return path;
+  const tmp = `${path}.tmp`;
+  const out = createWriteStream(tmp);
+  for (const chunk of generateLog({ format, bytes: MIB * 1024 * 1024, seed: SEED })) {
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  renameSync(tmp, path);
+  return path;
+}
+
+interface Result {
+  scenario: string;
+  bytes: number;
+  records: number;
+  ms: number;
+  maxRssMiB: number;
+}
+
+function run(scenario: string, file: string): Result {
+  const results: Result[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const outText = execFileSync(process.execPath, [join(here, 'scenario.js'), scenario, file], { encoding: 'utf8' });
+    results.push(JSON.parse(outText.trim().split('\n').pop()!) as Result);
+  }
+  results.sort((a, b) => a.ms - b.ms);
+  const med = results[Math.floor(results.length / 2)]!;
+  return { ...med, maxRssMiB: Math.max(...results.map((r) => r.maxRssMiB)) };
+}
+
+function row(label: string, r: Result, base?: Result): string {
+  const mibs = r.bytes / 1048576 / (r.ms / 1000);
+  const recs = r.records / (r.ms / 1000);
+  const vs = base ? `${(base.ms / r.ms).toFixed(2)}x` : '';
+  return `${label.padEnd(34)} ${mibs.toFixed(1).padStart(8)} MiB/s ${(recs / 1000).toFixed(0).padStart(7)} krec/s ${r.maxRssMiB.toFixed(0).padStart(5)} MiB RSS ${vs.padStart(7)}`;
+}
+
+const cpu = cpus()[0]?.model ?? 'unknown cpu';
+console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
+console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
+for (const format of ['new', 'old', 'json'] as const) {
+  const file = await ensureInput(format);
+  const size = statSync(file).size;
+  console.log(`-- ${format}: ${(size / 1048576).toFixed(0)} MiB`);
+  console.log(row('read (ceiling)', run('read', file)));
+  const base = run(format === 'json' ? 'stream-json-info' : 'sax-info', file);
+  console.log(row(format === 'json' ? 'baseline: stream-json info' : 'baseline: sax info', base));
+  console.log(row('auditlog info', run('info', file), base));
+}
+// The inputs stay in bench/.data for the next run; `rm -r bench/.data` regenerates them.

@@ -1,0 +1,130 @@
+/**
+ * One benchmark scenario, run in its own process so that its peak RSS is its own:
+ *
+ *   node dist/bench/scenario.js info bench/.data/new.xml
+ *   node dist/bench/scenario.js sax-info bench/.data/new.xml
+ *
+ * Prints one JSON line: { scenario, bytes, records, ms, maxRssMiB }.
+ * The baselines do the same work as `info` (count records, by event and by
+ * user, first and last timestamp) with a well-known library doing the parsing.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { inspect } from '../src/info.js';
+
+const require = createRequire(import.meta.url);
+
+interface Stats {
+  records: number;
+  events: Map<string, number>;
+  users: Map<string, number>;
+  first: string | null;
+  last: string | null;
+}
+
+function newStats(): Stats {
+  return { records: 0, events: new Map(), users: new Map(), first: null, last: null };
+}
+
+function add(s: Stats, ts: string | undefined, event: string, user: string | undefined): void {
+  s.records++;
+  s.events.set(event, (s.events.get(event) ?? 0) + 1);
+  if (user !== undefined) s.users.set(user, (s.users.get(user) ?? 0) + 1);
+  if (ts !== undefined) {
+    if (s.first === null || ts < s.first) s.first = ts;
+    if (s.last === null || ts > s.last) s.last = ts;
+  }
+}
+
+/** sax (strict) over NEW or OLD XML, fed 1 MiB blocks. */
+async function saxInfo(file: string): Promise<number> {
+  interface SaxParser {
+    onopentag: (t: { name: string; attributes: Record<string, unknown> }) => void;
+    ontext: (t: string) => void;
+    onclosetag: (name: string) => void;
+    write(s: string): SaxParser;
+    close(): void;
+  }
+  const sax = require('sax') as { parser: (strict: boolean, opts: object) => SaxParser };
+  const p = sax.parser(true, {});
+  const s = newStats();
+  let fields: Record<string, string> = {};
+  let text = '';
+  let depth = 0;
+  p.onopentag = (t) => {
+    depth++;
+    text = '';
+    if (t.name === 'AUDIT_RECORD') {
+      fields = {};
+      for (const [k, v] of Object.entries(t.attributes)) fields[k] = String(v);
+    }
+  };
+  p.ontext = (t) => (text += t);
+  p.onclosetag = (name) => {
+    depth--;
+    if (name === 'AUDIT_RECORD') add(s, fields.TIMESTAMP, fields.NAME ?? '?', fields.USER);
+    else if (depth === 2) fields[name] = text;
+    text = '';
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) p.write(chunk.toString());
+  p.close();
+  return s.records;
+}
+
+/** stream-json (parser + StreamArray) over a JSON array. */
+async function streamJsonInfo(file: string): Promise<number> {
+  const { parser } = require('stream-json') as { parser: () => NodeJS.ReadWriteStream };
+  const { streamArray } = require('stream-json/streamers/StreamArray') as { streamArray: () => NodeJS.ReadWriteStream };
+  const s = newStats();
+  await pipeline(
+    createReadStream(file, { highWaterMark: 1 << 20 }),
+    parser(),
+    streamArray(),
+    new Writable({
+      objectMode: true,
+      write(item: { value: { timestamp?: string; class?: string; event?: string; account?: { user?: string }; login?: { user?: string } } }, _enc, cb) {
+        const v = item.value;
+        add(s, v.timestamp, `${v.class}/${v.event}`, v.account?.user ?? v.login?.user);
+        cb();
+      },
+    }),
+  );
+  return s.records;
+}
+
+/** Raw read of the file to nowhere: the ceiling. */
+async function readOnly(file: string): Promise<number> {
+  let n = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) n += (chunk as Buffer).length & 0;
+  return n;
+}
+
+const [, , scenario, file] = process.argv;
+if (!scenario || !file) {
+  console.error('usage: scenario.js <info|sax-info|stream-json-info|read> FILE');
+  process.exit(2);
+}
+const t0 = process.hrtime.bigint();
+let records: number;
+switch (scenario) {
+  case 'info':
+    records = (await inspect(file)).records;
+    break;
+  case 'sax-info':
+    records = await saxInfo(file);
+    break;
+  case 'stream-json-info':
+    records = await streamJsonInfo(file);
+    break;
+  case 'read':
+    records = await readOnly(file);
+    break;
+  default:
+    console.error(`unknown scenario ${scenario}`);
+    process.exit(2);
+}
+const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+console.log(JSON.stringify({ scenario, bytes: statSync(file).size, records, ms, maxRssMiB }));
