@@ -159,14 +159,18 @@ describe('XML scanner: bad input', () => {
     expect(entries[2]!.event).toMatchObject({ class: 'connection', event: 'connect', connection_id: 7 });
   });
 
-  test('a torn NEW record followed by a whole one: one malformed, the next read', () => {
-    const log = generateLogString({ format: 'new', records: 4, seed: 2 });
-    const recs = log.split(' <AUDIT_RECORD>\n');
-    const torn = recs[2]!.slice(0, 60);
-    const bytes = Buffer.from([recs[0], recs[1], torn + '\n', recs[3], recs[4]].join(' <AUDIT_RECORD>\n'));
-    const items = scanBytes(bytes);
-    expect(problemsOf(items).map((p) => [p.code, p.ctx.index])).toEqual([['MALFORMED_RECORD', 1]]);
-    expect(entriesOf(items).map((e) => e.at.index)).toEqual([0, 2, 3]);
+  test('a record torn at any point and followed by whole ones: one malformed, the rest read (NEW and OLD)', () => {
+    for (const format of ['new', 'old'] as const) {
+      const log = generateLogString({ format, records: 4, seed: 2, hostile: true });
+      const sep = format === 'new' ? ' <AUDIT_RECORD>\n' : '  <AUDIT_RECORD\n';
+      const recs = log.split(sep);
+      for (let cut = 1; cut < recs[2]!.length - 12; cut++) {
+        const bytes = Buffer.from([recs[0], recs[1], recs[2]!.slice(0, cut) + '\n', recs[3], recs[4]].join(sep));
+        const items = scanBytes(bytes);
+        expect(problemsOf(items).map((p) => [p.code, p.ctx.index])).toEqual([['MALFORMED_RECORD', 1]]);
+        expect(entriesOf(items).map((e) => e.at.index)).toEqual([0, 2, 3]);
+      }
+    }
   });
 
   test('a truncated last record is reported and never returned half, at every cut point', () => {

@@ -126,30 +126,19 @@ export class XmlScanner extends ByteScanner {
     const elem = buf[lt + REC_OPEN.length] === 0x3e;
     const absLt = this.base + lt;
     const from = this.waitStart === absLt ? Math.max(lt + REC_OPEN.length, this.searched - this.base) : lt + REC_OPEN.length;
+    // One search for the record's end; a torn record (another tag starts before
+    // it ends) is found by the parser, so the common path reads the bytes once.
     let recEnd: number;
-    let torn = -1;
     if (elem) {
       const close = buf.indexOf(REC_CLOSE, Math.max(from - REC_CLOSE.length, lt + REC_OPEN.length));
-      const limit = close < 0 ? buf.length : close;
-      const next = buf.subarray(0, limit).indexOf(REC_OPEN, lt + REC_OPEN.length);
-      if (next >= 0) torn = next;
       recEnd = close < 0 ? -1 : close + REC_CLOSE.length;
     } else {
-      const gt = buf.indexOf(0x3e, lt);
-      const limit = gt < 0 ? buf.length : gt;
-      const next = buf.subarray(0, limit).indexOf(0x3c, lt + 1);
-      if (next >= 0) torn = next;
+      const gt = buf.indexOf(0x3e, from);
       recEnd = gt < 0 ? -1 : gt + 1;
     }
-    if (torn >= 0) {
-      // Another record (or tag) starts before this one ends: a torn record.
-      const cut = this.holdFrom(buf, lt, torn);
-      const ext = this.lineExtent(buf, lt, lt, true)!;
-      this.problem('MALFORMED_RECORD', elem ? 'record has no </AUDIT_RECORD> before the next tag' : 'record has no closing "/>" before the next tag', ext[0], cut);
-      this.waitStart = -1;
-      return cut;
-    }
     if (recEnd < 0) {
+      const next = elem ? buf.indexOf(REC_OPEN, lt + REC_OPEN.length) : buf.indexOf(0x3c, lt + 1);
+      if (next >= 0) return this.torn(buf, lt, next, elem);
       if (!final) {
         this.waitStart = absLt;
         this.searched = this.base + buf.length;
@@ -163,13 +152,17 @@ export class XmlScanner extends ByteScanner {
     const ext = this.lineExtent(buf, lt, recEnd, final);
     if (!ext) {
       this.waitStart = absLt;
-      this.searched = this.base + recEnd;
+      this.searched = this.base + recEnd - 1;
       return -1;
     }
     this.waitStart = -1;
     const text = buf.toString('utf8', lt, recEnd);
     const parsed = elem ? parseElementRecord(text) : parseAttributeRecord(text);
+    if (typeof parsed === 'number') return this.torn(buf, lt, lt + Buffer.byteLength(text.slice(0, parsed)), elem);
     if (typeof parsed === 'string') {
+      // A bad record that runs into the next one is torn: resync at the next record.
+      const inner = text.indexOf('<AUDIT_RECORD', 1);
+      if (inner > 0) return this.torn(buf, lt, lt + Buffer.byteLength(text.slice(0, inner)), elem);
       this.problem('MALFORMED_RECORD', parsed, ext[0], ext[1]);
       return ext[1];
     }
@@ -182,6 +175,15 @@ export class XmlScanner extends ByteScanner {
     this.emit(buf, ext[0], ext[1], fieldsToEvent(parsed.fields, this.ids, parsed.attributes), fmt);
     return ext[1];
   }
+
+  /** The record at `lt` is cut short by a tag at `next`: report it, go on at next's line. */
+  private torn(buf: Buffer, lt: number, next: number, elem: boolean): number {
+    const cut = this.holdFrom(buf, lt, next);
+    const ext = this.lineExtent(buf, lt, lt, true)!;
+    this.problem('MALFORMED_RECORD', elem ? 'record has no </AUDIT_RECORD> before the next tag' : 'record has no closing "/>" before the next tag', ext[0], cut);
+    this.waitStart = -1;
+    return cut;
+  }
 }
 
 function isNameChar(c: number): boolean {
@@ -192,7 +194,7 @@ function isNameChar(c: number): boolean {
 const KNOWN_NAMES = [
   'TIMESTAMP', 'RECORD_ID', 'NAME', 'CONNECTION_ID', 'STATUS', 'STATUS_CODE', 'USER', 'OS_LOGIN', 'HOST', 'IP',
   'COMMAND_CLASS', 'SQLTEXT', 'CONNECTION_TYPE', 'PRIV_USER', 'PROXY_USER', 'DB', 'SERVER_ID', 'VERSION',
-  'STARTUP_OPTIONS', 'OS_VERSION', 'MYSQL_VERSION', 'TABLE', 'RECORD', 'OS_USER', 'CONNECTION_ATTRIBUTES',
+  'STARTUP_OPTIONS', 'OS_VERSION', 'MYSQL_VERSION', 'TABLE', 'RECORD', 'OS_USER', 'CONNECTION_ATTRIBUTES', 'AUDIT_RECORD',
 ];
 const BY_LENGTH: string[][] = [];
 for (const k of KNOWN_NAMES) (BY_LENGTH[k.length] ??= []).push(k);
@@ -210,11 +212,12 @@ function knownName(s: string, from: number, to: number): string | undefined {
 
 /**
  * Parse `<AUDIT_RECORD> <NAME>value</NAME> ... </AUDIT_RECORD>` (NEW).
- * Returns the fields, or a string saying what is wrong. Text between child
+ * Returns the fields, a string saying what is wrong, or the character index
+ * of an `<AUDIT_RECORD` that starts inside this one (this one is torn). Text between child
  * elements is ignored (documentation samples put `...` there).
  * Hand-written over char codes: this loop is most of the cost of reading NEW XML.
  */
-export function parseElementRecord(s: string): Parsed | string {
+export function parseElementRecord(s: string): Parsed | string | number {
   const fields: Fields = {};
   let attributes: Record<string, string> | undefined;
   const n = s.length;
@@ -230,6 +233,7 @@ export function parseElementRecord(s: string): Parsed | string {
     while (j < n && isNameChar(s.charCodeAt(j))) j++;
     if (j === lt + 1) return `bad element at character ${lt}`;
     const name = knownName(s, lt + 1, j) ?? s.slice(lt + 1, j);
+    if (name === 'AUDIT_RECORD') return lt;
     let c = s.charCodeAt(j);
     while (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) c = s.charCodeAt(++j);
     if (c === 0x2f && s.charCodeAt(j + 1) === 0x3e) {
@@ -253,9 +257,13 @@ export function parseElementRecord(s: string): Parsed | string {
       continue;
     }
     // A container element: CONNECTION_ATTRIBUTES, or one we do not know (skipped whole).
+    const c2 = s.charCodeAt(lt2 + 1);
+    if (!((c2 >= 65 && c2 <= 90) || (c2 >= 97 && c2 <= 122) || c2 === 95)) return `bad markup in element <${name}>`;
     const closeTag = `</${name}>`;
     const close = s.indexOf(closeTag, v0);
     if (close < 0) return `element <${name}> is not closed`;
+    const inner = s.indexOf('<AUDIT_RECORD', lt2);
+    if (inner >= 0 && inner < close) return inner;
     if (name === 'CONNECTION_ATTRIBUTES') {
       const a = parseAttributes(s.slice(v0, close));
       if (typeof a === 'string') return a;
@@ -283,8 +291,12 @@ function parseAttributes(body: string): Record<string, string> | string {
 const ATTR_RE = /\s*([A-Za-z_][\w.:-]*)\s*=\s*"([^"]*)"/y;
 const TAIL_RE = /^\s*\/>$/;
 
-/** Parse `<AUDIT_RECORD A="v" ... />` (OLD). Values keep raw newlines and tabs. */
-export function parseAttributeRecord(s: string): Parsed | string {
+/**
+ * Parse `<AUDIT_RECORD A="v" ... />` (OLD). Values keep raw newlines and tabs.
+ * Returns the fields, a string saying what is wrong, or the character index of
+ * a `<` inside the tag (the record is torn: values never hold a raw `<`).
+ */
+export function parseAttributeRecord(s: string): Parsed | string | number {
   const fields: Fields = {};
   let pos = REC_OPEN.length;
   let n = 0;
@@ -296,7 +308,11 @@ export function parseAttributeRecord(s: string): Parsed | string {
     pos = ATTR_RE.lastIndex;
     n++;
   }
-  if (!TAIL_RE.test(s.slice(pos))) return `unreadable attribute at character ${pos}: ${JSON.stringify(s.slice(pos, pos + 30))}`;
+  if (!TAIL_RE.test(s.slice(pos))) {
+    const inner = s.indexOf('<', 1);
+    if (inner > 0) return inner;
+    return `unreadable attribute at character ${pos}: ${JSON.stringify(s.slice(pos, pos + 30))}`;
+  }
   if (n === 0) return 'record has no attributes';
   return { fields };
 }
