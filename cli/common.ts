@@ -5,8 +5,9 @@
  *   const files = inputs(this, args.files);
  *   try { ... } catch (e) { return failed(this, e, flags.json); }
  */
-import type { Command } from '@oclif/core';
+import { Flags, type Command } from '@oclif/core';
 import { AuditLogError, EXIT } from '../src/errors.js';
+import { createPasswordSource, type PasswordSource } from '../src/layers/index.js';
 
 /** The inputs to read: the arguments, or stdin (`-`) when there are none and stdin is not a terminal. */
 export function inputs(cmd: Command, files: string[]): string[] {
@@ -27,4 +28,48 @@ export function failed(cmd: Command, e: unknown, json: boolean): never {
 /** Write a line to stdout, quietly stopping on a closed pipe (`| head`). */
 export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+/** Flags that say where the password of encrypted inputs comes from (never a flag value). */
+export const passwordFlags = {
+  'password-file': Flags.string({ description: 'file whose first line is the password of encrypted (.enc) files', helpGroup: 'ENCRYPTION' }),
+  'password-env': Flags.string({ description: 'name of an environment variable holding the password', helpGroup: 'ENCRYPTION' }),
+  'password-map': Flags.string({
+    description: 'JSON file mapping pwd_id (the 20190414T223342-2 in audit.<ts>.log.20190414T223342-2.enc) or "audit_log" to {"password": "...", "iterations": N}',
+    helpGroup: 'ENCRYPTION',
+  }),
+  iterations: Flags.integer({ description: 'PBKDF2 iterations of the password (Percona); absent: OpenSSL EVP_BytesToKey, SHA-256, one round (MySQL Enterprise)', helpGroup: 'ENCRYPTION' }),
+};
+
+/** Ask for a password on the terminal, without echo. */
+async function promptPassword(file: string, info: { pwdId?: string }): Promise<string | undefined> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const question = `Password for ${file}${info.pwdId ? ` (pwd_id ${info.pwdId})` : ''}: `;
+  let muted = false;
+  const rlw = rl as unknown as { _writeToOutput: (s: string) => void; output: NodeJS.WritableStream };
+  rlw._writeToOutput = (s: string) => {
+    if (!muted) rlw.output.write(s);
+  };
+  try {
+    return await new Promise<string>((resolve) => {
+      rl.question(question, (answer) => resolve(answer));
+      muted = true;
+    });
+  } finally {
+    process.stderr.write('\n');
+    rl.close();
+  }
+}
+
+/** The password source for the flags above; prompts on a terminal as a last resort. */
+export function passwordSource(flags: { 'password-file'?: string; 'password-env'?: string; 'password-map'?: string; iterations?: number }): PasswordSource {
+  return createPasswordSource({
+    passwordFile: flags['password-file'],
+    passwordEnv: flags['password-env'],
+    passwordMapFile: flags['password-map'],
+    iterations: flags.iterations,
+    prompt: promptPassword,
+  });
 }

@@ -1,6 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { formatInfo } from '../cli/info-report.js';
-import { failed, inputs, out } from '../cli/common.js';
+import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
 import { EXIT } from '../src/errors.js';
 import { combine, inspect, type InfoReport } from '../src/info.js';
 
@@ -16,6 +16,7 @@ export default class Info extends Command {
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
+    ...passwordFlags,
   };
 
   async run(): Promise<void> {
@@ -23,7 +24,8 @@ export default class Info extends Command {
     const files = inputs(this, argv as string[]);
     const reports: InfoReport[] = [];
     try {
-      for (const f of files) reports.push(await inspect(f));
+      const password = passwordSource(flags);
+      for (const f of files) reports.push(await inspect(f, { password }));
     } catch (e) {
       failed(this, e, flags.json);
     }

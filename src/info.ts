@@ -109,6 +109,7 @@ export async function inspect(src: Source, opts: ReadOptions = {}): Promise<Info
   const log = readAuditLog(src, { ...opts, keepRaw: false, onError: 'skip', onProblem: (e) => addProblem(report, e) });
   const report = emptyReport(log.file);
   for await (const e of log) addEntry(report, e);
+  report.layers = log.layers;
   report.format = log.format ?? null;
   report.complete = log.complete;
   report.bytes = log.bytesRead;

@@ -11,6 +11,7 @@ import { createReadStream } from 'node:fs';
 import { detectFormat } from './detect.js';
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
+import { openLayers, type LayerId, type PasswordSource } from './layers/index.js';
 import { JsonScanner } from './scanners/json.js';
 import { PerconaCsvScanner } from './scanners/percona-csv.js';
 import type { Scanner, ScanItem, ScannerOptions } from './scanners/scanner.js';
@@ -106,6 +107,10 @@ export interface ReadOptions extends AuditReaderOptions {
   onProblem?: (err: AuditLogError) => void;
   /** Read block size in bytes. Defaults to 1 MiB. */
   blockSize?: number;
+  /** Password of an encrypted input (`Salted__`). Without one, an encrypted input is MISSING_PASSWORD. */
+  password?: PasswordSource;
+  /** Read the bytes as they are, without looking for gzip or AES layers. */
+  noLayers?: boolean;
 }
 
 export const DEFAULT_BLOCK_SIZE = 1 << 20;
@@ -140,6 +145,8 @@ export class AuditLogReader implements AsyncIterable<Entry> {
   private readonly engine: AuditReader;
   private readonly src: Source;
   private readonly opts: ReadOptions;
+  /** Input layers found (outermost first), once reading started. */
+  layers: LayerId[] = [];
 
   constructor(src: Source, opts: ReadOptions = {}) {
     this.file = opts.file ?? (typeof src === 'string' ? src : '-');
@@ -169,7 +176,13 @@ export class AuditLogReader implements AsyncIterable<Entry> {
         } else yield it;
       }
     };
-    for await (const chunk of readBytes(this.src, this.file, this.opts.blockSize)) yield* deliver(this.engine.push(chunk));
+    let bytes = readBytes(this.src, this.file, this.opts.blockSize);
+    if (!this.opts.noLayers) {
+      const opened = await openLayers(bytes, { file: this.file, password: this.opts.password, onNotice: (e) => onProblem?.(e) });
+      this.layers = opened.layers;
+      bytes = opened.stream;
+    }
+    for await (const chunk of bytes) yield* deliver(this.engine.push(chunk));
     yield* deliver(this.engine.end());
   }
 }
