@@ -73,24 +73,44 @@ function emptyReport(file: string): InfoReport {
   };
 }
 
-function count(m: Record<string, number>, k: string): void {
-  m[k] = (m[k] ?? 0) + 1;
-}
 
-/** Fold one entry into a report. */
-export function addEntry(r: InfoReport, e: Entry): void {
-  r.records++;
-  const ev = e.event;
-  const ts = ev.timestamp;
-  if (typeof ts === 'string') {
-    if (r.first === null || ts < r.first) r.first = ts;
-    if (r.last === null || ts > r.last) r.last = ts;
+/**
+ * Counts entries into Maps (no string building per entry), folded into a
+ * report once at the end: the hot path of `info`.
+ */
+class Tally {
+  records = 0;
+  first: string | null = null;
+  last: string | null = null;
+  events = new Map<string | undefined, Map<string | undefined, number>>();
+  commands = new Map<string, number>();
+  users = new Map<string, number>();
+
+  add(e: Entry): void {
+    this.records++;
+    const ev = e.event;
+    const ts = ev.timestamp;
+    if (typeof ts === 'string') {
+      if (this.first === null || ts < this.first) this.first = ts;
+      if (this.last === null || ts > this.last) this.last = ts;
+    }
+    let byEvent = this.events.get(ev.class);
+    if (!byEvent) this.events.set(ev.class, (byEvent = new Map()));
+    byEvent.set(ev.event, (byEvent.get(ev.event) ?? 0) + 1);
+    const cmd = ev.general_data?.command;
+    if (typeof cmd === 'string') this.commands.set(cmd, (this.commands.get(cmd) ?? 0) + 1);
+    const user = ev.account?.user ?? ev.login?.user;
+    if (typeof user === 'string') this.users.set(user, (this.users.get(user) ?? 0) + 1);
   }
-  count(r.events, `${ev.class ?? '?'}/${ev.event ?? '?'}`);
-  const cmd = ev.general_data?.command;
-  if (typeof cmd === 'string') count(r.commands, cmd);
-  const user = ev.account?.user ?? ev.login?.user;
-  if (typeof user === 'string') count(r.users, user);
+
+  into(r: InfoReport): void {
+    r.records += this.records;
+    if (this.first !== null && (r.first === null || this.first < r.first)) r.first = this.first;
+    if (this.last !== null && (r.last === null || this.last > r.last)) r.last = this.last;
+    for (const [cls, m] of this.events) for (const [ev, n] of m) r.events[`${cls ?? '?'}/${ev ?? '?'}`] = (r.events[`${cls ?? '?'}/${ev ?? '?'}`] ?? 0) + n;
+    for (const [k, n] of this.commands) r.commands[k] = (r.commands[k] ?? 0) + n;
+    for (const [k, n] of this.users) r.users[k] = (r.users[k] ?? 0) + n;
+  }
 }
 
 /** Fold one problem into a report. */
@@ -108,7 +128,9 @@ export function addProblem(r: InfoReport, e: AuditLogError): void {
 export async function inspect(src: Source, opts: ReadOptions = {}): Promise<InfoReport> {
   const log = readAuditLog(src, { ...opts, keepRaw: false, onError: 'skip', onProblem: (e) => addProblem(report, e) });
   const report = emptyReport(log.file);
-  for await (const e of log) addEntry(report, e);
+  const tally = new Tally();
+  for await (const batch of log.batches()) for (const e of batch) tally.add(e);
+  tally.into(report);
   report.layers = log.layers;
   report.format = log.format ?? null;
   report.complete = log.complete;

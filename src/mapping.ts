@@ -9,7 +9,7 @@
 import type { AuditEvent } from './entry.js';
 
 /** XML field name -> value, as read (entities decoded). */
-export type Fields = Record<string, string>;
+export type Fields = Record<string, string | undefined>;
 
 /**
  * Per-file state that gives each event its `id`: the sequence number among

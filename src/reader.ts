@@ -165,16 +165,24 @@ export class AuditLogReader implements AsyncIterable<Entry> {
     return this.engine.bytesRead;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Entry> {
+  /**
+   * The entries in batches (those one input block completes). Cheaper than
+   * one async step per entry; `for await (const e of reader)` is built on it.
+   */
+  async *batches(): AsyncGenerator<Entry[], void, undefined> {
     const skip = this.opts.onError === 'skip';
     const onProblem = this.opts.onProblem;
-    const deliver = function* (items: ScanItem[]): Generator<Entry> {
+    let stop: AuditLogError | undefined;
+    const sift = (items: ScanItem[]): Entry[] => {
+      const out: Entry[] = [];
       for (const it of items) {
-        if (it instanceof AuditLogError) {
-          if (it.code === 'MALFORMED_RECORD' && !skip) throw it;
-          onProblem?.(it);
-        } else yield it;
+        if (!(it instanceof AuditLogError)) out.push(it);
+        else if (it.code === 'MALFORMED_RECORD' && !skip) {
+          stop = it;
+          break;
+        } else onProblem?.(it);
       }
+      return out;
     };
     let bytes = readBytes(this.src, this.file, this.opts.blockSize);
     if (!this.opts.noLayers) {
@@ -182,8 +190,18 @@ export class AuditLogReader implements AsyncIterable<Entry> {
       this.layers = opened.layers;
       bytes = opened.stream;
     }
-    for await (const chunk of bytes) yield* deliver(this.engine.push(chunk));
-    yield* deliver(this.engine.end());
+    for await (const chunk of bytes) {
+      const batch = sift(this.engine.push(chunk));
+      if (batch.length) yield batch;
+      if (stop) throw stop;
+    }
+    const batch = sift(this.engine.end());
+    if (batch.length) yield batch;
+    if (stop) throw stop;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Entry> {
+    for await (const batch of this.batches()) yield* batch;
   }
 }
 
