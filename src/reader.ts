@@ -38,6 +38,9 @@ export interface AuditReaderOptions extends ScannerOptions {
   format?: FormatId;
 }
 
+/** How many first bytes of a stream are kept to give back its prologue. */
+export const PROLOGUE_BYTES = 4096;
+
 /**
  * Push engine for one input: buffers the first bytes until the format is
  * known, then feeds its scanner.
@@ -47,6 +50,8 @@ export class AuditReader {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly opts: AuditReaderOptions;
+  /** The first bytes of the stream (up to PROLOGUE_BYTES), for the prologue. */
+  private start: Buffer = Buffer.alloc(0);
 
   constructor(opts: AuditReaderOptions = {}) {
     this.opts = opts;
@@ -65,7 +70,19 @@ export class AuditReader {
     return this.scanner ? this.scanner.bytesRead : this.pendingBytes;
   }
 
+  /**
+   * The bytes before the record that starts at `offset` (e.g. an XML file's
+   * `<?xml ...?>\n<AUDIT>\n`), when they are among the first PROLOGUE_BYTES.
+   */
+  prologue(offset: number): Buffer | undefined {
+    return offset <= this.start.length ? this.start.subarray(0, offset) : undefined;
+  }
+
   push(chunk: Uint8Array): ScanItem[] {
+    if (this.start.length < PROLOGUE_BYTES) {
+      const c = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, PROLOGUE_BYTES - this.start.length));
+      this.start = Buffer.concat([this.start, c]);
+    }
     if (this.scanner) return this.scanner.push(chunk);
     this.pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     this.pendingBytes += chunk.byteLength;
@@ -147,6 +164,8 @@ export class AuditLogReader implements AsyncIterable<Entry> {
   private readonly opts: ReadOptions;
   /** Input layers found (outermost first), once reading started. */
   layers: LayerId[] = [];
+  /** Offset of the first record (entry or problem), once seen. */
+  private firstOffset: number | undefined;
 
   constructor(src: Source, opts: ReadOptions = {}) {
     this.file = opts.file ?? (typeof src === 'string' ? src : '-');
@@ -166,6 +185,15 @@ export class AuditLogReader implements AsyncIterable<Entry> {
   }
 
   /**
+   * The bytes before the first record (an XML header such as
+   * `<?xml version="1.0" encoding="UTF-8"?>\n<AUDIT>\n`), once it was read;
+   * the whole input when it holds no record and is short.
+   */
+  get prologue(): Buffer | undefined {
+    return this.engine.prologue(this.firstOffset ?? this.engine.bytesRead);
+  }
+
+  /**
    * The entries in batches (those one input block completes). Cheaper than
    * one async step per entry; `for await (const e of reader)` is built on it.
    */
@@ -175,6 +203,10 @@ export class AuditLogReader implements AsyncIterable<Entry> {
     let stop: AuditLogError | undefined;
     const sift = (items: ScanItem[]): Entry[] => {
       const out: Entry[] = [];
+      if (this.firstOffset === undefined && items.length) {
+        const first = items.find((i) => !(i instanceof AuditLogError) || i.ctx.index !== undefined);
+        if (first) this.firstOffset = first instanceof AuditLogError ? first.ctx.offset : first.at.offset;
+      }
       for (const it of items) {
         if (!(it instanceof AuditLogError)) out.push(it);
         else if (it.code === 'MALFORMED_RECORD' && !skip) {

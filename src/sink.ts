@@ -1,0 +1,76 @@
+/**
+ * Sinks: where output bytes go. A file is written under a temporary name in
+ * the same directory, mode 0600 (audit logs are sensitive), and renamed into
+ * place only when everything was written; on any error the temporary file is
+ * removed, so no partial output is ever left behind.
+ *
+ *   await writeAtomic('out.json', chunks);      // chunks: AsyncIterable<Uint8Array>
+ *   await writeStream(process.stdout, chunks);
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { AuditLogError } from './errors.js';
+
+function ioError(e: unknown, file: string): AuditLogError {
+  if (e instanceof AuditLogError) return e;
+  const err = e as NodeJS.ErrnoException;
+  return new AuditLogError('IO_ERROR', err.code ? `${err.code}: ${err.message}` : String(err?.message ?? err), { stage: 'write', file, recoverable: false }, { cause: e });
+}
+
+/**
+ * Write all chunks to `path` atomically (temp file, fsync, rename).
+ * @returns the number of bytes written
+ */
+export async function writeAtomic(path: string, chunks: AsyncIterable<Uint8Array>, mode = 0o600): Promise<number> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fh;
+  try {
+    fh = await open(tmp, 'wx', mode);
+  } catch (e) {
+    throw ioError(e, path);
+  }
+  let bytes = 0;
+  try {
+    for await (const c of chunks) {
+      let off = 0;
+      while (off < c.length) {
+        const { bytesWritten } = await fh.write(c, off, c.length - off);
+        off += bytesWritten;
+      }
+      bytes += c.length;
+    }
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    await rename(tmp, path);
+    return bytes;
+  } catch (e) {
+    if (fh) await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw ioError(e, path);
+  }
+}
+
+/** Write all chunks to a stream (stdout), respecting backpressure. A closed pipe (EPIPE) ends quietly. */
+export async function writeStream(out: NodeJS.WritableStream, chunks: AsyncIterable<Uint8Array>, name = '-'): Promise<number> {
+  let bytes = 0;
+  let broken = false;
+  const onError = (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') broken = true;
+  };
+  out.on('error', onError);
+  try {
+    for await (const c of chunks) {
+      if (broken) break;
+      bytes += c.length;
+      if (!out.write(c)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    }
+  } catch (e) {
+    throw ioError(e, name);
+  } finally {
+    out.off('error', onError);
+  }
+  return bytes;
+}
