@@ -219,10 +219,14 @@ const KNOWN_NAMES = [
 ];
 const CONNECTION_ATTRIBUTES = -2;
 const NESTED_RECORD = -3;
-const BY_LENGTH: [string, number][][] = [];
-KNOWN_NAMES.forEach((k, i) => (BY_LENGTH[k.length] ??= []).push([k, i]));
-(BY_LENGTH[21] ??= []).push(['CONNECTION_ATTRIBUTES', CONNECTION_ATTRIBUTES]);
-(BY_LENGTH[12] ??= []).push(['AUDIT_RECORD', NESTED_RECORD]);
+/** Known names by (length, first char, last char): one lookup and one compare per element. */
+const KNOWN = new Map<number, [string, number]>();
+const nameKey = (len: number, first: number, last: number) => (len << 16) | (first << 8) | last;
+for (const [k, i] of [...KNOWN_NAMES.map((n, i) => [n, i] as const), ['CONNECTION_ATTRIBUTES', CONNECTION_ATTRIBUTES] as const, ['AUDIT_RECORD', NESTED_RECORD] as const]) {
+  const key = nameKey(k.length, k.charCodeAt(0), k.charCodeAt(k.length - 1));
+  if (KNOWN.has(key)) throw new Error(`field name key clash: ${k}`);
+  KNOWN.set(key, [k, i]);
+}
 
 /**
  * The fields of one record, with every known field a fixed property so that
@@ -335,11 +339,10 @@ function setKnown(f: RecordFields, i: number, v: string): void {
   }
 }
 
-/** Index of the known field name at s[from, to), or -1. */
-function knownIndex(s: string, from: number, to: number): number {
-  const c = BY_LENGTH[to - from];
-  if (c) for (const [k, i] of c) if (s.startsWith(k, from)) return i;
-  return -1;
+/** The known field name at s[from, to) and its index, or undefined. */
+function known(s: string, from: number, to: number): [string, number] | undefined {
+  const k = KNOWN.get(nameKey(to - from, s.charCodeAt(from), s.charCodeAt(to - 1)));
+  return k !== undefined && s.startsWith(k[0], from) ? k : undefined;
 }
 
 /**
@@ -352,47 +355,50 @@ function knownIndex(s: string, from: number, to: number): number {
 export function parseElementRecord(s: string): Parsed | string | number {
   const fields = new RecordFields();
   let attributes: Record<string, string> | undefined;
-  const n = s.length;
+  // Most records hold no entity at all: then no value needs decoding.
+  const entities = s.indexOf('&') >= 0;
   let i = s.indexOf('>') + 1;
   for (;;) {
     const lt = s.indexOf('<', i);
     if (lt < 0) return 'no </AUDIT_RECORD>';
-    let j = lt + 1;
-    if (s.charCodeAt(j) === 0x2f) {
-      if (s.startsWith('/AUDIT_RECORD>', j)) break;
+    if (s.charCodeAt(lt + 1) === 0x2f) {
+      if (s.startsWith('/AUDIT_RECORD>', lt + 1)) break;
       return `unexpected closing tag at character ${lt}`;
     }
-    while (j < n && isNameChar(s.charCodeAt(j))) j++;
-    if (j === lt + 1) return `bad element at character ${lt}`;
-    const known = knownIndex(s, lt + 1, j);
-    if (known === NESTED_RECORD) return lt;
-    const nameEnd = j;
-    let c = s.charCodeAt(j);
-    while (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) c = s.charCodeAt(++j);
-    if (c === 0x2f && s.charCodeAt(j + 1) === 0x3e) {
-      if (known >= 0) setKnown(fields, known, '');
-      else fields[s.slice(lt + 1, nameEnd)] = '';
-      i = j + 2;
+    const gt = s.indexOf('>', lt);
+    if (gt < 0) return 'unterminated tag';
+    const empty = s.charCodeAt(gt - 1) === 0x2f;
+    let nameEnd = empty ? gt - 1 : gt;
+    while (nameEnd > lt + 1 && isBlank(s.charCodeAt(nameEnd - 1))) nameEnd--;
+    const k = known(s, lt + 1, nameEnd);
+    let name: string;
+    if (k !== undefined) {
+      if (k[1] === NESTED_RECORD) return lt;
+      name = k[0];
+    } else {
+      name = s.slice(lt + 1, nameEnd);
+      for (let q = 0; q < name.length; q++) if (!isNameChar(name.charCodeAt(q))) return `bad element name ${JSON.stringify(name)} at character ${lt}`;
+      if (name.length === 0) return `bad element at character ${lt}`;
+    }
+    if (empty) {
+      if (k !== undefined) setKnown(fields, k[1], '');
+      else fields[name] = '';
+      i = gt + 1;
       continue;
     }
-    if (c !== 0x3e) return `bad element <${s.slice(lt + 1, nameEnd)}> at character ${lt}`;
-    const v0 = j + 1;
+    const v0 = gt + 1;
     const lt2 = s.indexOf('<', v0);
-    if (lt2 < 0) return `element <${s.slice(lt + 1, nameEnd)}> is not closed`;
+    if (lt2 < 0) return `element <${name}> is not closed`;
     if (s.charCodeAt(lt2 + 1) === 0x2f) {
-      let k = lt2 + 2;
-      for (let q = lt + 1; q < nameEnd; q++, k++) {
-        if (s.charCodeAt(k) !== s.charCodeAt(q)) return `element <${s.slice(lt + 1, nameEnd)}> closed by ${s.slice(lt2, s.indexOf('>', lt2) + 1)}`;
-      }
-      if (s.charCodeAt(k) !== 0x3e) return `element <${s.slice(lt + 1, nameEnd)}> closed by ${s.slice(lt2, s.indexOf('>', lt2) + 1)}`;
+      if (!s.startsWith(name, lt2 + 2) || s.charCodeAt(lt2 + 2 + name.length) !== 0x3e)
+        return `element <${name}> closed by ${s.slice(lt2, s.indexOf('>', lt2) + 1)}`;
       const raw = s.slice(v0, lt2);
-      const v = raw.indexOf('&') < 0 ? raw : decodeXml(raw);
-      if (known >= 0) setKnown(fields, known, v);
-      else fields[s.slice(lt + 1, nameEnd)] = v;
-      i = k + 1;
+      const v = entities && raw.indexOf('&') >= 0 ? decodeXml(raw) : raw;
+      if (k !== undefined) setKnown(fields, k[1], v);
+      else fields[name] = v;
+      i = lt2 + 3 + name.length;
       continue;
     }
-    const name = s.slice(lt + 1, nameEnd);
     // A container element: CONNECTION_ATTRIBUTES, or one we do not know (skipped whole).
     const c2 = s.charCodeAt(lt2 + 1);
     if (!((c2 >= 65 && c2 <= 90) || (c2 >= 97 && c2 <= 122) || c2 === 95)) return `bad markup in element <${name}>`;
@@ -401,7 +407,7 @@ export function parseElementRecord(s: string): Parsed | string | number {
     if (close < 0) return `element <${name}> is not closed`;
     const inner = s.indexOf('<AUDIT_RECORD', lt2);
     if (inner >= 0 && inner < close) return inner;
-    if (known === CONNECTION_ATTRIBUTES) {
+    if (k !== undefined && k[1] === CONNECTION_ATTRIBUTES) {
       const a = parseAttributes(s.slice(v0, close));
       if (typeof a === 'string') return a;
       attributes = a;
@@ -409,6 +415,10 @@ export function parseElementRecord(s: string): Parsed | string | number {
     i = close + closeTag.length;
   }
   return attributes ? { fields, attributes } : { fields };
+}
+
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
 }
 
 const ATTR_BLOCK_RE = /<ATTRIBUTE>\s*<NAME>([^<]*)<\/NAME>\s*<VALUE>([^<]*)<\/VALUE>\s*<\/ATTRIBUTE>|<ATTRIBUTE>\s*<NAME>([^<]*)<\/NAME>\s*<VALUE\/>\s*<\/ATTRIBUTE>/g;
