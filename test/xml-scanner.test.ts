@@ -140,6 +140,21 @@ describe('XML scanner: records and raw bytes', () => {
   });
 });
 
+describe('XML scanner: edges', () => {
+  test('a UTF-8 byte order mark is not junk; text after the footer makes the file not complete', () => {
+    const text = generateLogString({ format: 'new', records: 3, seed: 6 });
+    const s1 = new XmlScanner({ file: 'x' });
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    const items = feed(s1, chunks(withBom, 1));
+    expect(problemsOf(items)).toEqual([]);
+    expect(entriesOf(items)).toHaveLength(3);
+    expect(s1.complete).toBe(true);
+    const s2 = new XmlScanner({ file: 'x' });
+    expect(problemsOf(feed(s2, [Buffer.from(text + 'trailing text\n')])).map((p) => p.code)).toEqual(['UNEXPECTED_DATA']);
+    expect(s2.complete).toBe(false);
+  });
+});
+
 describe('XML scanner: bad input', () => {
   test('a malformed record in the middle is reported with its position; the records after it are read', () => {
     const bytes = fixture('public/mysql-utilities/audit.log.invalid');

@@ -51,7 +51,7 @@
  */
 import type { AuditEvent, FormatId } from '../entry.js';
 import { fieldsToEvent, type Fields } from '../mapping.js';
-import { ByteScanner, type ScannerOptions } from './scanner.js';
+import { ByteScanner, type ScannerOptions, bomLength } from './scanner.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -301,16 +301,6 @@ export class JsonScanner extends ByteScanner {
 
 function newPending(start: number): Pending {
   return { start, lfFrom: start, slow: false, pos: start, depth: 0, inStr: false, esc: false, close: -1 };
-}
-
-/** Length of a UTF-8 BOM at the start of the stream (0 if none), or -1 when more input is needed to tell. */
-function bomLength(buf: Buffer, final: boolean): number {
-  const m = [0xef, 0xbb, 0xbf];
-  for (let i = 0; i < 3; i++) {
-    if (i >= buf.length) return final ? 0 : -1;
-    if (buf[i] !== m[i]) return 0;
-  }
-  return 3;
 }
 
 /**

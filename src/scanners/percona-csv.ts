@@ -46,7 +46,7 @@
  */
 import type { FormatId } from '../entry.js';
 import { fieldsToEvent, type Fields } from '../mapping.js';
-import { ByteScanner, type ScannerOptions } from './scanner.js';
+import { ByteScanner, type ScannerOptions, bomLength } from './scanner.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -328,16 +328,6 @@ function toFields(v: string[], quoted: number): Fields | string {
 
 function describe(c: number): string {
   return c >= 0x21 && c < 0x7f ? `"${String.fromCharCode(c)}"` : `byte 0x${c.toString(16).padStart(2, '0')}`;
-}
-
-/** Length of a UTF-8 BOM at the start of the stream (0 if none), or -1 when more input is needed to tell. */
-function bomLength(buf: Buffer, final: boolean): number {
-  const m = [0xef, 0xbb, 0xbf];
-  for (let i = 0; i < 3; i++) {
-    if (i >= buf.length) return final ? 0 : -1;
-    if (buf[i] !== m[i]) return 0;
-  }
-  return 3;
 }
 
 /** Set by splitCells: bit k is set when cell k was quoted (cells past 30 are not tracked). */

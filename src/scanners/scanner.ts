@@ -35,6 +35,16 @@ export interface Scanner {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Length of a UTF-8 byte order mark at the start of `buf` (0 if none), or -1 when more input is needed to tell. */
+export function bomLength(buf: Buffer, final: boolean): number {
+  const m = [0xef, 0xbb, 0xbf];
+  for (let i = 0; i < 3; i++) {
+    if (i >= buf.length) return final ? 0 : -1;
+    if (buf[i] !== m[i]) return 0;
+  }
+  return 3;
+}
+
 export function isWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
@@ -122,6 +132,8 @@ export abstract class ByteScanner implements Scanner {
         while (j > i && isWhitespace(buf[j - 1]!)) j--;
         if (this.junkStart < 0) this.junkStart = this.base + i;
         this.junkEnd = this.base + j;
+        // Text after the footer means the input does not end with it.
+        this.footerSeen = false;
         return;
       }
     }
