@@ -20,7 +20,7 @@ export function inputs(cmd: Command, files: string[]): string[] {
 export function failed(cmd: Command, e: unknown, json: boolean): never {
   if (!(e instanceof AuditLogError)) throw e;
   if (json) process.stdout.write(JSON.stringify({ error: e.toJSON() }, null, 2) + '\n');
-  process.stderr.write(`Error (${e.code}): ${e.message}\n`);
+  process.stderr.write(`Error: ${e.message}\n`);
   if (e.ctx.suggestion) process.stderr.write(`Try: ${e.ctx.suggestion}\n`);
   return cmd.exit(e.exitCode);
 }

@@ -47,7 +47,7 @@ export function xmlTimestampToJson(ts: string): string {
   return m ? `${m[1]} ${m[2]}` : ts;
 }
 
-const CONNECTION_TYPES: Record<string, string> = {
+const CONNECTION_TYPES = new Map<string, string>(Object.entries({
   'TCP/IP': 'tcp/ip',
   'SSL/TLS': 'ssl',
   SSL: 'ssl',
@@ -57,19 +57,19 @@ const CONNECTION_TYPES: Record<string, string> = {
   'Shared Memory': 'shared_memory',
   'Shared memory': 'shared_memory',
   Undefined: 'undefined',
-};
+}));
 
 /** XML CONNECTION_TYPE spelling -> JSON spelling. Unknown values are lower-cased. */
 export function connectionTypeToJson(t: string): string {
-  return CONNECTION_TYPES[t] ?? t.toLowerCase();
+  return CONNECTION_TYPES.get(t) ?? t.toLowerCase();
 }
 
-const TABLE_EVENTS: Record<string, string> = {
+const TABLE_EVENTS = new Map<string, string>(Object.entries({
   TableRead: 'read',
   TableInsert: 'insert',
   TableUpdate: 'update',
   TableDelete: 'delete',
-};
+}));
 
 /** XML NAME -> [class, event]. */
 export function nameToClassEvent(name: string): [string, string] {
@@ -86,7 +86,7 @@ export function nameToClassEvent(name: string): [string, string] {
     case 'Quit':
       return ['connection', 'disconnect'];
   }
-  const t = TABLE_EVENTS[name];
+  const t = TABLE_EVENTS.get(name);
   return t ? ['table_access', t] : ['general', 'status'];
 }
 

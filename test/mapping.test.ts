@@ -76,6 +76,11 @@ describe('NAME -> class / event / data object', () => {
     expect(e).toMatchObject({ class: 'general', event: 'status', general_data: { command: name, sql_command: 'select', query: 'SELECT 1', status: 1064 } });
   });
 
+  test('names that are Object.prototype members are plain names', () => {
+    expect(ev({ NAME: 'constructor', CONNECTION_TYPE: 'toString' })).toMatchObject({ class: 'general', event: 'status', general_data: { command: 'constructor' } });
+    expect(ev({ NAME: 'Connect', CONNECTION_TYPE: 'constructor' }).connection_data?.connection_type).toBe('constructor');
+  });
+
   test('Percona classic general records keep DB in general_data', () => {
     expect(ev({ NAME: 'Query', DB: 'db1' }).general_data).toEqual({ command: 'Query', db: 'db1' });
   });

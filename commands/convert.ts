@@ -1,0 +1,86 @@
+import { Args, Command, Flags } from '@oclif/core';
+import { failed, inputs, passwordFlags, passwordSource } from '../cli/common.js';
+import { progress } from '../cli/progress.js';
+import { convert, type ConvertSummary } from '../src/convert.js';
+import { EXIT } from '../src/errors.js';
+import type { FilterSpec } from '../src/filter.js';
+
+const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
+
+export default class Convert extends Command {
+  static override description =
+    'Convert audit logs (any format, gzip, AES) to another format, filtered. Several inputs are read in order as one stream. Repeated filter flags OR, different flags AND.';
+  static override examples = [
+    '<%= config.bin %> convert audit.log --to json -o audit.json',
+    '<%= config.bin %> convert audit.*.log.gz --to ndjson --user root --status error',
+    '<%= config.bin %> convert audit.log.enc --password-file pw --to new --since "2019-10-03 14:00:00" --until 2019-10-03',
+  ];
+  static override strict = false;
+  static override args = { files: Args.string({ description: 'audit log files (- for stdin)' }) };
+  static override flags = {
+    to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
+    output: Flags.string({ char: 'o', description: 'write to FILE (atomically, mode 0600) instead of stdout' }),
+    'on-error': Flags.string({ description: 'at a malformed record: fail (stop, no output file) or skip (count it, go on, exit 1)', options: ['fail', 'skip'], default: 'fail' }),
+    compress: Flags.boolean({ description: 'gzip the output' }),
+    encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
+    json: Flags.boolean({ description: 'print the summary as JSON (on stdout with -o, else on stderr)' }),
+    user: many('account or login user'),
+    host: many('account host'),
+    ip: many('client IP'),
+    db: many('database'),
+    event: many('XML NAME (Query, Connect), class, or class/event; case-insensitive'),
+    'command-class': many('sql_command / COMMAND_CLASS (select, drop_table, ...)'),
+    'connection-id': many('connection id'),
+    status: many('ok, error, N or N-M'),
+    since: Flags.string({ description: 'from this time, inclusive (YYYY-MM-DD[ hh:mm:ss])', helpGroup: 'FILTER' }),
+    until: Flags.string({ description: 'up to this time, inclusive; a date alone means the whole day', helpGroup: 'FILTER' }),
+    grep: many('regular expression searched in the SQL text'),
+    ...passwordFlags,
+  };
+
+  async run(): Promise<ConvertSummary> {
+    const { argv, flags } = await this.parse(Convert);
+    const files = inputs(this, argv as string[]);
+    const filter: FilterSpec = {
+      user: flags.user,
+      host: flags.host,
+      ip: flags.ip,
+      db: flags.db,
+      event: flags.event,
+      commandClass: flags['command-class'],
+      connectionId: flags['connection-id'],
+      status: flags.status,
+      since: flags.since,
+      until: flags.until,
+      grep: flags.grep,
+    };
+    const bar = progress(files);
+    let summary: ConvertSummary;
+    try {
+      const password = passwordSource(flags);
+      const encrypt = flags.encrypt ? await password.get(flags.output ?? '-') : undefined;
+      summary = await convert(files, flags.output ?? process.stdout, {
+        to: flags.to as 'new' | 'old' | 'json' | 'ndjson' | 'csv',
+        filter,
+        onError: flags['on-error'] as 'fail' | 'skip',
+        password,
+        compress: flags.compress,
+        ...(encrypt ? { encrypt } : {}),
+        onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
+        onProgress: (f, n) => bar.update(f, n),
+      });
+    } catch (e) {
+      bar.done();
+      return failed(this, e, flags.json);
+    }
+    bar.done();
+    const text = JSON.stringify(summary, null, 2) + '\n';
+    if (flags.json) (flags.output ? process.stdout : process.stderr).write(text);
+    else if (flags.output)
+      process.stderr.write(
+        `${summary.written} records written to ${flags.output} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated)\n`,
+      );
+    if (summary.malformed || summary.truncated) this.exit(EXIT.DATA_PROBLEMS);
+    return summary;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Shared pieces of the record writers: the summary bookkeeping and small
+ * value helpers. See src/writers/index.ts for the writer interface.
+ */
+import type { Entry, JsonValue } from '../entry.js';
+import { createIdSequencer, type IdSequencer } from '../mapping.js';
+
+export type OutputFormat = 'new' | 'old' | 'json' | 'ndjson' | 'csv';
+
+/** What a writer did, for the command's report. */
+export interface WriteSummary {
+  /** Records written (converted and passed through). */
+  written: number;
+  /** Records whose original bytes were written unchanged (same-format pass-through). */
+  passedThrough: number;
+  /** Field path (`query_statistics`, `login.proxy`, `connection_data.connection_attributes`, ...) -> number of records where the target format could not hold it. */
+  droppedFields: Record<string, number>;
+}
+
+/**
+ * A stateful writer for one output file: `header()` once, `record()` per
+ * entry (the record's bytes, with whatever separator belongs before it),
+ * `footer()` once, then `summary()`.
+ */
+export interface RecordWriter {
+  readonly format: OutputFormat;
+  header(): Uint8Array;
+  record(entry: Entry): Uint8Array;
+  footer(): Uint8Array;
+  summary(): WriteSummary;
+}
+
+export interface WriterOptions {
+  /**
+   * The source file's bytes before its first record (for example
+   * `<?xml version="1.0" encoding="UTF-8"?>\n<AUDIT>\n`). An XML writer uses it
+   * as its header when it is a valid XML audit header, a JSON writer when it is
+   * a JSON array opening; otherwise the standard header is written. Pass it
+   * only when converting to the source's own format.
+   */
+  prologue?: Uint8Array;
+}
+
+export const EMPTY = new Uint8Array(0);
+
+export function utf8(s: string): Uint8Array {
+  return Buffer.from(s, 'utf8');
+}
+
+/** Summary bookkeeping common to all writers. */
+export abstract class BaseWriter implements RecordWriter {
+  abstract readonly format: OutputFormat;
+  protected written = 0;
+  protected passed = 0;
+  private readonly dropped: Record<string, number> = Object.create(null) as Record<string, number>;
+  /** Paths dropped from the record being written (each counts once per record). */
+  private recordDrops: string[] = [];
+  /**
+   * The `id` a reader of the output will give each record: the sequence
+   * among records with the same timestamp, as src/mapping.ts computes it.
+   * Used by the XML writers, whose format has no `id`.
+   */
+  private readonly ids: IdSequencer = createIdSequencer();
+
+  abstract header(): Uint8Array;
+  abstract record(entry: Entry): Uint8Array;
+  abstract footer(): Uint8Array;
+
+  /** Note that the record being written loses `path`. */
+  protected drop(path: string): void {
+    if (!this.recordDrops.includes(path)) this.recordDrops.push(path);
+  }
+
+  /** Close the bookkeeping of one record. */
+  protected commit(passedThrough: boolean): void {
+    this.written++;
+    if (passedThrough) this.passed++;
+    for (const p of this.recordDrops) this.dropped[p] = (this.dropped[p] ?? 0) + 1;
+    if (this.recordDrops.length) this.recordDrops = [];
+  }
+
+  /** The id a reader of this output will compute for the next record, whose timestamp is `ts`. */
+  protected nextReadId(ts: string | undefined): number {
+    return this.ids.next(ts);
+  }
+
+  summary(): WriteSummary {
+    return { written: this.written, passedThrough: this.passed, droppedFields: { ...this.dropped } };
+  }
+}
+
+/** A plain (non-null, non-array) object. */
+export function isObject(v: unknown): v is { [key: string]: JsonValue | undefined } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The first top-level key ending in `_data` whose value is an object: the event's data object. */
+export function dataKeyOf(e: { [key: string]: unknown }): string | undefined {
+  for (const k of Object.keys(e)) if (k.endsWith('_data') && isObject(e[k])) return k;
+  return undefined;
+}
