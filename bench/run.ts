@@ -16,6 +16,9 @@ import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createReadStream } from 'node:fs';
+import { wrapOutput } from '../src/layers/index.js';
+import { writeAtomic } from '../src/sink.js';
 import { generateLog } from './generate.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -48,10 +51,27 @@ interface Result {
   maxRssMiB: number;
 }
 
+const PASSWORD = 'bench-password';
+
+/** The same payload behind gzip, AES, or both (gzip inside AES, as the server writes .gz.enc). */
+async function ensureLayered(plain: string, kind: 'gz' | 'enc' | 'gz.enc'): Promise<string> {
+  const path = `${plain}.${kind}`;
+  if (existsSync(path)) return path;
+  const chunks = wrapOutput(createReadStream(plain, { highWaterMark: 1 << 20 }), {
+    compress: kind !== 'enc',
+    ...(kind !== 'gz' ? { encrypt: { password: PASSWORD } } : {}),
+  });
+  await writeAtomic(path, chunks, 0o644);
+  return path;
+}
+
 function run(scenario: string, file: string): Result {
   const results: Result[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const outText = execFileSync(process.execPath, [join(here, 'scenario.js'), scenario, file], { encoding: 'utf8' });
+    const outText = execFileSync(process.execPath, [join(here, 'scenario.js'), scenario, file], {
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_PASSWORD: PASSWORD },
+    });
     results.push(JSON.parse(outText.trim().split('\n').pop()!) as Result);
   }
   results.sort((a, b) => a.ms - b.ms);
@@ -69,13 +89,47 @@ function row(label: string, r: Result, base?: Result): string {
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
+const inputs = { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') };
+const plainInfo: Record<string, Result> = {};
+console.log('== info');
 for (const format of ['new', 'old', 'json'] as const) {
-  const file = await ensureInput(format);
-  const size = statSync(file).size;
-  console.log(`-- ${format}: ${(size / 1048576).toFixed(0)} MiB`);
+  const file = inputs[format];
+  console.log(`-- ${format}: ${(statSync(file).size / 1048576).toFixed(0)} MiB`);
   console.log(row('read (ceiling)', run('read', file)));
   const base = run(format === 'json' ? 'stream-json-info' : 'sax-info', file);
   console.log(row(format === 'json' ? 'baseline: stream-json info' : 'baseline: sax info', base));
-  console.log(row('auditlog info', run('info', file), base));
+  plainInfo[format] = run('info', file);
+  console.log(row('auditlog info', plainInfo[format], base));
+}
+
+console.log('== convert (output to /dev/null)');
+const conversions = [
+  ['new', 'convert-json', 'sax-convert-json', 'new -> json'],
+  ['old', 'convert-json', 'sax-convert-json', 'old -> json'],
+  ['json', 'convert-ndjson', 'stream-json-convert-ndjson', 'json -> ndjson'],
+] as const;
+let plainConvert: Result | undefined;
+for (const [format, ours, theirs, label] of conversions) {
+  const file = inputs[format];
+  const base = run(theirs, file);
+  console.log(row(`baseline: ${theirs.startsWith('sax') ? 'sax' : 'stream-json'} ${label}`, base));
+  const r = run(ours, file);
+  if (format === 'new') plainConvert = r;
+  console.log(row(`auditlog convert ${label}`, r, base));
+}
+
+console.log('== input layers (the new payload; MiB/s of plain bytes; cost vs the plain file)');
+for (const kind of ['gz', 'enc', 'gz.enc'] as const) {
+  const file = await ensureLayered(inputs.new, kind);
+  for (const [scenario, plain] of [
+    ['info', plainInfo.new!],
+    ['convert-json', plainConvert!],
+  ] as const) {
+    const r = run(scenario, file);
+    const asPlain = { ...r, bytes: plain.bytes };
+    const pct = ((r.ms - plain.ms) / plain.ms) * 100;
+    const cost = `${pct >= 0 ? '+' : ''}${pct.toFixed(0)}%`;
+    console.log(`${row(`${scenario} .${kind} (${(r.bytes / 1048576).toFixed(0)} MiB on disk)`, asPlain)} ${cost.padStart(7)}`);
+  }
 }
 // The inputs stay in bench/.data for the next run; `rm -r bench/.data` regenerates them.

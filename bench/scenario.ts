@@ -12,7 +12,10 @@ import { createReadStream, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
+import { createWriteStream } from 'node:fs';
+import { convert } from '../src/convert.js';
 import { inspect } from '../src/info.js';
+import { staticPassword } from '../src/layers/index.js';
 
 const require = createRequire(import.meta.url);
 
@@ -94,6 +97,108 @@ async function streamJsonInfo(file: string): Promise<number> {
   return s.records;
 }
 
+/** Write strings to /dev/null with backpressure. */
+function devNull(): { write(s: string): Promise<void> | void; end(): Promise<void> } {
+  const out = createWriteStream('/dev/null');
+  let buf: string[] = [];
+  let size = 0;
+  return {
+    write(s: string) {
+      buf.push(s);
+      size += s.length;
+      if (size < 1 << 18) return;
+      const chunk = buf.join('');
+      buf = [];
+      size = 0;
+      if (!out.write(chunk)) return new Promise<void>((r) => out.once('drain', () => r()));
+    },
+    async end() {
+      out.write(buf.join(''));
+      await new Promise<void>((r) => out.end(r));
+    },
+  };
+}
+
+/** sax (strict) NEW/OLD XML -> one JSON event per record (same field mapping as ours, simplified), to /dev/null. */
+async function saxConvert(file: string): Promise<number> {
+  interface SaxParser {
+    onopentag: (t: { name: string; attributes: Record<string, unknown> }) => void;
+    ontext: (t: string) => void;
+    onclosetag: (name: string) => void;
+    write(s: string): SaxParser;
+    close(): void;
+  }
+  const sax = require('sax') as { parser: (strict: boolean, opts: object) => SaxParser };
+  const p = sax.parser(true, {});
+  const out = devNull();
+  let n = 0;
+  let fields: Record<string, string> = {};
+  let text = '';
+  let depth = 0;
+  let first = true;
+  const pending: string[] = [];
+  p.onopentag = (t) => {
+    depth++;
+    text = '';
+    if (t.name === 'AUDIT_RECORD') {
+      fields = {};
+      for (const [k, v] of Object.entries(t.attributes)) fields[k] = String(v);
+    }
+  };
+  p.ontext = (t) => (text += t);
+  p.onclosetag = (name) => {
+    depth--;
+    if (name === 'AUDIT_RECORD') {
+      n++;
+      const ev = {
+        timestamp: fields.TIMESTAMP?.replace('T', ' ').replace(' UTC', ''),
+        class: 'general',
+        event: 'status',
+        connection_id: Number(fields.CONNECTION_ID),
+        account: { user: fields.USER, host: fields.HOST },
+        login: { user: fields.USER, os: fields.OS_LOGIN, ip: fields.IP },
+        general_data: { command: fields.NAME, sql_command: fields.COMMAND_CLASS, query: fields.SQLTEXT, status: Number(fields.STATUS) },
+      };
+      pending.push((first ? '[\n' : ',\n') + JSON.stringify(ev));
+      first = false;
+    } else if (depth === 2) fields[name] = text;
+    text = '';
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    p.write(chunk.toString());
+    await out.write(pending.join(''));
+    pending.length = 0;
+  }
+  p.close();
+  await out.write(pending.join('') + '\n]\n');
+  await out.end();
+  return n;
+}
+
+/** stream-json (parser + StreamArray) JSON array -> NDJSON to /dev/null. */
+async function streamJsonConvert(file: string): Promise<number> {
+  const { parser } = require('stream-json') as { parser: () => NodeJS.ReadWriteStream };
+  const { streamArray } = require('stream-json/streamers/StreamArray') as { streamArray: () => NodeJS.ReadWriteStream };
+  const out = devNull();
+  let n = 0;
+  await pipeline(
+    createReadStream(file, { highWaterMark: 1 << 20 }),
+    parser(),
+    streamArray(),
+    new Writable({
+      objectMode: true,
+      write(item: { value: unknown }, _enc, cb) {
+        n++;
+        const w = out.write(JSON.stringify(item.value) + '\n');
+        if (w) w.then(() => cb(), cb);
+        else cb();
+      },
+    }),
+  );
+  await out.end();
+  return n;
+}
+
 /** Raw read of the file to nowhere: the ceiling. */
 async function readOnly(file: string): Promise<number> {
   let n = 0;
@@ -109,9 +214,11 @@ if (!scenario || !file) {
 const t0 = process.hrtime.bigint();
 let records: number;
 switch (scenario) {
-  case 'info':
-    records = (await inspect(file)).records;
+  case 'info': {
+    const password = process.env.BENCH_PASSWORD ? staticPassword(process.env.BENCH_PASSWORD) : undefined;
+    records = (await inspect(file, password ? { password } : {})).records;
     break;
+  }
   case 'sax-info':
     records = await saxInfo(file);
     break;
@@ -120,6 +227,19 @@ switch (scenario) {
     break;
   case 'read':
     records = await readOnly(file);
+    break;
+  case 'convert-json':
+  case 'convert-ndjson': {
+    const to = scenario === 'convert-json' ? 'json' : 'ndjson';
+    const password = process.env.BENCH_PASSWORD ? staticPassword(process.env.BENCH_PASSWORD) : undefined;
+    records = (await convert([file], createWriteStream('/dev/null'), { to, ...(password ? { password } : {}) })).written;
+    break;
+  }
+  case 'sax-convert-json':
+    records = await saxConvert(file);
+    break;
+  case 'stream-json-convert-ndjson':
+    records = await streamJsonConvert(file);
     break;
   default:
     console.error(`unknown scenario ${scenario}`);

@@ -92,21 +92,36 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
 
   async function* render(): AsyncGenerator<Uint8Array> {
     let writer: ReturnType<typeof createWriter> | undefined;
+    // Output is gathered into blocks: runs of text are encoded once per block, not per record.
     let parts: Uint8Array[] = [];
+    let text = '';
     let size = 0;
-    const put = (b: Uint8Array) => {
+    const put = (b: string | Uint8Array) => {
+      if (typeof b === 'string') {
+        text += b;
+        size += b.length;
+        return;
+      }
       if (b.length === 0) return;
+      if (text) {
+        parts.push(Buffer.from(text, 'utf8'));
+        text = '';
+      }
       parts.push(b);
       size += b.length;
     };
     const take = (): Uint8Array => {
-      const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+      if (text) parts.push(Buffer.from(text, 'utf8'));
+      const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
       parts = [];
+      text = '';
       size = 0;
       return out;
     };
     for (const src of inputs) {
-      const log = readAuditLog(src, { onError: opts.onError === 'skip' ? 'skip' : 'throw', onProblem, password: opts.password });
+      // Original bytes are only needed when they can pass through to the target unchanged.
+      const keepRaw = (f: string) => f === opts.to;
+      const log = readAuditLog(src, { onError: opts.onError === 'skip' ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw });
       const input: InputSummary = { file: log.file, format: null, layers: [], complete: null, records: 0 };
       summary.inputs.push(input);
       for await (const batch of log.batches()) {

@@ -18,7 +18,8 @@ import type { Scanner, ScanItem, ScannerOptions } from './scanners/scanner.js';
 import { XmlScanner } from './scanners/xml.js';
 
 /** Make the scanner for a format. */
-export function createScanner(format: FormatId, opts: ScannerOptions = {}): Scanner {
+export function createScanner(format: FormatId, options: ScannerOptions = {}): Scanner {
+  const opts = typeof options.keepRaw === 'function' ? { ...options, keepRaw: options.keepRaw(format) } : options;
   switch (format) {
     case 'new':
     case 'old':
@@ -131,6 +132,8 @@ export interface ReadOptions extends AuditReaderOptions {
 }
 
 export const DEFAULT_BLOCK_SIZE = 1 << 20;
+/** Bytes handed to a scanner at a time (see batches()). */
+const SCAN_SLICE = 128 * 1024;
 
 /** The bytes of a source, as an async iterable of chunks. I/O errors become IO_ERROR. */
 export async function* readBytes(src: Source, file: string, blockSize = DEFAULT_BLOCK_SIZE): AsyncIterable<Uint8Array> {
@@ -223,9 +226,13 @@ export class AuditLogReader implements AsyncIterable<Entry> {
       bytes = opened.stream;
     }
     for await (const chunk of bytes) {
-      const batch = sift(this.engine.push(chunk));
-      if (batch.length) yield batch;
-      if (stop) throw stop;
+      // Blocks are read whole but scanned in slices: smaller batches die young,
+      // which keeps the heap (and resident memory) small.
+      for (let i = 0; i < chunk.length; i += SCAN_SLICE) {
+        const batch = sift(this.engine.push(chunk.subarray(i, i + SCAN_SLICE)));
+        if (batch.length) yield batch;
+        if (stop) throw stop;
+      }
     }
     const batch = sift(this.engine.end());
     if (batch.length) yield batch;

@@ -8,7 +8,6 @@
  *   await writeStream(process.stdout, chunks);
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AuditLogError } from './errors.js';
@@ -53,6 +52,19 @@ export async function writeAtomic(path: string, chunks: AsyncIterable<Uint8Array
   }
 }
 
+/** Resolves when the stream drains or closes (whichever first), leaving no listener behind. */
+function drained(out: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+  });
+}
+
 /** Write all chunks to a stream (stdout), respecting backpressure. A closed pipe (EPIPE) ends quietly. */
 export async function writeStream(out: NodeJS.WritableStream, chunks: AsyncIterable<Uint8Array>, name = '-'): Promise<number> {
   let bytes = 0;
@@ -65,7 +77,7 @@ export async function writeStream(out: NodeJS.WritableStream, chunks: AsyncItera
     for await (const c of chunks) {
       if (broken) break;
       bytes += c.length;
-      if (!out.write(c)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+      if (!out.write(c)) await drained(out);
     }
   } catch (e) {
     throw ioError(e, name);

@@ -26,9 +26,14 @@ function read(bytes: Uint8Array, format?: FormatId): Entry[] {
 function write(format: OutputFormat, entries: Entry[], prologue?: Uint8Array): { bytes: Buffer; summary: WriteSummary } {
   const w = createWriter(format, prologue ? { prologue } : {});
   const parts: Uint8Array[] = [w.header()];
-  for (const e of entries) parts.push(w.record(e));
+  for (const e of entries) parts.push(bytesOf(w.record(e)));
   parts.push(w.footer());
   return { bytes: Buffer.concat(parts), summary: w.summary() };
+}
+
+/** A writer's record output (text, or original bytes when passed through) as bytes. */
+function bytesOf(x: string | Uint8Array): Uint8Array {
+  return typeof x === 'string' ? Buffer.from(x, 'utf8') : x;
 }
 
 /** The entries without their raw bytes: forces conversion even to the same format. */
@@ -614,7 +619,7 @@ describe('Enterprise layouts', () => {
 
   test('JSON separators: `,\\n` before every record but the first, footer `\\n]\\n`', () => {
     const w = createWriter('json');
-    const parts = [w.header(), w.record(entry({ id: 1 })), w.record(entry({ id: 2 })), w.footer()];
+    const parts = [w.header(), bytesOf(w.record(entry({ id: 1 }))), bytesOf(w.record(entry({ id: 2 }))), w.footer()];
     expect(Buffer.concat(parts).toString()).toBe('[\n{ "id": 1 },\n{ "id": 2 }\n]\n');
     const empty = createWriter('json');
     expect(JSON.parse(Buffer.concat([empty.header(), empty.footer()]).toString())).toEqual([]);

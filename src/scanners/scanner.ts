@@ -16,8 +16,11 @@ export type ScanItem = Entry | AuditLogError;
 export interface ScannerOptions {
   /** File name used in positions and errors. Defaults to `-`. */
   file?: string;
-  /** Keep each record's original bytes in `Entry.raw`. Defaults to true. */
-  keepRaw?: boolean;
+  /**
+   * Keep each record's original bytes in `Entry.raw` (for same-format
+   * pass-through). Defaults to true. A function decides once the format is known.
+   */
+  keepRaw?: boolean | ((format: FormatId) => boolean);
 }
 
 /** The push interface every format scanner implements. */
@@ -74,7 +77,7 @@ export abstract class ByteScanner implements Scanner {
 
   constructor(opts: ScannerOptions = {}) {
     this.file = opts.file ?? '-';
-    this.keepRaw = opts.keepRaw ?? true;
+    this.keepRaw = typeof opts.keepRaw === 'function' ? true : (opts.keepRaw ?? true);
   }
 
   get complete(): boolean | null {

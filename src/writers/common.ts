@@ -25,7 +25,8 @@ export interface WriteSummary {
 export interface RecordWriter {
   readonly format: OutputFormat;
   header(): Uint8Array;
-  record(entry: Entry): Uint8Array;
+  /** One record's bytes (with the separator that goes before it): text, or the original bytes when passed through. */
+  record(entry: Entry): string | Uint8Array;
   footer(): Uint8Array;
   summary(): WriteSummary;
 }
@@ -63,7 +64,7 @@ export abstract class BaseWriter implements RecordWriter {
   private readonly ids: IdSequencer = createIdSequencer();
 
   abstract header(): Uint8Array;
-  abstract record(entry: Entry): Uint8Array;
+  abstract record(entry: Entry): string | Uint8Array;
   abstract footer(): Uint8Array;
 
   /** Note that the record being written loses `path`. */

@@ -147,8 +147,8 @@ export class CsvWriter extends BaseWriter {
     return EMPTY;
   }
 
-  record(entry: Entry): Uint8Array {
+  record(entry: Entry): string {
     this.commit(false);
-    return utf8(csvRow(entry.event) + '\r\n');
+    return csvRow(entry.event) + '\r\n';
   }
 }

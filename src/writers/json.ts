@@ -136,7 +136,7 @@ export class JsonWriter extends BaseWriter {
     return utf8(JSON_FOOTER);
   }
 
-  record(entry: Entry): Uint8Array {
+  record(entry: Entry): string | Uint8Array {
     const first = this.written === 0;
     if (entry.raw && entry.format === 'json') {
       this.commit(true);
@@ -144,7 +144,7 @@ export class JsonWriter extends BaseWriter {
       return first ? body : Buffer.concat([SEPARATOR, body]);
     }
     this.commit(false);
-    return utf8((first ? '' : ',\n') + formatJsonEvent(entry.event));
+    return (first ? '' : ',\n') + formatJsonEvent(entry.event);
   }
 }
 
@@ -159,8 +159,8 @@ export class NdjsonWriter extends BaseWriter {
     return EMPTY;
   }
 
-  record(entry: Entry): Uint8Array {
+  record(entry: Entry): string {
     this.commit(false);
-    return utf8(JSON.stringify(entry.event) + '\n');
+    return JSON.stringify(entry.event) + '\n';
   }
 }

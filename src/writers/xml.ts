@@ -239,7 +239,7 @@ export class XmlWriter extends BaseWriter {
     return utf8(XML_FOOTER);
   }
 
-  record(entry: Entry): Uint8Array {
+  record(entry: Entry): string | Uint8Array {
     const e = entry.event;
     const t0: unknown = e.timestamp;
     const ts = typeof t0 === 'string' ? t0 : typeof t0 === 'number' ? String(t0) : undefined;
@@ -262,12 +262,12 @@ export class XmlWriter extends BaseWriter {
     this.out += this.format === 'new' ? ' <AUDIT_RECORD>\n' : '  <AUDIT_RECORD';
     this.build(e, ts, json);
     this.out += this.format === 'new' ? ' </AUDIT_RECORD>\n' : '/>\n';
-    const bytes = utf8(this.out);
+    const text = this.out;
     this.out = '';
     this.data = {};
     this.dataUsed = [];
     this.commit(false);
-    return bytes;
+    return text;
   }
 
   /** Append one field (element or attribute); undefined writes nothing. */
