@@ -23,7 +23,12 @@ export type Stage = 'read' | 'decrypt' | 'decompress' | 'frame' | 'parse' | 'tra
 export interface ErrorContext {
   stage: Stage;
   file?: string;
-  /** Byte offset in the decoded stream (after decryption and decompression). */
+  /**
+   * Byte offset in the decoded stream (after decryption and decompression), for
+   * record problems. For input-layer problems (TRUNCATED_INPUT, DECOMPRESS_FAILED,
+   * DECRYPT_FAILED) it is the offset in that layer's own input: the encrypted file
+   * for AES, the compressed stream for gzip.
+   */
   offset?: number;
   /** Byte offset where the problem ends, when it spans a range. */
   end?: number;
