@@ -11,20 +11,21 @@ import type { Entry } from '../src/entry.js';
 import { AuditLogError } from '../src/errors.js';
 import { JsonScanner } from '../src/scanners/json.js';
 import type { ScanItem } from '../src/scanners/scanner.js';
+import { chunks, entriesOf, fixturePath, problemsOf, splitAt } from './helpers.js';
 
-/** Every corpus file read here (to be moved into fixtures/ later). */
+/** Every corpus file read here (in fixtures/, with their provenance). */
 const CORPUS = {
-  beats: '/work/shared/corpus/public/elastic/beats-mysql_audit_test.log',
-  integrations: '/work/shared/corpus/public/elastic/integrations-test-mysql-audit.log',
-  guardium: '/work/shared/corpus/public/ibm-guardium/audit_json.log',
-  refman: '/work/shared/corpus/public/mysql-refman/refman-9-json-event-examples.json',
-  alf: '/work/shared/corpus/public/percona-audit-log-filter-docs/ps-8.4-alf-json.json',
-  percona56: '/work/shared/corpus/percona/json-format-5.6-2014.json',
-  percona57: '/work/shared/corpus/percona/json-format-5.7-2021.json',
-  charmed: '/work/shared/corpus/percona/json-format-8.0-charmed-mysql.json',
-  pxc: '/work/shared/corpus/percona/json-format-pxc-5.7.23-audit-record.json',
-  canonical: '/work/shared/corpus/public/percona-real/canonical-mysql-k8s-operator-audit-sample.json',
-  pluginDocs: '/work/shared/corpus/public/percona-audit-log-plugin-docs/ps-8.0-plugin-json-record.json',
+  beats: fixturePath('public/elastic/beats-mysql_audit_test.log'),
+  integrations: fixturePath('public/elastic/integrations-test-mysql-audit.log'),
+  guardium: fixturePath('public/ibm-guardium/audit_json.log'),
+  refman: fixturePath('public/mysql-refman/refman-9-json-event-examples.json'),
+  alf: fixturePath('public/percona-audit-log-filter-docs/ps-8.4-alf-json.json'),
+  percona56: fixturePath('percona/json-format-5.6-2014.json'),
+  percona57: fixturePath('percona/json-format-5.7-2021.json'),
+  charmed: fixturePath('percona/json-format-8.0-charmed-mysql.json'),
+  pxc: fixturePath('percona/json-format-pxc-5.7.23-audit-record.json'),
+  canonical: fixturePath('public/percona-real/canonical-mysql-k8s-operator-audit-sample.json'),
+  pluginDocs: fixturePath('public/percona-audit-log-plugin-docs/ps-8.0-plugin-json-record.json'),
 } as const;
 
 type CorpusName = keyof typeof CORPUS;
@@ -49,27 +50,6 @@ function scanParts(parts: Uint8Array[], hint: Hint = 'json'): { items: ScanItem[
 function scan(bytes: Uint8Array | string, hint: Hint = 'json') {
   return scanParts([typeof bytes === 'string' ? Buffer.from(bytes) : bytes], hint);
 }
-
-function bySize(bytes: Uint8Array, size: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
-  return out;
-}
-
-function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const c = [...new Set(cuts)].filter((x) => x > 0 && x < bytes.length).sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let p = 0;
-  for (const x of c) {
-    out.push(bytes.subarray(p, x));
-    p = x;
-  }
-  out.push(bytes.subarray(p));
-  return out;
-}
-
-const entries = (items: ScanItem[]): Entry[] => items.filter((x): x is Entry => !(x instanceof AuditLogError));
-const problems = (items: ScanItem[]): AuditLogError[] => items.filter((x): x is AuditLogError => x instanceof AuditLogError);
 
 /** Comparable form of scan items. */
 function norm(items: ScanItem[]): unknown[] {
@@ -112,7 +92,7 @@ function expectChunkInvariant(input: Buffer, hint: Hint = 'json'): void {
   const whole = scan(input, hint);
   const want = norm(whole.items);
   for (let size = 1; size <= 16; size++) {
-    const r = scanParts(bySize(input, size), hint);
+    const r = scanParts(chunks(input, size), hint);
     expect(norm(r.items), `chunk size ${size}`).toEqual(want);
     expect(r.scanner.complete).toBe(whole.scanner.complete);
     expect(r.scanner.format).toBe(whole.scanner.format);
@@ -156,12 +136,12 @@ describe('corpus', () => {
       const input = corpus(name);
       // The hint is the other format: the first record decides.
       const { items, scanner } = scan(input, format === 'json' ? 'percona-json' : 'json');
-      expect(problems(items).map((e) => e.message)).toEqual([]);
-      expect(entries(items)).toHaveLength(count);
+      expect(problemsOf(items).map((e) => e.message)).toEqual([]);
+      expect(entriesOf(items)).toHaveLength(count);
       expect(scanner.format).toBe(format);
       expect(scanner.complete).toBe(complete);
       expect(scanner.bytesRead).toBe(input.length);
-      for (const [i, e] of entries(items).entries()) {
+      for (const [i, e] of entriesOf(items).entries()) {
         expect(e.format).toBe(format);
         expect(e.at.index).toBe(i);
         expect(e.at.file).toBe('t.json');
@@ -185,14 +165,14 @@ describe('corpus', () => {
       const input = corpus(name);
       const { items } = scan(input);
       expect(outside(input, items), name).toEqual([]);
-      expect(Buffer.concat(entries(items).map((e) => e.raw!)).equals(input)).toBe(true);
+      expect(Buffer.concat(entriesOf(items).map((e) => e.raw!)).equals(input)).toBe(true);
     }
   });
 });
 
 describe('MySQL Enterprise JSON fields', () => {
   test('beats: events are the objects as written, key order kept', () => {
-    const es = entries(scan(corpus('beats')).items);
+    const es = entriesOf(scan(corpus('beats')).items);
     const startup = es[0]!.event;
     expect(startup.class).toBe('audit');
     expect(startup.event).toBe('startup');
@@ -220,7 +200,7 @@ describe('MySQL Enterprise JSON fields', () => {
 
   test('integrations: line 31 lacks its comma and records still follow', () => {
     const input = corpus('integrations');
-    const es = entries(scan(input).items);
+    const es = entriesOf(scan(input).items);
     expect(Buffer.from(es[30]!.raw!).toString().endsWith('"shutdown_data": { "server_id": 1 } }\n')).toBe(true);
     expect(es[31]!.at.offset).toBe(lineOffset(input, 31));
     expect(es[31]!.event).toMatchObject({ timestamp: '2021-02-10 19:05:42', id: 2, class: 'audit', event: 'status', connection_id: 42 });
@@ -228,7 +208,7 @@ describe('MySQL Enterprise JSON fields', () => {
   });
 
   test('guardium: \\/ and \\n escapes decoded', () => {
-    const es = entries(scan(corpus('guardium')).items);
+    const es = entriesOf(scan(corpus('guardium')).items);
     expect(es[2]!.event.general_data?.query).toBe('/* ApplicationName=DBeaver 7.1.4 - SQLEditor <Script.sql> */ use guardium_qa');
     expect(es[4]!.event.table_access_data?.query).toBe('/* ApplicationName=DBeaver 7.1.4 - SQLEditor <Script.sql> */ select * from pet\nLIMIT 0, 200');
     expect(es[4]!.event.table_access_data?.table).toBe('pet');
@@ -236,7 +216,7 @@ describe('MySQL Enterprise JSON fields', () => {
 
   test('refman: multi-line records, each with its lines', () => {
     const input = corpus('refman');
-    const es = entries(scan(input).items);
+    const es = entriesOf(scan(input).items);
     expect(es.map((e) => `${e.event.class}/${e.event.event}`)).toEqual([
       'audit/startup',
       'audit/shutdown',
@@ -256,7 +236,7 @@ describe('MySQL Enterprise JSON fields', () => {
 
 describe('Percona audit_log_filter JSON (pretty-printed)', () => {
   test('records with their indent, nested objects, a record without "event"', () => {
-    const es = entries(scan(corpus('alf')).items);
+    const es = entriesOf(scan(corpus('alf')).items);
     expect(es[0]!.event).toEqual({ timestamp: '2023-03-29 11:17:03', id: 0, class: 'audit', server_id: 1 });
     expect(Buffer.from(es[0]!.raw!).toString()).toBe(
       '  {\n    "timestamp": "2023-03-29 11:17:03",\n    "id": 0,\n    "class": "audit",\n    "server_id": 1\n  },\n',
@@ -271,7 +251,7 @@ describe('Percona audit_log_filter JSON (pretty-printed)', () => {
 describe('Percona classic plugin JSON', () => {
   test('charmed: connection records mapped to the event shape, ids per second', () => {
     const { items, scanner } = scan(corpus('charmed'));
-    const es = entries(items);
+    const es = entriesOf(items);
     expect(scanner.format).toBe('percona-json');
     expect(scanner.complete).toBeNull();
     expect(es[0]!.event).toEqual({
@@ -290,7 +270,7 @@ describe('Percona classic plugin JSON', () => {
   });
 
   test('pxc: Audit record, startup_optionsi read as STARTUP_OPTIONS', () => {
-    const e = entries(scan(corpus('pxc')).items)[0]!;
+    const e = entriesOf(scan(corpus('pxc')).items)[0]!;
     expect(e.format).toBe('percona-json');
     expect(e.event).toMatchObject({ timestamp: '2019-01-22 09:54:38', class: 'audit', event: 'startup' });
     expect(e.event.startup_data?.mysql_version).toBe('5.7.23-23-57-log');
@@ -300,14 +280,14 @@ describe('Percona classic plugin JSON', () => {
   });
 
   test('5.6: Query record without db; status number and connection_id string', () => {
-    const e = entries(scan(corpus('percona56')).items)[0]!;
+    const e = entriesOf(scan(corpus('percona56')).items)[0]!;
     expect(e.event).toMatchObject({ timestamp: '2014-08-27 10:44:19', class: 'general', event: 'status', connection_id: 37 });
     expect(e.event.account).toEqual({ user: 'root', host: 'localhost' });
     expect(e.event.general_data).toEqual({ command: 'Query', sql_command: 'show_databases', query: 'show databases', status: 0 });
   });
 
   test('canonical: the trailing blank after the last record stays in its raw', () => {
-    const es = entries(scan(corpus('canonical')).items);
+    const es = entriesOf(scan(corpus('canonical')).items);
     expect(Buffer.from(es[2]!.raw!).toString().endsWith('"db":""}} \n')).toBe(true);
   });
 
@@ -318,17 +298,17 @@ describe('Percona classic plugin JSON', () => {
         '{"audit_record":{"a":1},"other":2}\n',
     );
     const { items, scanner } = scan(input);
-    expect(problems(items)).toEqual([]);
-    expect(entries(items).map((e) => e.format)).toEqual(['percona-json', 'json', 'json']);
+    expect(problemsOf(items)).toEqual([]);
+    expect(entriesOf(items).map((e) => e.format)).toEqual(['percona-json', 'json', 'json']);
     expect(scanner.format).toBe('percona-json');
-    expect(entries(items)[2]!.event).toEqual({ audit_record: { a: 1 }, other: 2 });
+    expect(entriesOf(items)[2]!.event).toEqual({ audit_record: { a: 1 }, other: 2 });
     expectChunkInvariant(input);
   });
 
   test('"audit_record" that is not an object is a malformed record', () => {
     const { items } = scan('{"audit_record":"x"}\n{"a":1}\n');
     expect(norm(items)[0]).toMatchObject({ code: 'MALFORMED_RECORD', offset: 0, end: 21, index: 0 });
-    expect(entries(items)[0]!.at.index).toBe(1);
+    expect(entriesOf(items)[0]!.at.index).toBe(1);
   });
 });
 
@@ -343,11 +323,11 @@ describe('torn records', () => {
     expect(cut).toBeLessThan(l3);
     const input = Buffer.concat([beats.subarray(0, cut), Buffer.from('\n'), beats.subarray(l3)]);
     const { items } = scan(input);
-    const ps = problems(items);
+    const ps = problemsOf(items);
     expect(ps).toHaveLength(1);
     expect(ps[0]!.code).toBe('MALFORMED_RECORD');
     expect(ps[0]!.ctx).toMatchObject({ offset: l2, end: cut + 1, index: 2, recoverable: true });
-    const es = entries(items);
+    const es = entriesOf(items);
     expect(es).toHaveLength(30);
     expect(es[2]!.at).toMatchObject({ offset: cut + 1, index: 3 });
     expect(es[2]!.event).toMatchObject({ timestamp: '2020-10-19 19:25:52', event: 'disconnect' });
@@ -362,8 +342,8 @@ describe('torn records', () => {
     const cut = beats.indexOf('"class"', l5) + 3;
     const input = Buffer.concat([beats.subarray(0, cut), Buffer.from('\n'), beats.subarray(l6)]);
     const { items } = scan(input);
-    expect(norm(problems(items))).toEqual([expect.objectContaining({ code: 'MALFORMED_RECORD', offset: l5, end: cut + 1, index: 5 })]);
-    expect(entries(items)).toHaveLength(30);
+    expect(norm(problemsOf(items))).toEqual([expect.objectContaining({ code: 'MALFORMED_RECORD', offset: l5, end: cut + 1, index: 5 })]);
+    expect(entriesOf(items)).toHaveLength(30);
   });
 
   test('pretty-printed: a record cut in the middle, then the next record', () => {
@@ -373,12 +353,12 @@ describe('torn records', () => {
     const cut = alf.indexOf('"login"', r2); // after the account line
     const input = Buffer.concat([alf.subarray(0, cut), alf.subarray(r3)]);
     const { items, scanner } = scan(input);
-    const ps = problems(items);
+    const ps = problemsOf(items);
     // The torn record ends where the line of the next one starts: that line is
     // the 4-space indent left of the cut "login" line, then the next "  {".
     expect(ps.map((p) => [p.code, p.ctx.offset, p.ctx.end, p.ctx.index])).toEqual([['MALFORMED_RECORD', r2, cut - 4, 2]]);
-    expect(entries(items)[2]!.at.offset).toBe(cut - 4);
-    expect(entries(items).map((e) => e.event.id)).toEqual([0, 1, 3, 4, 5, 6]);
+    expect(entriesOf(items)[2]!.at.offset).toBe(cut - 4);
+    expect(entriesOf(items).map((e) => e.event.id)).toEqual([0, 1, 3, 4, 5, 6]);
     expect(scanner.complete).toBe(true);
     expectChunkInvariant(input);
   });
@@ -404,8 +384,8 @@ describe('truncated last record', () => {
     const cut = last + 60;
     const input = beats.subarray(0, cut);
     const { items, scanner } = scan(input);
-    expect(entries(items)).toHaveLength(30);
-    expect(norm(problems(items))).toEqual([expect.objectContaining({ code: 'TRUNCATED_RECORD', offset: last, end: cut, index: 30 })]);
+    expect(entriesOf(items)).toHaveLength(30);
+    expect(norm(problemsOf(items))).toEqual([expect.objectContaining({ code: 'TRUNCATED_RECORD', offset: last, end: cut, index: 30 })]);
     expect(scanner.complete).toBe(false);
     expectChunkInvariant(input);
   });
@@ -415,18 +395,18 @@ describe('truncated last record', () => {
     const r6 = alf.lastIndexOf('  {\n');
     const input = alf.subarray(0, r6 + 60);
     const { items } = scan(input);
-    expect(entries(items)).toHaveLength(6);
-    expect(norm(problems(items))).toEqual([expect.objectContaining({ code: 'TRUNCATED_RECORD', offset: r6, end: r6 + 60, index: 6 })]);
+    expect(entriesOf(items)).toHaveLength(6);
+    expect(norm(problemsOf(items))).toEqual([expect.objectContaining({ code: 'TRUNCATED_RECORD', offset: r6, end: r6 + 60, index: 6 })]);
   });
 
   test('every cut point: a prefix of the records, then at most one TRUNCATED_RECORD past the last one', () => {
     for (const name of ['refman', 'alf'] as const) {
       const input = corpus(name);
-      const full = entries(scan(input).items);
+      const full = entriesOf(scan(input).items);
       for (let k = 0; k <= input.length; k++) {
         const { items } = scan(input.subarray(0, k));
-        const es = entries(items);
-        const ps = problems(items);
+        const es = entriesOf(items);
+        const ps = problemsOf(items);
         expect(es.map((e) => e.event)).toEqual(full.slice(0, es.length).map((e) => e.event));
         expect(ps.length).toBeLessThanOrEqual(1);
         if (ps.length) {
@@ -444,9 +424,9 @@ describe('raw control characters and escapes', () => {
   test('raw TAB, 0x01 and LF inside strings are tolerated', () => {
     const input = Buffer.from('{ "query": "a\tb\x01c", "id": 1 },\n{ "query": "line1\nline2", "id": 2 },\n{ "id": 3 }\n');
     const { items } = scan(input);
-    expect(problems(items)).toEqual([]);
-    expect(entries(items).map((e) => e.event)).toEqual([{ query: 'a\tb\x01c', id: 1 }, { query: 'line1\nline2', id: 2 }, { id: 3 }]);
-    expect(entries(items)[1]!.at).toMatchObject({ offset: 31, end: 31 + 37 });
+    expect(problemsOf(items)).toEqual([]);
+    expect(entriesOf(items).map((e) => e.event)).toEqual([{ query: 'a\tb\x01c', id: 1 }, { query: 'line1\nline2', id: 2 }, { id: 3 }]);
+    expect(entriesOf(items)[1]!.at).toMatchObject({ offset: 31, end: 31 + 37 });
     expect(outside(input, items)).toEqual([]);
     expectChunkInvariant(input);
   });
@@ -454,8 +434,8 @@ describe('raw control characters and escapes', () => {
   test('a raw LF in a string followed by a line starting "{ts" is not a torn record', () => {
     const input = Buffer.from('{ "query": "select\n{ts \'2020-01-01\'}", "id": 1 }\n{ "id": 2 }\n');
     const { items } = scan(input);
-    expect(problems(items)).toEqual([]);
-    expect(entries(items).map((e) => e.event)).toEqual([{ query: "select\n{ts '2020-01-01'}", id: 1 }, { id: 2 }]);
+    expect(problemsOf(items)).toEqual([]);
+    expect(entriesOf(items).map((e) => e.event)).toEqual([{ query: "select\n{ts '2020-01-01'}", id: 1 }, { id: 2 }]);
     expectChunkInvariant(input);
   });
 
@@ -463,20 +443,20 @@ describe('raw control characters and escapes', () => {
     const input = Buffer.from(
       '{"audit_record":{"name":"Query","record":"2_2016-01-01T00:00:00","timestamp":"2016-01-01T00:00:01 UTC","command_class":"select","connection_id":"7","status":0,"sqltext":"select\t1 \\/* x *\\/","user":"root[root] @ localhost []","host":"localhost","os_user":"","ip":"","db":""}}\n',
     );
-    const e = entries(scan(input).items)[0]!;
+    const e = entriesOf(scan(input).items)[0]!;
     expect(e.format).toBe('percona-json');
     expect(e.event.general_data).toEqual({ command: 'Query', sql_command: 'select', query: 'select\t1 /* x */', status: 0, db: '' });
     expect(e.event.connection_id).toBe(7);
   });
 
   test('a backslash before a character JSON cannot escape is kept as a backslash', () => {
-    const e = entries(scan('{ "q": "it\\\'s" }\n').items)[0]!;
+    const e = entriesOf(scan('{ "q": "it\\\'s" }\n').items)[0]!;
     expect(e.event).toEqual({ q: "it\\'s" });
   });
 
   test('multi-byte UTF-8 split at every byte', () => {
     const input = Buffer.from('{ "q": "ฐานข้อมูล 𦉘𦟌𦧲 é" },\n{ "q": "ok" }\n');
-    expect(entries(scan(input).items)[0]!.event).toEqual({ q: 'ฐานข้อมูล 𦉘𦟌𦧲 é' });
+    expect(entriesOf(scan(input).items)[0]!.event).toEqual({ q: 'ฐานข้อมูล 𦉘𦟌𦧲 é' });
     expectChunkInvariant(input);
   });
 });
@@ -485,8 +465,8 @@ describe('layouts and what lies between records', () => {
   test('JSONL: one compact object per line, no array', () => {
     const input = Buffer.from('{"a":1}\n{"b":2}\n{"c":3}');
     const { items, scanner } = scan(input);
-    expect(entries(items).map((e) => e.event)).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }]);
-    expect(entries(items)[2]!.at).toMatchObject({ offset: 16, end: 23 });
+    expect(entriesOf(items).map((e) => e.event)).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }]);
+    expect(entriesOf(items)[2]!.at).toMatchObject({ offset: 16, end: 23 });
     expect(scanner.complete).toBe(false);
     expectChunkInvariant(input);
   });
@@ -494,7 +474,7 @@ describe('layouts and what lies between records', () => {
   test('a whole array on one line', () => {
     const input = Buffer.from('[{"a":1},{"b":{"c":"}"}}]\n');
     const { items, scanner } = scan(input);
-    expect(entries(items).map((e) => [e.event, Buffer.from(e.raw!).toString()])).toEqual([
+    expect(entriesOf(items).map((e) => [e.event, Buffer.from(e.raw!).toString()])).toEqual([
       [{ a: 1 }, '{"a":1},'],
       [{ b: { c: '}' } }, '{"b":{"c":"}"}}'],
     ]);
@@ -506,7 +486,7 @@ describe('layouts and what lies between records', () => {
   test('Enterprise layout "[\\n" + records joined by ",\\n" + "\\n]\\n"', () => {
     const input = Buffer.from('[\n{ "id": 0 },\n{ "id": 1 }\n]\n');
     const { items, scanner } = scan(input);
-    expect(entries(items).map((e) => Buffer.from(e.raw!).toString())).toEqual(['{ "id": 0 },\n', '{ "id": 1 }\n']);
+    expect(entriesOf(items).map((e) => Buffer.from(e.raw!).toString())).toEqual(['{ "id": 0 },\n', '{ "id": 1 }\n']);
     expect(outside(input, items)).toEqual(['[\n', ']\n']);
     expect(scanner.complete).toBe(true);
   });
@@ -535,8 +515,8 @@ describe('layouts and what lies between records', () => {
     const from = alf.indexOf('"class": "command"');
     const input = alf.subarray(from);
     const { items, scanner } = scan(input);
-    expect(problems(items).map((p) => [p.code, p.ctx.offset])).toEqual([['UNEXPECTED_DATA', 0]]);
-    expect(entries(items).map((e) => e.event.id)).toEqual([2, 3, 4, 5, 6]);
+    expect(problemsOf(items).map((p) => [p.code, p.ctx.offset])).toEqual([['UNEXPECTED_DATA', 0]]);
+    expect(entriesOf(items).map((e) => e.event.id)).toEqual([2, 3, 4, 5, 6]);
     expect(scanner.complete).toBe(true);
     expectChunkInvariant(Buffer.from(input));
   });

@@ -11,17 +11,18 @@ import type { Entry } from '../src/entry.js';
 import { AuditLogError } from '../src/errors.js';
 import { PerconaCsvScanner } from '../src/scanners/percona-csv.js';
 import type { ScanItem } from '../src/scanners/scanner.js';
+import { chunks, entriesOf, fixturePath, problemsOf, splitAt } from './helpers.js';
 
-/** Every corpus file read here (to be moved into fixtures/ later). */
+/** Every corpus file read here (in fixtures/, with their provenance). */
 const CORPUS = {
-  csv56: '/work/shared/corpus/percona/csv-format-5.6-2014.csv',
-  csv57: '/work/shared/corpus/percona/csv-format-5.7-2021.csv',
-  charset: '/work/shared/corpus/percona/csv-mtr-charset.csv',
-  defaultDb: '/work/shared/corpus/percona/csv-mtr-default-db.csv',
-  filterCommands: '/work/shared/corpus/percona/csv-mtr-filter-commands.csv',
-  filterUsers: '/work/shared/corpus/percona/csv-mtr-filter-users.csv',
-  pluginDocs: '/work/shared/corpus/public/percona-audit-log-plugin-docs/ps-8.0-plugin-csv-record.csv',
-  mtrDefaultDb: '/work/shared/corpus/public/percona-plugin-mtr/audit_log_default_db.csv',
+  csv56: fixturePath('percona/csv-format-5.6-2014.csv'),
+  csv57: fixturePath('percona/csv-format-5.7-2021.csv'),
+  charset: fixturePath('percona/csv-mtr-charset.csv'),
+  defaultDb: fixturePath('percona/csv-mtr-default-db.csv'),
+  filterCommands: fixturePath('percona/csv-mtr-filter-commands.csv'),
+  filterUsers: fixturePath('percona/csv-mtr-filter-users.csv'),
+  pluginDocs: fixturePath('public/percona-audit-log-plugin-docs/ps-8.0-plugin-csv-record.csv'),
+  mtrDefaultDb: fixturePath('public/percona-plugin-mtr/audit_log_default_db.csv'),
 } as const;
 
 type CorpusName = keyof typeof CORPUS;
@@ -43,27 +44,6 @@ function scanParts(parts: Uint8Array[]): { items: ScanItem[]; scanner: PerconaCs
 function scan(bytes: Uint8Array | string) {
   return scanParts([typeof bytes === 'string' ? Buffer.from(bytes) : bytes]);
 }
-
-function bySize(bytes: Uint8Array, size: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
-  return out;
-}
-
-function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const c = [...new Set(cuts)].filter((x) => x > 0 && x < bytes.length).sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let p = 0;
-  for (const x of c) {
-    out.push(bytes.subarray(p, x));
-    p = x;
-  }
-  out.push(bytes.subarray(p));
-  return out;
-}
-
-const entries = (items: ScanItem[]): Entry[] => items.filter((x): x is Entry => !(x instanceof AuditLogError));
-const problems = (items: ScanItem[]): AuditLogError[] => items.filter((x): x is AuditLogError => x instanceof AuditLogError);
 
 function norm(items: ScanItem[]): unknown[] {
   return items.map((x) =>
@@ -104,7 +84,7 @@ function outside(input: Buffer, items: ScanItem[]): string[] {
 function expectChunkInvariant(input: Buffer): void {
   const want = norm(scan(input).items);
   for (let size = 1; size <= 16; size++) {
-    const r = scanParts(bySize(input, size));
+    const r = scanParts(chunks(input, size));
     expect(norm(r.items), `chunk size ${size}`).toEqual(want);
     expect(r.scanner.bytesRead).toBe(input.length);
   }
@@ -145,16 +125,16 @@ describe('corpus', () => {
     test(`${name}: ${count} records, no problems, records cover every byte`, () => {
       const input = corpus(name);
       const { items, scanner } = scan(input);
-      expect(problems(items).map((e) => e.message)).toEqual([]);
-      expect(entries(items)).toHaveLength(count);
+      expect(problemsOf(items).map((e) => e.message)).toEqual([]);
+      expect(entriesOf(items)).toHaveLength(count);
       expect(scanner.format).toBe('percona-csv');
       expect(scanner.complete).toBeNull();
-      for (const [i, e] of entries(items).entries()) {
+      for (const [i, e] of entriesOf(items).entries()) {
         expect(e.format).toBe('percona-csv');
         expect(e.at.index).toBe(i);
       }
       expect(outside(input, items)).toEqual([]);
-      expect(Buffer.concat(entries(items).map((e) => e.raw!)).equals(input)).toBe(true);
+      expect(Buffer.concat(entriesOf(items).map((e) => e.raw!)).equals(input)).toBe(true);
     });
 
     test(`${name}: same items at every chunk size and random splits`, () => {
@@ -165,7 +145,7 @@ describe('corpus', () => {
 
 describe('fields', () => {
   test('5.6 docs: 11-column general record, no DB', () => {
-    const e = entries(scan(corpus('csv56')).items)[0]!;
+    const e = entriesOf(scan(corpus('csv56')).items)[0]!;
     expect(e.event).toEqual({
       timestamp: '2014-08-27 10:47:23',
       id: 0,
@@ -179,14 +159,14 @@ describe('fields', () => {
   });
 
   test('5.7 docs: 12-column general record with an empty DB', () => {
-    const e = entries(scan(corpus('csv57')).items)[0]!;
+    const e = entriesOf(scan(corpus('csv57')).items)[0]!;
     expect(e.event.general_data).toEqual({ command: 'Query', sql_command: 'select', query: 'select count(*) from one', status: 0, db: '' });
     expect(e.event.timestamp).toBe('2021-06-30 16:19:00');
   });
 
   test('filter-commands: a record spanning four lines (raw LF inside quotes)', () => {
     const input = corpus('filterCommands');
-    const es = entries(scan(input).items);
+    const es = entriesOf(scan(input).items);
     const e = es[8]!;
     expect(e.at.offset).toBe(lineOffset(input, 8));
     expect(e.at.end).toBe(lineOffset(input, 12));
@@ -206,7 +186,7 @@ describe('fields', () => {
   });
 
   test('default-db: connection records (unquoted column 5), Change user 1044, raw TAB in SQL', () => {
-    const es = entries(scan(corpus('defaultDb')).items);
+    const es = entriesOf(scan(corpus('defaultDb')).items);
     expect(es[1]!.event).toMatchObject({ class: 'connection', event: 'disconnect', connection_id: '<CONN_ID>' });
     expect(es[2]!.event).toMatchObject({
       class: 'connection',
@@ -224,14 +204,14 @@ describe('fields', () => {
   });
 
   test('filter-users: commas inside quoted fields', () => {
-    const es = entries(scan(corpus('filterUsers')).items);
+    const es = entriesOf(scan(corpus('filterUsers')).items);
     expect(es[26]!.event).toMatchObject({ account: { user: 'us,er1', host: 'localhost' }, login: { user: 'us,er1' } });
     expect(es[27]!.event.general_data?.query).toBe("SELECT 'us,er1'");
     expect(es[6]!.event).toMatchObject({ event: 'connect', login: { user: 'admin', ip: '127.0.0.1' } });
   });
 
   test('charset: Thai and 4-byte UTF-8, a 1064 error', () => {
-    const es = entries(scan(corpus('charset')).items);
+    const es = entriesOf(scan(corpus('charset')).items);
     expect(es[6]!.event.general_data?.query).toBe("SELECT 'ฐานข้อมูล'");
     expect(es[12]!.event.general_data?.query).toBe("INSERT IGNORE INTO t VALUES ('𦉘𦟌𦧲')");
     expect(es[17]!.event.general_data?.db).toBe('???');
@@ -240,7 +220,7 @@ describe('fields', () => {
 
   test('Audit / NoAudit: 6 columns', () => {
     const input = AUDIT + '"NoAudit","9_2021-06-30T11:56:53","2021-06-30T12:00:00 UTC","5.7.34-37","","x86_64-debian-linux-gnu"\n';
-    const es = entries(scan(input).items);
+    const es = entriesOf(scan(input).items);
     expect(es[0]!.event).toEqual({
       timestamp: '2021-06-30 11:56:53',
       id: 0,
@@ -256,10 +236,10 @@ describe('fields', () => {
       '"Query","1_x","2021-06-30T11:57:14 UTC","select","8",0,"SELECT ""a"",\r\n\t\x01 \\n","u[u] @ h [1.2.3.4]","h","","1.2.3.4","d"\r\n' + QUERY,
     );
     const { items } = scan(input);
-    expect(problems(items)).toEqual([]);
-    expect(entries(items)[0]!.event.general_data?.query).toBe('SELECT "a",\r\n\t\x01 \\n');
-    expect(entries(items)[0]!.event.login).toEqual({ user: 'u', os: '', ip: '1.2.3.4' });
-    expect(entries(items)[1]!.at.offset).toBe(entries(items)[0]!.at.end);
+    expect(problemsOf(items)).toEqual([]);
+    expect(entriesOf(items)[0]!.event.general_data?.query).toBe('SELECT "a",\r\n\t\x01 \\n');
+    expect(entriesOf(items)[0]!.event.login).toEqual({ user: 'u', os: '', ip: '1.2.3.4' });
+    expect(entriesOf(items)[1]!.at.offset).toBe(entriesOf(items)[0]!.at.end);
     expect(outside(input, items)).toEqual([]);
     expectChunkInvariant(input);
   });
@@ -275,9 +255,9 @@ describe('torn and malformed records', () => {
     const cut = src.indexOf('SELECT * FROM t', l3) + 8;
     const input = Buffer.concat([src.subarray(0, cut), Buffer.from('\n'), src.subarray(l4)]);
     const { items } = scan(input);
-    const ps = problems(items);
+    const ps = problemsOf(items);
     expect(ps.map((p) => [p.code, p.ctx.offset, p.ctx.end, p.ctx.index])).toEqual([['MALFORMED_RECORD', l3, cut + 1, 3]]);
-    const es = entries(items);
+    const es = entriesOf(items);
     expect(es).toHaveLength(30);
     expect(es[3]!.at).toMatchObject({ offset: cut + 1, index: 4 });
     expect(es[3]!.event.general_data?.query).toBe('use \t`db1`');
@@ -292,9 +272,9 @@ describe('torn and malformed records', () => {
     const r9 = lineOffset(src, 12);
     const input = Buffer.concat([src.subarray(0, cut), Buffer.from('\n'), src.subarray(r9)]);
     const { items } = scan(input);
-    expect(norm(problems(items))).toEqual([expect.objectContaining({ code: 'MALFORMED_RECORD', offset: r8, end: cut + 1, index: 8 })]);
-    expect(entries(items)).toHaveLength(53);
-    expect(entries(items)[8]!.event.general_data?.sql_command).toBe('create_trigger');
+    expect(norm(problemsOf(items))).toEqual([expect.objectContaining({ code: 'MALFORMED_RECORD', offset: r8, end: cut + 1, index: 8 })]);
+    expect(entriesOf(items)).toHaveLength(53);
+    expect(entriesOf(items)[8]!.event.general_data?.sql_command).toBe('create_trigger');
     expectChunkInvariant(input);
   });
 
@@ -313,9 +293,9 @@ describe('torn and malformed records', () => {
     const bad = '"Query","x"y,"z"\n';
     const input = Buffer.from(CONNECT + bad + QUERY);
     const { items } = scan(input);
-    expect(norm(problems(items))).toEqual([expect.objectContaining({ code: 'MALFORMED_RECORD', offset: CONNECT.length, end: CONNECT.length + bad.length, index: 1 })]);
-    expect(problems(items)[0]!.detail).toMatch(/after a quoted field/);
-    expect(entries(items).map((e) => e.event.event)).toEqual(['connect', 'status']);
+    expect(norm(problemsOf(items))).toEqual([expect.objectContaining({ code: 'MALFORMED_RECORD', offset: CONNECT.length, end: CONNECT.length + bad.length, index: 1 })]);
+    expect(problemsOf(items)[0]!.detail).toMatch(/after a quoted field/);
+    expect(entriesOf(items).map((e) => e.event.event)).toEqual(['connect', 'status']);
     expectChunkInvariant(input);
   });
 
@@ -323,13 +303,13 @@ describe('torn and malformed records', () => {
     const a = CONNECT.replace(',0,', ',0"1,');
     const b = CONNECT.replace(',0,', ',zero,');
     const { items } = scan(a + b + CONNECT);
-    expect(problems(items).map((p) => [p.code, p.ctx.offset, p.ctx.end])).toEqual([
+    expect(problemsOf(items).map((p) => [p.code, p.ctx.offset, p.ctx.end])).toEqual([
       ['MALFORMED_RECORD', 0, a.length],
       ['MALFORMED_RECORD', a.length, a.length + b.length],
     ]);
-    expect(problems(items)[0]!.detail).toMatch(/quote inside an unquoted field/);
-    expect(problems(items)[1]!.detail).toMatch(/STATUS/);
-    expect(entries(items)).toHaveLength(1);
+    expect(problemsOf(items)[0]!.detail).toMatch(/quote inside an unquoted field/);
+    expect(problemsOf(items)[1]!.detail).toMatch(/STATUS/);
+    expect(entriesOf(items)).toHaveLength(1);
   });
 
   test('a line that does not start with a quote is junk (UNEXPECTED_DATA)', () => {
@@ -350,8 +330,8 @@ describe('end of input', () => {
     const last = lineOffset(src, 47);
     const input = src.subarray(0, last + 40);
     const { items } = scan(input);
-    expect(entries(items)).toHaveLength(47);
-    expect(norm(problems(items))).toEqual([expect.objectContaining({ code: 'TRUNCATED_RECORD', offset: last, end: last + 40, index: 47 })]);
+    expect(entriesOf(items)).toHaveLength(47);
+    expect(norm(problemsOf(items))).toEqual([expect.objectContaining({ code: 'TRUNCATED_RECORD', offset: last, end: last + 40, index: 47 })]);
     expectChunkInvariant(input);
   });
 
@@ -359,41 +339,41 @@ describe('end of input', () => {
     const src = corpus('filterCommands');
     const cut = lineOffset(src, 10) + 5;
     const { items } = scan(src.subarray(0, cut));
-    expect(entries(items)).toHaveLength(8);
-    expect(norm(problems(items))).toEqual([expect.objectContaining({ code: 'TRUNCATED_RECORD', offset: lineOffset(src, 8), end: cut })]);
+    expect(entriesOf(items)).toHaveLength(8);
+    expect(norm(problemsOf(items))).toEqual([expect.objectContaining({ code: 'TRUNCATED_RECORD', offset: lineOffset(src, 8), end: cut })]);
   });
 
   test('a whole last record without LF is read', () => {
     const input = Buffer.from(CONNECT + QUERY.trimEnd());
     const { items } = scan(input);
-    expect(problems(items)).toEqual([]);
-    expect(entries(items)[1]!.at).toMatchObject({ offset: CONNECT.length, end: input.length });
+    expect(problemsOf(items)).toEqual([]);
+    expect(entriesOf(items)[1]!.at).toMatchObject({ offset: CONNECT.length, end: input.length });
     expectChunkInvariant(input);
   });
 
   test('a last line without LF that fits no layout, or has 11 columns, is TRUNCATED_RECORD', () => {
     const cut1 = CONNECT + '"Query","3_x","2021-06-30T11:57:14 UTC","select","8",0';
-    expect(norm(problems(scan(cut1).items))).toEqual([expect.objectContaining({ code: 'TRUNCATED_RECORD', offset: CONNECT.length, end: cut1.length })]);
+    expect(norm(problemsOf(scan(cut1).items))).toEqual([expect.objectContaining({ code: 'TRUNCATED_RECORD', offset: CONNECT.length, end: cut1.length })]);
     const cut2 = QUERY + QUERY.slice(0, QUERY.lastIndexOf(',"test"'));
     const r = scan(cut2);
-    expect(entries(r.items)).toHaveLength(1);
-    expect(norm(problems(r.items))).toEqual([expect.objectContaining({ code: 'TRUNCATED_RECORD', offset: QUERY.length })]);
+    expect(entriesOf(r.items)).toHaveLength(1);
+    expect(norm(problemsOf(r.items))).toEqual([expect.objectContaining({ code: 'TRUNCATED_RECORD', offset: QUERY.length })]);
     // ... even as the first record.
-    expect(problems(scan(cut2.slice(QUERY.length)).items).map((p) => p.code)).toEqual(['TRUNCATED_RECORD']);
+    expect(problemsOf(scan(cut2.slice(QUERY.length)).items).map((p) => p.code)).toEqual(['TRUNCATED_RECORD']);
     // But in a file of 11-column records (before DB), a last one without LF is whole.
     const old = corpus('csv56').toString();
     const r2 = scan(old + old.trimEnd());
-    expect(problems(r2.items)).toEqual([]);
-    expect(entries(r2.items)).toHaveLength(2);
+    expect(problemsOf(r2.items)).toEqual([]);
+    expect(entriesOf(r2.items)).toHaveLength(2);
   });
 
   test('every cut point: a prefix of the records, then at most one TRUNCATED_RECORD', () => {
     const input = corpus('filterCommands').subarray(0, lineOffset(corpus('filterCommands'), 14));
-    const full = entries(scan(input).items);
+    const full = entriesOf(scan(input).items);
     for (let k = 0; k <= input.length; k++) {
       const { items } = scan(input.subarray(0, k));
-      const es = entries(items);
-      const ps = problems(items);
+      const es = entriesOf(items);
+      const ps = problemsOf(items);
       expect(es.map((e) => e.event)).toEqual(full.slice(0, es.length).map((e) => e.event));
       expect(ps.length).toBeLessThanOrEqual(1);
       if (ps.length) {
@@ -406,7 +386,7 @@ describe('end of input', () => {
   test('blank lines between records are outside bytes; a BOM is not junk', () => {
     const input = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(CONNECT + '\n\n' + QUERY)]);
     const { items } = scan(input);
-    expect(problems(items)).toEqual([]);
+    expect(problemsOf(items)).toEqual([]);
     expect(outside(input, items)).toEqual(['\xef\xbb\xbf', '\n\n']);
     expectChunkInvariant(input);
   });
