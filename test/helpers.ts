@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SaxesParser } from 'saxes';
 import type { Entry } from '../src/entry.js';
+import type { Fields } from '../src/mapping.js';
 import { AuditLogError } from '../src/errors.js';
 import type { Scanner, ScanItem } from '../src/scanners/scanner.js';
 
@@ -90,3 +92,35 @@ export function randomCuts(len: number, n: number, seed: number): number[] {
   }
   return out;
 }
+
+/** Records of an XML document by a strict XML parser (saxes): NEW child elements or OLD attributes. */
+export function saxesRecords(xml: string): { fields: Fields; attributes?: Record<string, string> }[] {
+  const parser = new SaxesParser({ xmlns: false });
+  const out: { fields: Fields; attributes?: Record<string, string> }[] = [];
+  const stack: string[] = [];
+  let text = '';
+  let cur: { fields: Fields; attributes?: Record<string, string> } | undefined;
+  let attrName = '';
+  parser.on('opentag', (t) => {
+    stack.push(t.name);
+    text = '';
+    if (t.name === 'AUDIT_RECORD') cur = { fields: { ...(t.attributes as Record<string, string>) } };
+    if (t.name === 'CONNECTION_ATTRIBUTES' && cur) cur.attributes = {};
+  });
+  parser.on('text', (t) => (text += t));
+  parser.on('closetag', (t) => {
+    stack.pop();
+    const parent = stack[stack.length - 1];
+    if (t.name === 'AUDIT_RECORD') out.push(cur!);
+    else if (parent === 'AUDIT_RECORD' && t.name !== 'CONNECTION_ATTRIBUTES') cur!.fields[t.name] = text;
+    else if (parent === 'ATTRIBUTE' && t.name === 'NAME') attrName = text;
+    else if (parent === 'ATTRIBUTE' && t.name === 'VALUE') cur!.attributes![attrName] = text;
+    text = '';
+  });
+  parser.on('error', (e) => {
+    throw e;
+  });
+  parser.write(xml).close();
+  return out;
+}
+

@@ -4,15 +4,14 @@
  * Enterprise NEW layout written from 8.0.22 JSON, and what is dropped.
  */
 import { parse as parseCsv } from 'csv-parse/sync';
-import { SaxesParser } from 'saxes';
 import { describe, expect, test } from 'vitest';
 import { generateLogString } from '../bench/generate.js';
 import type { AuditEvent, Entry, FormatId } from '../src/entry.js';
 import { AuditLogError } from '../src/errors.js';
-import { createIdSequencer, fieldsToEvent, type Fields } from '../src/mapping.js';
+import { createIdSequencer, fieldsToEvent } from '../src/mapping.js';
 import { parseAll } from '../src/reader.js';
 import { createWriter, CSV_COLUMNS, xmlEscape, type OutputFormat, type WriteSummary } from '../src/writers/index.js';
-import { expectedRows, fixture } from './helpers.js';
+import { expectedRows, fixture, saxesRecords } from './helpers.js';
 
 // ---------------------------------------------------------------- helpers
 
@@ -125,37 +124,6 @@ const HOSTILE = {
   old: () => Buffer.from(generateLogString({ format: 'old', records: 400, seed: 8, hostile: true })),
   json: () => Buffer.from(generateLogString({ format: 'json', records: 400, seed: 9, hostile: true })),
 };
-
-/** Records of an XML document by a strict XML parser (saxes): NEW child elements or OLD attributes. */
-function saxesRecords(xml: string): { fields: Fields; attributes?: Record<string, string> }[] {
-  const parser = new SaxesParser({ xmlns: false });
-  const out: { fields: Fields; attributes?: Record<string, string> }[] = [];
-  const stack: string[] = [];
-  let text = '';
-  let cur: { fields: Fields; attributes?: Record<string, string> } | undefined;
-  let attrName = '';
-  parser.on('opentag', (t) => {
-    stack.push(t.name);
-    text = '';
-    if (t.name === 'AUDIT_RECORD') cur = { fields: { ...(t.attributes as Record<string, string>) } };
-    if (t.name === 'CONNECTION_ATTRIBUTES' && cur) cur.attributes = {};
-  });
-  parser.on('text', (t) => (text += t));
-  parser.on('closetag', (t) => {
-    stack.pop();
-    const parent = stack[stack.length - 1];
-    if (t.name === 'AUDIT_RECORD') out.push(cur!);
-    else if (parent === 'AUDIT_RECORD' && t.name !== 'CONNECTION_ATTRIBUTES') cur!.fields[t.name] = text;
-    else if (parent === 'ATTRIBUTE' && t.name === 'NAME') attrName = text;
-    else if (parent === 'ATTRIBUTE' && t.name === 'VALUE') cur!.attributes![attrName] = text;
-    text = '';
-  });
-  parser.on('error', (e) => {
-    throw e;
-  });
-  parser.write(xml).close();
-  return out;
-}
 
 /** Every string of a value, mapped. */
 function mapStrings<T>(v: T, f: (s: string) => string): T {

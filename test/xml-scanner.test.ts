@@ -1,9 +1,8 @@
-import { SaxesParser } from 'saxes';
 import { describe, expect, test } from 'vitest';
 import { generateLogString } from '../bench/generate.js';
 import { createIdSequencer, fieldsToEvent, type Fields } from '../src/mapping.js';
 import { parseAttributeRecord, parseElementRecord, XmlScanner } from '../src/scanners/xml.js';
-import { chunks, entriesOf, feed, fixture, problemsOf, randomCuts, splitAt, summary } from './helpers.js';
+import { chunks, entriesOf, feed, fixture, problemsOf, randomCuts, saxesRecords, splitAt, summary } from './helpers.js';
 
 const NEW_FIXTURES = [
   'public/mysql-utilities/audit.log.13951424704434196.xml',
@@ -221,34 +220,6 @@ describe('XML scanner: bad input', () => {
     expect(p.every((x) => x.ctx.index === undefined)).toBe(true);
   });
 });
-
-/** Records of a NEW XML document by a strict XML parser: one field map per AUDIT_RECORD. */
-function saxesRecords(xml: string): { fields: Fields; attributes?: Record<string, string> }[] {
-  const parser = new SaxesParser({ xmlns: false });
-  const out: { fields: Fields; attributes?: Record<string, string> }[] = [];
-  const stack: string[] = [];
-  let text = '';
-  let cur: { fields: Fields; attributes?: Record<string, string> } | undefined;
-  let attrName = '';
-  parser.on('opentag', (t) => {
-    stack.push(t.name);
-    text = '';
-    if (t.name === 'AUDIT_RECORD') cur = { fields: {} };
-    if (t.name === 'CONNECTION_ATTRIBUTES' && cur) cur.attributes = {};
-  });
-  parser.on('text', (t) => (text += t));
-  parser.on('closetag', (t) => {
-    stack.pop();
-    const parent = stack[stack.length - 1];
-    if (t.name === 'AUDIT_RECORD') out.push(cur!);
-    else if (parent === 'AUDIT_RECORD' && t.name !== 'CONNECTION_ATTRIBUTES') cur!.fields[t.name] = text;
-    else if (parent === 'ATTRIBUTE' && t.name === 'NAME') attrName = text;
-    else if (parent === 'ATTRIBUTE' && t.name === 'VALUE') cur!.attributes![attrName] = text;
-    text = '';
-  });
-  parser.write(xml).close();
-  return out;
-}
 
 describe('XML scanner agrees with saxes (strict) on well-formed NEW XML', () => {
   const docs: [string, string][] = [
