@@ -32,13 +32,13 @@ export function detectFormat(buf: Uint8Array, final: boolean, file = '-'): Forma
     if (!enough) return null;
     throw unknown(file, text, 'the input is empty');
   }
-  const fmt = decide(text, i, enough);
+  const fmt = decide(text, i, enough, final);
   if (fmt !== undefined) return fmt;
   // Not at a record boundary (a slice cut mid-record): look for the first line that starts one.
   const re = /\n[ \t]*(?=<AUDIT_RECORD|\{|"[A-Za-z][A-Za-z ]*",")/g;
   re.lastIndex = i;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    const f = decide(text, m.index + m[0].length, enough);
+    const f = decide(text, m.index + m[0].length, enough, final);
     if (f !== undefined) return f;
   }
   if (!enough) return null;
@@ -46,7 +46,7 @@ export function detectFormat(buf: Uint8Array, final: boolean, file = '-'): Forma
 }
 
 /** A format, null for "need more bytes", undefined for "not a format we read at this point". */
-function decide(text: string, i: number, enough: boolean): FormatId | null | undefined {
+function decide(text: string, i: number, enough: boolean, final: boolean): FormatId | null | undefined {
   const c = text[i];
   if (c === '<') {
     const r = text.indexOf('<AUDIT_RECORD', i);
@@ -57,7 +57,10 @@ function decide(text: string, i: number, enough: boolean): FormatId | null | und
       const percona = elem ? /<RECORD>|<OS_USER>/.test(rest) : /\sRECORD="|\sOS_USER="/.test(rest);
       return elem ? (percona ? 'percona-new' : 'new') : percona ? 'percona-old' : 'old';
     }
-    if (!/^<(\?xml|AUDIT[\s>]|!--)/.test(text.slice(i, i + 7))) return undefined;
+    const t = text.slice(i, i + 7);
+    // An input cut short inside its XML header still is (an empty) XML audit log.
+    const cutHeader = enough && i + t.length === text.length && ['<?xml', '<AUDIT>', '<AUDIT_RECORD', '<!--'].some((h) => h.startsWith(t));
+    if (!/^<(\?xml|AUDIT[\s>]|!--)/.test(t) && !cutHeader) return undefined;
     if (!enough) return null;
     return 'new'; // an XML audit document with no record yet
   }
@@ -68,8 +71,13 @@ function decide(text: string, i: number, enough: boolean): FormatId | null | und
       return /^\[\s*\]?\s*$/.test(text.slice(i)) ? 'json' : undefined;
     }
     const m = JSON_KEY_RE.exec(text.slice(o, o + 512));
-    if (!m) return enough || text.length - o > 512 ? undefined : null;
+    if (!m) {
+      // Cut short before the first key was whole: nothing complete to read, but still JSON.
+      if (final && text.length - o < 512 && /^\{\s*("[^"\\]*)?$/.test(text.slice(o))) return 'json';
+      return enough || text.length - o > 512 ? undefined : null;
+    }
     if (m[1] === 'audit_record') return 'percona-json';
+    if (m[1] === 'timestamp') return 'json';
     // MySQL Enterprise and Percona filter events: timestamp and class (or id) near the start.
     const head = text.slice(o, o + 2048);
     if (/"timestamp"\s*:/.test(head) && /"(class|id)"\s*:/.test(head)) return 'json';
@@ -80,6 +88,7 @@ function decide(text: string, i: number, enough: boolean): FormatId | null | und
     const nl = text.indexOf('\n', i);
     const line = text.slice(i, nl < 0 ? undefined : nl);
     if (CSV_RE.test(line)) return 'percona-csv';
+    if (final && nl < 0 && /^"[A-Za-z ]*("?,?"?)$/.test(line)) return 'percona-csv';
     return undefined;
   }
   return undefined;

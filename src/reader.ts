@@ -100,6 +100,8 @@ export class AuditReader {
     if (!this.scanner) {
       const head = Buffer.concat(this.pending);
       this.pending = [];
+      // Nothing but blanks (an empty file, or a crashed layer that held nothing): no records, no format.
+      if (/^(\ufeff)?\s*$/.test(head.toString('utf8'))) return [];
       const fmt = detectFormat(head, true, this.opts.file)!;
       this.scanner = createScanner(fmt, this.opts);
       const items = this.scanner.push(head);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -8,7 +8,8 @@ import type { Entry } from '../src/entry.js';
 import { AuditLogError } from '../src/errors.js';
 import { staticPassword } from '../src/layers/index.js';
 import { parseAll, readAuditLog } from '../src/reader.js';
-import { fixture, fixturePath } from './helpers.js';
+import { generateLogString } from '../bench/generate.js';
+import { entriesOf, fixture, fixturePath } from './helpers.js';
 
 async function collect(it: AsyncIterable<Entry>): Promise<Entry[]> {
   const out: Entry[] = [];
@@ -27,6 +28,11 @@ describe('detection', () => {
     ['"Query","1_x","2014-08-27T10:47:23 UTC","show_databases","37",0,"show databases"\n', 'percona-csv'],
     ['\ufeff[\n]\n', 'json'],
     ['r": "x" } },\n{ "timestamp": "2020-10-19 19:21:33", "id": 0, "class": "audit" },\n', 'json'],
+    // Inputs cut short before their first record (a crashed .gz or .enc can hold just this):
+    ['<?xm', 'new'],
+    ['<', 'new'],
+    ['[\n{ "timest', 'json'],
+    ['"Quer', 'percona-csv'],
   ])('%j -> %s', (text, fmt) => {
     expect(detectFormat(Buffer.from(text), true)).toBe(fmt);
   });
@@ -111,6 +117,30 @@ describe('the same payload in every encoding gives the same entries (real gzip a
     const r3 = readAuditLog(gzenc, { password: staticPassword('pw2', 1000) });
     expect(strip(await collect(r3))).toEqual(want);
     expect(r3.layers).toEqual(['aes-256-cbc', 'gzip']);
+  });
+
+  test('.gz, .enc and .gz.enc cut at every offset: the events read are a prefix of the full file, never garbage', async () => {
+    const text = generateLogString({ format: 'new', records: 12, seed: 12, hostile: true });
+    const src = join(dir, 'small.xml');
+    writeFileSync(src, text);
+    const smallGz = join(dir, 'small.xml.gz');
+    writeFileSync(smallGz, execFileSync('gzip', ['-c', src]));
+    const smallEnc = join(dir, 'small.xml.enc');
+    execFileSync('openssl', ['enc', '-aes-256-cbc', '-md', 'sha256', '-pass', 'pass:k', '-in', src, '-out', smallEnc], { stdio: 'ignore' });
+    const smallGzEnc = join(dir, 'small.xml.gz.enc');
+    execFileSync('openssl', ['enc', '-aes-256-cbc', '-md', 'sha256', '-pass', 'pass:k', '-in', smallGz, '-out', smallGzEnc], { stdio: 'ignore' });
+    const full = entriesOf(parseAll(Buffer.from(text))).map((e) => e.event);
+    expect(full).toHaveLength(12);
+    for (const f of [smallGz, smallEnc, smallGzEnc]) {
+      const bytes = readFileSync(f);
+      for (let cut = 0; cut < bytes.length; cut++) {
+        const problems: AuditLogError[] = [];
+        const got = (await collect(readAuditLog(bytes.subarray(0, cut), { file: f, password: staticPassword('k'), onError: 'skip', onProblem: (e) => problems.push(e) }))).map((e) => e.event);
+        expect(got, `${f} cut at ${cut}`).toEqual(full.slice(0, got.length));
+        expect(problems.some((p) => p.code === 'MALFORMED_RECORD'), `${f} cut at ${cut}`).toBe(false);
+        if (cut > 0) expect(problems.some((p) => p.code === 'TRUNCATED_INPUT'), `${f} cut at ${cut}`).toBe(true);
+      }
+    }
   });
 
   test('a wrong password is DECRYPT_FAILED naming the file, before any entry', async () => {
