@@ -450,31 +450,52 @@ function parseAttributes(body: string): Record<string, string> | string {
   return out;
 }
 
-const ATTR_RE = /\s*([A-Za-z_][\w.:-]*)\s*=\s*"([^"]*)"/y;
-const TAIL_RE = /^\s*\/>$/;
-
 /**
- * Parse `<AUDIT_RECORD A="v" ... />` (OLD). Values keep raw newlines and tabs.
- * Returns the fields, a string saying what is wrong, or the character index of
- * a `<` inside the tag (the record is torn: values never hold a raw `<`).
+ * Parse `<AUDIT_RECORD A="v" ... />` (OLD). Values keep raw newlines and tabs
+ * (no attribute-value normalisation). Returns the fields, a string saying what
+ * is wrong, or the character index of a `<` inside the tag (the record is torn:
+ * values never hold a raw `<`). Hand-written like parseElementRecord, and for
+ * the same reason.
  */
 export function parseAttributeRecord(s: string): Parsed | string | number {
-  const fields: Fields = {};
-  let pos = REC_OPEN.length;
-  let n = 0;
+  const fields = new RecordFields();
+  const entities = s.indexOf('&') >= 0;
+  const n = s.length;
+  let i = REC_OPEN.length;
+  let count = 0;
   for (;;) {
-    ATTR_RE.lastIndex = pos;
-    const m = ATTR_RE.exec(s);
-    if (!m) break;
-    fields[m[1]!] = decodeXml(m[2]!);
-    pos = ATTR_RE.lastIndex;
-    n++;
+    while (i < n && isBlank(s.charCodeAt(i))) i++;
+    const c = s.charCodeAt(i);
+    if (c === 0x2f && s.charCodeAt(i + 1) === 0x3e && i + 2 === n) break;
+    const eq = s.indexOf('=', i);
+    const bad = (): string | number => {
+      const inner = s.indexOf('<', 1);
+      return inner > 0 ? inner : `unreadable attribute at character ${i}: ${JSON.stringify(s.slice(i, i + 30))}`;
+    };
+    if (eq < 0 || eq === i) return bad();
+    let nameEnd = eq;
+    while (nameEnd > i && isBlank(s.charCodeAt(nameEnd - 1))) nameEnd--;
+    const k = known(s, i, nameEnd);
+    let name: string | undefined;
+    if (k === undefined || k[1] < 0) {
+      name = s.slice(i, nameEnd);
+      for (let q = 0; q < name.length; q++) {
+        const ch = name.charCodeAt(q);
+        if (!isNameChar(ch) && ch !== 0x3a) return bad();
+      }
+    }
+    let q = eq + 1;
+    while (q < n && isBlank(s.charCodeAt(q))) q++;
+    if (s.charCodeAt(q) !== 0x22) return bad();
+    const close = s.indexOf('"', q + 1);
+    if (close < 0) return bad();
+    const raw = s.slice(q + 1, close);
+    const v = entities && raw.indexOf('&') >= 0 ? decodeXml(raw) : raw;
+    if (name === undefined) setKnown(fields, k![1], v);
+    else fields[name] = v;
+    count++;
+    i = close + 1;
   }
-  if (!TAIL_RE.test(s.slice(pos))) {
-    const inner = s.indexOf('<', 1);
-    if (inner > 0) return inner;
-    return `unreadable attribute at character ${pos}: ${JSON.stringify(s.slice(pos, pos + 30))}`;
-  }
-  if (n === 0) return 'record has no attributes';
+  if (count === 0) return 'record has no attributes';
   return { fields };
 }
