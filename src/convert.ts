@@ -63,6 +63,8 @@ export interface ConvertSummary {
 
 /** Size of the output blocks handed to the layers and the sink, in bytes. */
 const OUT_BLOCK = 256 * 1024;
+/** Text is encoded to bytes in pieces of about this many characters. */
+const TEXT_PIECE = 16 * 1024;
 
 /**
  * The output bytes of a conversion, as an async iterable, and its summary
@@ -100,6 +102,12 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
       if (typeof b === 'string') {
         text += b;
         size += b.length;
+        // Encode in small pieces: one big string per block would be a large heap
+        // object, and those grow the old generation (and resident memory) fast.
+        if (text.length >= TEXT_PIECE) {
+          parts.push(Buffer.from(text, 'utf8'));
+          text = '';
+        }
         return;
       }
       if (b.length === 0) return;

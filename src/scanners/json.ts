@@ -51,7 +51,7 @@
  */
 import type { AuditEvent, FormatId } from '../entry.js';
 import { fieldsToEvent, type Fields } from '../mapping.js';
-import { ByteScanner, type ScannerOptions, bomLength } from './scanner.js';
+import { ByteScanner, type ScannerOptions } from './scanner.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -95,7 +95,6 @@ export class JsonScanner extends ByteScanner {
   private decided = false;
   private pend: Pending | null = null;
   /** The previous push ended inside a junk line: skip up to its LF first. */
-  private inJunkLine = false;
 
   /** @param hint the format to report until the first record says which it is */
   constructor(opts: ScannerOptions = {}, hint: 'json' | 'percona-json' = 'json') {
@@ -114,24 +113,9 @@ export class JsonScanner extends ByteScanner {
 
   protected scan(buf: Buffer, final: boolean): number {
     const n = buf.length;
-    let p = 0; // consumed up to here
-    if (this.base === 0) {
-      // A UTF-8 byte order mark (editors add one) is not junk.
-      const bom = bomLength(buf, final);
-      if (bom < 0) return 0;
-      p = bom;
-    }
-    if (this.inJunkLine) {
-      const nl = buf.indexOf(LF, p);
-      if (nl < 0) {
-        this.skip(buf, p, n);
-        if (final) this.inJunkLine = false;
-        return n;
-      }
-      this.skip(buf, p, nl);
-      this.inJunkLine = false;
-      p = nl + 1;
-    }
+    let p = this.lineScanStart(buf, final); // consumed up to here
+    if (p < 0) return 0;
+    if (p === n) return n;
     let i = p;
     while (i < n) {
       const c = buf[i]!;
@@ -150,14 +134,8 @@ export class JsonScanner extends ByteScanner {
       } else {
         // Text outside any record: skip the rest of its line.
         this.footerSeen = false;
-        const nl = buf.indexOf(LF, i);
-        if (nl < 0) {
-          this.skip(buf, i, n);
-          if (!final) this.inJunkLine = true;
-          return n;
-        }
-        this.skip(buf, i, nl);
-        p = i = nl + 1;
+        p = i = this.skipJunkLine(buf, i, final);
+        if (p === n) return n;
       }
     }
     return final ? n : this.holdFrom(buf, p, n);

@@ -46,7 +46,7 @@
  */
 import type { FormatId } from '../entry.js';
 import { fieldsToEvent, type Fields } from '../mapping.js';
-import { ByteScanner, type ScannerOptions, bomLength } from './scanner.js';
+import { ByteScanner, type ScannerOptions } from './scanner.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -86,7 +86,6 @@ type FrameKind = typeof FRAME_MORE | typeof FRAME_RECORD | typeof FRAME_BAD | ty
 export class PerconaCsvScanner extends ByteScanner {
   readonly format: FormatId = 'percona-csv';
   private walk: Walk = { start: -1, field: -1, quoteFrom: -1 };
-  private inJunkLine = false;
   // Details of the last frame() outcome (fields rather than a result object: no allocation per record).
   /** FRAME_RECORD: end of the record's text (before its LF/CR LF), end of its range, and whether the input ended it. */
   private fContentEnd = 0;
@@ -112,23 +111,9 @@ export class PerconaCsvScanner extends ByteScanner {
 
   protected scan(buf: Buffer, final: boolean): number {
     const n = buf.length;
-    let p = 0; // consumed up to here
-    if (this.base === 0) {
-      const bom = bomLength(buf, final);
-      if (bom < 0) return 0;
-      p = bom;
-    }
-    if (this.inJunkLine) {
-      const nl = buf.indexOf(LF, p);
-      if (nl < 0) {
-        this.skip(buf, p, n);
-        if (final) this.inJunkLine = false;
-        return n;
-      }
-      this.skip(buf, p, nl);
-      this.inJunkLine = false;
-      p = nl + 1;
-    }
+    let p = this.lineScanStart(buf, final); // consumed up to here
+    if (p < 0) return 0;
+    if (p === n) return n;
     let i = p;
     while (i < n) {
       const c = buf[i]!;
@@ -139,14 +124,8 @@ export class PerconaCsvScanner extends ByteScanner {
         if (next === NEED_MORE) return this.holdFrom(buf, p, i);
         p = i = next;
       } else {
-        const nl = buf.indexOf(LF, i);
-        if (nl < 0) {
-          this.skip(buf, i, n);
-          if (!final) this.inJunkLine = true;
-          return n;
-        }
-        this.skip(buf, i, nl);
-        p = i = nl + 1;
+        p = i = this.skipJunkLine(buf, i, final);
+        if (p === n) return n;
       }
     }
     return final ? n : this.holdFrom(buf, p, n);

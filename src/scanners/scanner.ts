@@ -74,6 +74,8 @@ export abstract class ByteScanner implements Scanner {
   private ended = false;
   /** Whether carry[0] starts a line (stream start, or the byte before it is LF). */
   private lineStartAtBase = true;
+  /** Line-based formats: the rest of a junk line is still being skipped. */
+  private inJunkLine = false;
 
   constructor(opts: ScannerOptions = {}) {
     this.file = opts.file ?? '-';
@@ -212,5 +214,37 @@ export abstract class ByteScanner implements Scanner {
     if (pos <= from) return from;
     const nl = buf.lastIndexOf(0x0a, pos - 1);
     return Math.max(from, nl + 1);
+  }
+
+  /**
+   * For line-based formats (JSON, CSV): where scanning of `buf` starts, past a
+   * byte order mark at the stream's start and past the rest of a junk line
+   * left from the previous call. Returns -1 when more input is needed to tell.
+   */
+  protected lineScanStart(buf: Buffer, final: boolean): number {
+    let p = 0;
+    if (this.base === 0) {
+      // A UTF-8 byte order mark (editors add one) is not junk.
+      const bom = bomLength(buf, final);
+      if (bom < 0) return -1;
+      p = bom;
+    }
+    return this.inJunkLine ? this.skipJunkLine(buf, p, final) : p;
+  }
+
+  /**
+   * Text outside any record at `i`: skip (and report) the rest of its line.
+   * Returns where scanning goes on (buf.length when the line goes on past it).
+   */
+  protected skipJunkLine(buf: Buffer, i: number, final: boolean): number {
+    const nl = buf.indexOf(0x0a, i);
+    if (nl < 0) {
+      this.skip(buf, i, buf.length);
+      this.inJunkLine = !final;
+      return buf.length;
+    }
+    this.skip(buf, i, nl);
+    this.inJunkLine = false;
+    return nl + 1;
   }
 }
