@@ -7,7 +7,7 @@
  *   for await (const entry of log) console.log(entry.at.index, entry.event.timestamp);
  *   console.log(log.format, log.complete);
  */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { detectFormat } from './detect.js';
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
@@ -137,14 +137,45 @@ export const DEFAULT_BLOCK_SIZE = 1 << 20;
 /** Bytes handed to a scanner at a time (see batches()). */
 const SCAN_SLICE = 128 * 1024;
 
-/** The bytes of a source, as an async iterable of chunks. I/O errors become IO_ERROR. */
+/**
+ * A file's bytes in blocks, read into two buffers that take turns: the next
+ * block is read while the current one is being used, and no new memory is
+ * allocated per block (1 MiB blocks allocated afresh were garbage the GC
+ * reclaimed late: about 60 MiB of resident memory). A block is valid until
+ * the next one is asked for.
+ */
+async function* readFileBlocks(path: string, blockSize: number): AsyncGenerator<Uint8Array> {
+  const fh = await open(path, 'r');
+  let pending: Promise<{ bytesRead: number }> | undefined;
+  try {
+    const bufs = [Buffer.allocUnsafeSlow(blockSize), Buffer.allocUnsafeSlow(blockSize)];
+    let k = 0;
+    pending = fh.read(bufs[0]!, 0, blockSize, null);
+    for (;;) {
+      const { bytesRead } = await pending;
+      pending = undefined;
+      if (bytesRead === 0) return;
+      const cur = bufs[k]!;
+      k ^= 1;
+      pending = fh.read(bufs[k]!, 0, blockSize, null);
+      yield cur.subarray(0, bytesRead);
+    }
+  } finally {
+    await pending?.catch(() => undefined);
+    await fh.close();
+  }
+}
+
+/**
+ * The bytes of a source, as an async iterable of chunks. I/O errors become
+ * IO_ERROR. For a path, a chunk is only valid until the next one is asked for.
+ */
 export async function* readBytes(src: Source, file: string, blockSize = DEFAULT_BLOCK_SIZE): AsyncIterable<Uint8Array> {
   if (src instanceof Uint8Array) {
     yield src;
     return;
   }
-  const stream: AsyncIterable<Uint8Array> =
-    typeof src === 'string' ? (src === '-' ? process.stdin : createReadStream(src, { highWaterMark: blockSize })) : src;
+  const stream: AsyncIterable<Uint8Array> = typeof src === 'string' ? (src === '-' ? process.stdin : readFileBlocks(src, blockSize)) : src;
   try {
     yield* stream;
   } catch (e) {

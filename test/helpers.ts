@@ -65,6 +65,22 @@ export function feed(scanner: Scanner, parts: Uint8Array[]): ScanItem[] {
   return items;
 }
 
+/**
+ * Feed chunks through one reused buffer that is overwritten after every push:
+ * a scanner must not keep references to the chunks it was given.
+ */
+export function feedReusing(scanner: Scanner, parts: Uint8Array[]): ScanItem[] {
+  const items: ScanItem[] = [];
+  const shared = Buffer.alloc(Math.max(1, ...parts.map((p) => p.length)));
+  for (const p of parts) {
+    shared.set(p);
+    items.push(...scanner.push(shared.subarray(0, p.length)));
+    shared.fill(0x3c);
+  }
+  items.push(...scanner.end());
+  return items;
+}
+
 export function entriesOf(items: ScanItem[]): Entry[] {
   return items.filter((i): i is Entry => !(i instanceof AuditLogError));
 }

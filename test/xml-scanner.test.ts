@@ -2,7 +2,10 @@ import { describe, expect, test } from 'vitest';
 import { generateLogString } from '../bench/generate.js';
 import { createIdSequencer, fieldsToEvent, type Fields } from '../src/mapping.js';
 import { parseAttributeRecord, parseElementRecord, XmlScanner } from '../src/scanners/xml.js';
-import { chunks, entriesOf, feed, fixture, problemsOf, randomCuts, saxesRecords, splitAt, summary } from './helpers.js';
+import { JsonScanner } from '../src/scanners/json.js';
+import { PerconaCsvScanner } from '../src/scanners/percona-csv.js';
+import type { Scanner } from '../src/scanners/scanner.js';
+import { chunks, entriesOf, feed, feedReusing, fixture, problemsOf, randomCuts, saxesRecords, splitAt, summary } from './helpers.js';
 
 const NEW_FIXTURES = [
   'public/mysql-utilities/audit.log.13951424704434196.xml',
@@ -39,6 +42,20 @@ describe('XML scanner: chunk boundaries', () => {
       for (let seed = 1; seed <= 20; seed++) expect(summary(scanBytes(bytes, splitAt(bytes, randomCuts(bytes.length, 5, seed))))).toEqual(whole);
     });
   }
+
+  test('chunks may be reused by the caller once push() returns (JSON, CSV and XML scanners)', () => {
+    const cases: [() => Scanner, string][] = [
+      [() => new XmlScanner({ file: 'x' }), 'public/mysql-utilities/audit.log.13951424704434196.xml'],
+      [() => new XmlScanner({ file: 'x' }), 'public/mysql-refman/refman-9-old-xml-sample.xml'],
+      [() => new JsonScanner({ file: 'x' }, 'json'), 'public/percona-audit-log-filter-docs/ps-8.4-alf-json.json'],
+      [() => new PerconaCsvScanner({ file: 'x' }), 'percona/csv-mtr-filter-commands.csv'],
+    ];
+    for (const [mk, f] of cases) {
+      const bytes = fixture(f);
+      const whole = summary(feed(mk(), [bytes]));
+      for (const size of [7, 100, 1000]) expect(summary(feedReusing(mk(), chunks(bytes, size))), `${f} @${size}`).toEqual(whole);
+    }
+  });
 
   test('generated hostile NEW and OLD logs: every split point of the first records', () => {
     for (const format of ['new', 'old'] as const) {

@@ -26,7 +26,10 @@ export interface ScannerOptions {
 /** The push interface every format scanner implements. */
 export interface Scanner {
   readonly format: FormatId;
-  /** Feed the next bytes. Returns the records and problems they complete, in input order. */
+  /**
+   * Feed the next bytes. Returns the records and problems they complete, in
+   * input order. The scanner keeps no reference to `chunk` after it returns.
+   */
   push(chunk: Uint8Array): ScanItem[];
   /** No more input: returns what the tail holds (a torn last record is a TRUNCATED_RECORD problem). */
   end(): ScanItem[];
@@ -63,6 +66,8 @@ export abstract class ByteScanner implements Scanner {
   protected readonly keepRaw: boolean;
   /** Unconsumed bytes; `base` is the absolute offset of carry[0]. */
   private carry: Buffer = EMPTY;
+  /** Work buffer where the carry and the next chunk are joined. */
+  private scratch: Buffer = EMPTY;
   protected base = 0;
   protected index = 0;
   protected out: ScanItem[] = [];
@@ -94,7 +99,17 @@ export abstract class ByteScanner implements Scanner {
     if (this.ended) throw new Error('push() after end()');
     if (chunk.length === 0) return [];
     const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const buf = this.carry.length === 0 ? c : Buffer.concat([this.carry, c]);
+    let buf = c;
+    if (this.carry.length !== 0) {
+      // Join the carried tail and the chunk in a work buffer that is reused from
+      // push to push: a fresh buffer each time is garbage the GC sees late
+      // (external memory), and it showed as tens of MiB of resident memory.
+      const need = this.carry.length + c.length;
+      if (this.scratch.length < need) this.scratch = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.scratch.length, 64 * 1024));
+      this.carry.copy(this.scratch, 0);
+      c.copy(this.scratch, this.carry.length);
+      buf = this.scratch.subarray(0, need);
+    }
     this.run(buf, false);
     return this.take();
   }
@@ -111,8 +126,16 @@ export abstract class ByteScanner implements Scanner {
     const used = this.scan(buf, final);
     if (used > 0) this.lineStartAtBase = buf[used - 1] === 0x0a;
     const rest = buf.length - used;
-    // Copy a small tail so that a large chunk is not kept alive by it.
-    this.carry = rest === 0 ? EMPTY : rest < buf.length >>> 2 ? Buffer.from(buf.subarray(used)) : buf.subarray(used);
+    if (rest === 0) this.carry = EMPTY;
+    else if (rest >= buf.length >>> 2 && this.scratch.length !== 0 && buf.buffer === this.scratch.buffer) {
+      // A large tail (a long record still open) in the work buffer: that buffer
+      // becomes the carry's (no copy) and a new one is made next time.
+      this.carry = buf.subarray(used);
+      this.scratch = EMPTY;
+    } else {
+      // Otherwise copy: the caller may reuse its chunk once push() returns.
+      this.carry = Buffer.from(buf.subarray(used));
+    }
     this.base += used;
   }
 
