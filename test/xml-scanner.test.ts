@@ -204,6 +204,50 @@ describe('XML scanner: bad input', () => {
     }
   });
 
+  test('a torn record followed by the next record on the same line (a crashed one-line file)', () => {
+    const cases: [string, number][] = [
+      ['<AUDIT>\n<AUDIT_RECORD NAME="Query" SQLTEXT="x<AUDIT_RECORD NAME="Quit"/>\n</AUDIT>\n', 1],
+      ['<AUDIT_RECORD><NAME>Q</NAME><AUDIT_RECORD><NAME>Quit</NAME></AUDIT_RECORD>', 1],
+      ['  <AUDIT_RECORD TIMESTAMP="2012-09-27T13:33:11" NAME="Qu  <AUDIT_RECORD TIMESTAMP="2012-09-27T13:33:12" NAME="Quit"/>\n', 1],
+    ];
+    for (const [text, records] of cases) {
+      const items = scanBytes(Buffer.from(text));
+      expect(problemsOf(items).map((p) => p.code), text).toEqual(['MALFORMED_RECORD']);
+      const got = entriesOf(items);
+      expect(got, text).toHaveLength(records);
+      expect(got[0]!.event.general_data ?? got[0]!.event.connection_data).toBeDefined();
+      expect(got[0]!.at.index).toBe(1);
+      for (const size of [1, 5]) expect(summary(scanBytes(Buffer.from(text), chunks(Buffer.from(text), size)))).toEqual(summary(items));
+    }
+  });
+
+  test('a long stretch of text without records or newlines is not carried from push to push', () => {
+    for (const make of [() => new XmlScanner({ file: 'x' }), () => new JsonScanner({ file: 'x' }, 'json'), () => new PerconaCsvScanner({ file: 'x' })]) {
+      const s = make();
+      s.push(Buffer.from(s instanceof XmlScanner ? '<AUDIT>\n' : s instanceof JsonScanner ? '[\n' : '"Query","1_x","t","select","1",0,"q","u","h","","",""\n'));
+      const junk = Buffer.alloc(64 * 1024, 0x78);
+      for (let i = 0; i < 64; i++) s.push(junk);
+      const carried = s.bytesRead - (s as unknown as { base: number }).base;
+      expect(carried, s.constructor.name).toBeLessThan(1024);
+      const items = s.end();
+      expect(problemsOf(items).map((p) => p.code)).toEqual(['UNEXPECTED_DATA']);
+    }
+  });
+
+  test('a record longer than maxRecordBytes is reported and skipped; memory stays bounded; reading goes on', () => {
+    const good = generateLogString({ format: 'new', records: 3, seed: 13 });
+    const body = good.slice(good.indexOf(' <AUDIT_RECORD>'), good.indexOf('</AUDIT>'));
+    const huge = ` <AUDIT_RECORD>\n  <SQLTEXT>${'y'.repeat(300_000)}</SQLTEXT>\n </AUDIT_RECORD>\n`;
+    const text = `<?xml version="1.0" encoding="utf-8"?>\n<AUDIT>\n${huge}${body}</AUDIT>\n`;
+    const s = new XmlScanner({ file: 'x', maxRecordBytes: 100_000 });
+    const items = feed(s, chunks(Buffer.from(text), 32 * 1024));
+    const probs = problemsOf(items);
+    expect(probs[0]).toMatchObject({ code: 'MALFORMED_RECORD', ctx: { offset: 47, index: 0 } });
+    expect(probs[0]!.detail).toMatch(/longer than 100000 bytes/);
+    expect(probs.slice(1).every((p) => p.code === 'UNEXPECTED_DATA')).toBe(true);
+    expect(entriesOf(items).map((e) => e.at.index)).toEqual([1, 2, 3]);
+  });
+
   test('a truncated last record is reported and never returned half, at every cut point', () => {
     const bytes = Buffer.from(generateLogString({ format: 'new', records: 6, seed: 4, hostile: true }));
     const full = entriesOf(scanBytes(bytes));

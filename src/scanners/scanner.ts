@@ -21,7 +21,15 @@ export interface ScannerOptions {
    * pass-through). Defaults to true. A function decides once the format is known.
    */
   keepRaw?: boolean | ((format: FormatId) => boolean);
+  /**
+   * Longest record kept whole, in bytes. A record still open past it is
+   * reported as MALFORMED_RECORD and its rest is skipped as text outside
+   * records, so memory stays bounded whatever the input. Defaults to 64 MiB.
+   */
+  maxRecordBytes?: number;
 }
+
+export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
 /** The push interface every format scanner implements. */
 export interface Scanner {
@@ -82,8 +90,11 @@ export abstract class ByteScanner implements Scanner {
   /** Line-based formats: the rest of a junk line is still being skipped. */
   private inJunkLine = false;
 
+  protected readonly maxRecordBytes: number;
+
   constructor(opts: ScannerOptions = {}) {
     this.file = opts.file ?? '-';
+    this.maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.keepRaw = typeof opts.keepRaw === 'function' ? true : (opts.keepRaw ?? true);
   }
 
@@ -137,6 +148,14 @@ export abstract class ByteScanner implements Scanner {
       this.carry = Buffer.from(buf.subarray(used));
     }
     this.base += used;
+    if (!final && this.carry.length > this.maxRecordBytes) {
+      // Scanners keep their pending state keyed by the record's start offset,
+      // so dropping the carry leaves nothing stale behind.
+      this.problem('MALFORMED_RECORD', `record longer than ${this.maxRecordBytes} bytes: skipped`, 0, this.carry.length);
+      this.base += this.carry.length;
+      this.carry = EMPTY;
+      this.lineStartAtBase = false;
+    }
   }
 
   private take(): ScanItem[] {
@@ -230,13 +249,15 @@ export abstract class ByteScanner implements Scanner {
   }
 
   /**
-   * Where to cut when waiting for more input before position `pos`: the start
-   * of pos's line (so a record's indent stays with it), but never before `from`.
+   * Where to cut when waiting for more input before position `pos`: before the
+   * blanks that precede pos (a record's indent stays with it), never before `from`.
    */
   protected holdFrom(buf: Buffer, from: number, pos: number): number {
-    if (pos <= from) return from;
-    const nl = buf.lastIndexOf(0x0a, pos - 1);
-    return Math.max(from, nl + 1);
+    // Only blanks before pos can be a record's indent: everything else is consumed,
+    // so a long line without records is never carried from push to push.
+    let h = pos;
+    while (h > from && (buf[h - 1] === 0x20 || buf[h - 1] === 0x09)) h--;
+    return h;
   }
 
   /**

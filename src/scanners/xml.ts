@@ -143,7 +143,8 @@ export class XmlScanner extends ByteScanner {
       recEnd = gt < 0 ? -1 : gt + 1;
     }
     if (recEnd < 0) {
-      const next = elem ? buf.indexOf(REC_OPEN, lt + REC_OPEN.length) : buf.indexOf(0x3c, lt + 1);
+      const nextFrom = Math.max(lt + 1, from - REC_OPEN.length);
+      const next = elem ? buf.indexOf(REC_OPEN, Math.max(nextFrom, lt + REC_OPEN.length)) : buf.indexOf(0x3c, nextFrom);
       if (next >= 0) return this.torn(buf, lt, next, elem);
       if (!final) {
         this.waitStart = absLt;
@@ -184,7 +185,9 @@ export class XmlScanner extends ByteScanner {
 
   /** The record at `lt` is cut short by a tag at `next`: report it, go on at next's line. */
   private torn(buf: Buffer, lt: number, next: number, elem: boolean): number {
-    const cut = this.holdFrom(buf, lt, next);
+    // Cut at the start of the next tag's line, or at the tag itself when it is on this record's line.
+    let cut = this.holdFrom(buf, lt, next);
+    if (cut <= lt) cut = next;
     const ext = this.lineExtent(buf, lt, lt, true)!;
     this.problem('MALFORMED_RECORD', elem ? 'record has no </AUDIT_RECORD> before the next tag' : 'record has no closing "/>" before the next tag', ext[0], cut);
     this.waitStart = -1;
