@@ -534,3 +534,29 @@ describe('layouts and what lies between records', () => {
     expect((items[0] as Entry).raw).toBeUndefined();
   });
 });
+
+describe('pretty-printed nested objects on lines of their own (jq output)', () => {
+  test('a deeper-indented `{` line is part of the record, not a new one', () => {
+    const events = [
+      { timestamp: '2020-10-19 19:25:51', id: 0, class: 'connection', event: 'connect', list: [{ a: 1 }, { b: { c: 2 } }] },
+      { timestamp: '2020-10-19 19:25:52', id: 0, class: 'general', event: 'status', general_data: { query: 'x' } },
+    ];
+    for (const indent of [2, 4]) {
+      const text = JSON.stringify(events, null, indent) + '\n';
+      for (const size of [1, 3, 64, text.length]) {
+        const { items } = scanParts(chunks(Buffer.from(text), size));
+        expect(problemsOf(items), `indent ${indent} @${size}`).toEqual([]);
+        expect(entriesOf(items).map((e) => e.event)).toEqual(events);
+      }
+    }
+  });
+
+  test('a torn pretty record is still cut at the next record at its own indent', () => {
+    const a = JSON.stringify({ timestamp: '2020-10-19 19:25:51', id: 0, class: 'audit', nested: { x: 1 } }, null, 2);
+    const b = JSON.stringify({ timestamp: '2020-10-19 19:25:52', id: 0, class: 'audit' }, null, 2);
+    const torn = a.slice(0, a.indexOf('"nested"') + 12);
+    const { items } = scan(`[\n${torn}\n${b}\n]\n`);
+    expect(problemsOf(items).map((p) => [p.code, p.ctx.index])).toEqual([['MALFORMED_RECORD', 0]]);
+    expect(entriesOf(items).map((e) => e.event.timestamp)).toEqual(['2020-10-19 19:25:52']);
+  });
+});

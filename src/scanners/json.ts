@@ -192,11 +192,14 @@ export class JsonScanner extends ByteScanner {
       let inStr = st.inStr;
       let esc = st.esc;
       let i = st.pos - base;
+      // The record's own column: only a `{` line indented no deeper starts another record
+      // (nested objects that a pretty-printer puts on lines of their own sit deeper).
+      const col = s - (s > 0 ? buf.lastIndexOf(LF, s - 1) + 1 : 0);
       for (; i < n; i++) {
         const c = buf[i]!;
         if (c === LF) {
           esc = false;
-          const t = startsRecord(buf, i + 1, final);
+          const t = startsRecord(buf, i + 1, final, col);
           if (t === NEED_MORE) break;
           if (t > 0) {
             const from = this.lineStart(buf, s);
@@ -281,14 +284,28 @@ function newPending(start: number): Pending {
   return { start, lfFrom: start, slow: false, pos: start, depth: 0, inStr: false, esc: false, close: -1 };
 }
 
+const KEY_TIMESTAMP = Buffer.from('"timestamp"');
+const KEY_AUDIT_RECORD = Buffer.from('"audit_record"');
+
 /**
  * Whether the line starting at `t` starts a new record: first non-blank `{`
- * followed by whitespace, `"` or `}`. Returns 1, 0, or NEED_MORE.
+ * followed by whitespace, `"` or `}`, and either indented at most `maxCol`
+ * (the torn record's own indent) or, deeper, opening an object whose first
+ * key is `"timestamp"` or `"audit_record"` (a nested object a pretty-printer
+ * put on a line of its own is neither). Returns 1, 0, or NEED_MORE.
  */
-function startsRecord(buf: Buffer, t: number, final: boolean): number {
+function startsRecord(buf: Buffer, t: number, final: boolean, maxCol: number): number {
   const n = buf.length;
+  const line = t;
   while (t < n && (buf[t] === SP || buf[t] === TAB)) t++;
   if (t >= n) return final ? 0 : NEED_MORE;
+  if (t - line > maxCol && buf[t] === LBRACE) {
+    let k = t + 1;
+    while (k < n && (buf[k] === SP || buf[k] === TAB || buf[k] === CR || buf[k] === LF)) k++;
+    if (k + KEY_AUDIT_RECORD.length > n) return final ? 0 : NEED_MORE;
+    const key = (m: Buffer) => buf.compare(m, 0, m.length, k, k + m.length) === 0;
+    if (!key(KEY_TIMESTAMP) && !key(KEY_AUDIT_RECORD)) return 0;
+  }
   if (buf[t] !== LBRACE) return 0;
   if (t + 1 >= n) return final ? 0 : NEED_MORE;
   const c = buf[t + 1]!;
