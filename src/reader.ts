@@ -85,7 +85,8 @@ export class AuditReader {
       this.start = Buffer.concat([this.start, c]);
     }
     if (this.scanner) return this.scanner.push(chunk);
-    this.pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // A copy: the caller may reuse its chunk once push() returns.
+    this.pending.push(Buffer.from(chunk));
     this.pendingBytes += chunk.byteLength;
     const head = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
     this.pending = [head];

@@ -87,6 +87,13 @@ describe('readAuditLog', () => {
     expect(parseAll(bytes, { file: path })).toEqual(a);
   });
 
+  test('small read blocks (buffers reused by the file reader) read the same, plain and behind layers', async () => {
+    for (const f of ['public/mysql-utilities/audit.log.13951424704434196.xml', 'public/percona-audit-log-filter-docs/ps-8.4-alf-json.json']) {
+      const want = await collect(readAuditLog(fixturePath(f)));
+      for (const blockSize of [1, 5, 32, 1000]) expect(await collect(readAuditLog(fixturePath(f), { blockSize })), `${f} @${blockSize}`).toEqual(want);
+    }
+  });
+
   test('an I/O error is IO_ERROR naming the file', async () => {
     const err = await collect(readAuditLog('/nonexistent/audit.log')).catch((e: unknown) => e);
     expect((err as AuditLogError).code).toBe('IO_ERROR');

@@ -90,7 +90,9 @@ async function peek(src: AsyncIterable<Uint8Array>, n: number): Promise<Peeked> 
         break;
       }
       if (r.value.length === 0) continue;
-      taken.push(r.value);
+      // Keep a copy only when another chunk must be read before this one is used:
+      // a source may refill its buffer for the chunk after next.
+      taken.push(have + r.value.length < n ? Buffer.from(r.value) : r.value);
       have += r.value.length;
     }
   } catch (e) {
