@@ -25,8 +25,17 @@ export function failed(cmd: Command, e: unknown, json: boolean): never {
   return cmd.exit(e.exitCode);
 }
 
-/** Write a line to stdout, quietly stopping on a closed pipe (`| head`). */
+let pipeGuard = false;
+
+/** Write a line to stdout; a closed pipe (`| head`) ends the program quietly instead of with a stack trace. */
 export function out(text: string): void {
+  if (!pipeGuard) {
+    pipeGuard = true;
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
 

@@ -52,37 +52,45 @@ export async function writeAtomic(path: string, chunks: AsyncIterable<Uint8Array
   }
 }
 
-/** Resolves when the stream drains or closes (whichever first), leaving no listener behind. */
+/** Resolves when the stream drains, closes or fails (whichever first), leaving no listener behind. */
 function drained(out: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       out.off('drain', done);
       out.off('close', done);
+      out.off('error', done);
       resolve();
     };
     out.on('drain', done);
     out.on('close', done);
+    out.on('error', done);
   });
 }
 
-/** Write all chunks to a stream (stdout), respecting backpressure. A closed pipe (EPIPE) ends quietly. */
+/**
+ * Write all chunks to a stream (stdout), respecting backpressure. A closed
+ * pipe (EPIPE, as with `| head`) ends the writing quietly; any other error is
+ * IO_ERROR. Returns the bytes written.
+ */
 export async function writeStream(out: NodeJS.WritableStream, chunks: AsyncIterable<Uint8Array>, name = '-'): Promise<number> {
   let bytes = 0;
-  let broken = false;
+  let failure: NodeJS.ErrnoException | undefined;
   const onError = (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') broken = true;
+    failure ??= e;
   };
   out.on('error', onError);
+  const gone = () => failure !== undefined || (out as { destroyed?: boolean }).destroyed === true;
   try {
     for await (const c of chunks) {
-      if (broken) break;
+      if (gone()) break;
       bytes += c.length;
-      if (!out.write(c)) await drained(out);
+      if (!out.write(c) && !gone()) await drained(out);
     }
   } catch (e) {
     throw ioError(e, name);
   } finally {
     out.off('error', onError);
   }
+  if (failure && failure.code !== 'EPIPE') throw ioError(failure, name);
   return bytes;
 }
