@@ -41,12 +41,12 @@ function one(r: InfoReport): string[] {
   lines.push(`  events     ${top(r.events)}`);
   if (Object.keys(r.commands).length) lines.push(`  commands   ${top(r.commands)}`);
   lines.push(`  users      ${top(r.users)}`);
-  lines.push(`  malformed  ${r.malformed.length || 'none'}`);
+  lines.push(`  malformed  ${r.counts.malformed || 'none'}`);
   for (const p of r.malformed.slice(0, 20)) lines.push(`    ${where(p)}`);
-  if (r.malformed.length > 20) lines.push(`    (${r.malformed.length - 20} more; --json lists all)`);
-  if (r.truncated.length) lines.push(`  truncated  ${r.truncated.map(where).join('; ')}`);
+  if (r.counts.malformed > 20) lines.push(`    (${r.counts.malformed - 20} more; --json lists the first ${r.malformed.length})`);
+  if (r.truncated.length) lines.push(`  truncated  ${r.truncated.slice(0, 5).map(where).join('; ')}`);
   for (const p of r.notices.slice(0, 5)) lines.push(`  note       ${where(p)}`);
-  if (r.notices.length > 5) lines.push(`  note       (${r.notices.length - 5} more; --json lists all)`);
+  if (r.counts.notices > 5) lines.push(`  note       (${r.counts.notices - 5} more; --json lists the first ${r.notices.length})`);
   return lines;
 }
 

@@ -80,7 +80,7 @@ export default class Convert extends Command {
       process.stderr.write(
         `${summary.written} records written to ${flags.output} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated)\n`,
       );
-    if (summary.malformed || summary.truncated) this.exit(EXIT.DATA_PROBLEMS);
+    if (summary.dataProblems) this.exit(EXIT.DATA_PROBLEMS);
     return summary;
   }
 }

@@ -2,7 +2,7 @@ import { Args, Command, Flags } from '@oclif/core';
 import { formatInfo } from '../cli/info-report.js';
 import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
 import { EXIT } from '../src/errors.js';
-import { combine, inspect, type InfoReport } from '../src/info.js';
+import { combine, hasDataProblems, inspect, type InfoReport } from '../src/info.js';
 
 export default class Info extends Command {
   static override description = 'Show what an audit log is and what is in it: format, completeness, records, time span, events, users, problems.';
@@ -31,6 +31,6 @@ export default class Info extends Command {
     }
     const total = combine(reports);
     out(flags.json ? JSON.stringify(total, null, 2) : formatInfo(total));
-    if (total.malformed.length || total.truncated.length) this.exit(EXIT.DATA_PROBLEMS);
+    if (hasDataProblems(total)) this.exit(EXIT.DATA_PROBLEMS);
   }
 }

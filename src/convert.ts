@@ -8,7 +8,7 @@
 import type { Entry } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { compileFilter, type FilterSpec } from './filter.js';
-import { problemReport, type ProblemReport } from './info.js';
+import { isDataProblem, MAX_LISTED, problemReport, type ProblemReport } from './info.js';
 import { wrapOutput, type OutputEncryption, type PasswordSource } from './layers/index.js';
 import { readAuditLog, type Source } from './reader.js';
 import { writeAtomic, writeStream } from './sink.js';
@@ -55,8 +55,10 @@ export interface ConvertSummary {
   truncated: number;
   /** Field path -> number of records where the target format could not hold it. */
   droppedFields: Record<string, number>;
-  /** Every problem that did not stop the conversion, with its position. */
+  /** The problems that did not stop the conversion, with their positions (the first MAX_LISTED). */
   problems: ProblemReport[];
+  /** Whether any problem meant data was lost or damaged (malformed or torn records, cut input layers). */
+  dataProblems: boolean;
   /** Bytes of output (after compression and encryption). */
   bytesOut: number;
 }
@@ -82,13 +84,15 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     truncated: 0,
     droppedFields: {},
     problems: [],
+    dataProblems: false,
     bytesOut: 0,
   };
   const keep = compileFilter(opts.filter ?? {});
   const onProblem = (e: AuditLogError) => {
     if (e.code === 'MALFORMED_RECORD') summary.malformed++;
     if (e.code === 'TRUNCATED_RECORD') summary.truncated++;
-    summary.problems.push(problemReport(e));
+    if (isDataProblem(e.code)) summary.dataProblems = true;
+    if (summary.problems.length < MAX_LISTED) summary.problems.push(problemReport(e));
     opts.onProblem?.(e);
   };
 

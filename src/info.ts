@@ -44,6 +44,16 @@ export interface InfoReport {
   truncated: ProblemReport[];
   /** Text outside any record, and input layers cut short. */
   notices: ProblemReport[];
+  /** How many of each there were (the lists above stop at MAX_LISTED). */
+  counts: { malformed: number; truncated: number; notices: number };
+}
+
+/** Problems listed with their positions, per kind; beyond this they are only counted. */
+export const MAX_LISTED = 1000;
+
+/** Problems that mean data was lost or damaged (exit code 1): all but text outside records. */
+export function isDataProblem(code: string): boolean {
+  return code !== 'UNEXPECTED_DATA';
 }
 
 export function problemReport(e: AuditLogError): ProblemReport {
@@ -70,6 +80,7 @@ function emptyReport(file: string): InfoReport {
     malformed: [],
     truncated: [],
     notices: [],
+    counts: { malformed: 0, truncated: 0, notices: 0 },
   };
 }
 
@@ -115,10 +126,14 @@ class Tally {
 
 /** Fold one problem into a report. */
 export function addProblem(r: InfoReport, e: AuditLogError): void {
-  const p = problemReport(e);
-  if (e.code === 'MALFORMED_RECORD') r.malformed.push(p);
-  else if (e.code === 'TRUNCATED_RECORD') r.truncated.push(p);
-  else r.notices.push(p);
+  const kind = e.code === 'MALFORMED_RECORD' ? 'malformed' : e.code === 'TRUNCATED_RECORD' ? 'truncated' : 'notices';
+  r.counts[kind]++;
+  if (r[kind].length < MAX_LISTED) r[kind].push(problemReport(e));
+}
+
+/** Whether a report holds problems that mean data was lost or damaged (exit code 1). */
+export function hasDataProblems(r: InfoReport): boolean {
+  return r.counts.malformed > 0 || r.counts.truncated > 0 || r.notices.some((p) => isDataProblem(p.code));
 }
 
 /**
@@ -154,9 +169,10 @@ export function combine(reports: InfoReport[]): InfoReport & { files: InfoReport
     for (const [k, v] of Object.entries(r.events)) t.events[k] = (t.events[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.commands)) t.commands[k] = (t.commands[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.users)) t.users[k] = (t.users[k] ?? 0) + v;
-    t.malformed.push(...r.malformed);
-    t.truncated.push(...r.truncated);
-    t.notices.push(...r.notices);
+    for (const k of ['malformed', 'truncated', 'notices'] as const) {
+      t.counts[k] += r.counts[k];
+      t[k].push(...r[k].slice(0, MAX_LISTED - t[k].length));
+    }
   }
   return { ...t, files: reports };
 }

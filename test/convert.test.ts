@@ -118,6 +118,23 @@ describe('convert: inputs, filters and formats through the CLI', () => {
     }
   });
 
+  test('an unterminated file whose last record has no newline: the footer goes on a line of its own', () => {
+    const text = generateLogString({ format: 'old', records: 3, seed: 8, unterminated: true }).trimEnd();
+    const p = run(['convert', '-', '--to', 'old'], Buffer.from(text));
+    expect(p.stdout.toString()).toBe(text + '\n</AUDIT>\n');
+  });
+
+  test('info and convert exit 1 when a .gz is cut short, even at a record boundary', () => {
+    const dir = tmp();
+    const whole = execFileSync('gzip', ['-c', NEW_56]);
+    const cut = join(dir, 'cut.xml.gz');
+    writeFileSync(cut, whole.subarray(0, whole.length - 8)); // only the gzip trailer is missing
+    const info = run(['info', '--json', cut]);
+    expect(info.status).toBe(1);
+    expect(JSON.parse(info.stdout.toString())).toMatchObject({ records: 77, layers: ['gzip'], notices: [expect.objectContaining({ code: 'TRUNCATED_INPUT' })] });
+    expect(run(['convert', cut, '--to', 'ndjson']).status).toBe(1);
+  });
+
   test('an unterminated file comes out with its footer', () => {
     const text = generateLogString({ format: 'new', records: 20, seed: 8, unterminated: true });
     const p = run(['convert', '-', '--to', 'new'], Buffer.from(text));

@@ -160,3 +160,15 @@ describe('the same payload in every encoding gives the same entries (real gzip a
     expect(seen).toEqual([]);
   });
 });
+
+describe('problem reports', () => {
+  test('info lists the first MAX_LISTED problems of a kind and counts them all', async () => {
+    const { addProblem, MAX_LISTED } = await import('../src/info.js');
+    const { inspect } = await import('../src/info.js');
+    const r = await inspect(Buffer.from('[\n]\n'));
+    for (let i = 0; i < MAX_LISTED + 500; i++)
+      addProblem(r, new AuditLogError('MALFORMED_RECORD', 'x', { stage: 'parse', file: 'f', offset: i, index: i, recoverable: true }));
+    expect(r.counts.malformed).toBe(MAX_LISTED + 500);
+    expect(r.malformed).toHaveLength(MAX_LISTED);
+  });
+});

@@ -236,7 +236,8 @@ export class XmlWriter extends BaseWriter {
   }
 
   footer(): Uint8Array {
-    return utf8(XML_FOOTER);
+    // After a passed-through record that did not end its line, the footer starts a new one.
+    return utf8(this.atLineStart ? XML_FOOTER : '\n' + XML_FOOTER);
   }
 
   record(entry: Entry): string | Uint8Array {
