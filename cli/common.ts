@@ -8,6 +8,17 @@
 import { Flags, type Command } from '@oclif/core';
 import { AuditLogError, EXIT } from '../src/errors.js';
 import { createPasswordSource, type PasswordSource } from '../src/layers/index.js';
+import { removeTempFiles } from '../src/sink.js';
+
+/** On Ctrl-C or a kill, remove half-written output files, then exit 130 (143 for SIGTERM). */
+export function cleanUpOnSignals(): void {
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(sig, () => {
+      removeTempFiles();
+      process.exit(code);
+    });
+  }
+}
 
 /** The inputs to read: the arguments, or stdin (`-`) when there are none and stdin is not a terminal. */
 export function inputs(cmd: Command, files: string[]): string[] {

@@ -1,5 +1,5 @@
 import { Args, Command, Flags } from '@oclif/core';
-import { failed, inputs, passwordFlags, passwordSource } from '../cli/common.js';
+import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from '../cli/common.js';
 import { progress } from '../cli/progress.js';
 import { convert, type ConvertSummary } from '../src/convert.js';
 import { EXIT } from '../src/errors.js';
@@ -54,6 +54,7 @@ export default class Convert extends Command {
       until: flags.until,
       grep: flags.grep,
     };
+    cleanUpOnSignals();
     const bar = progress(files);
     let summary: ConvertSummary;
     try {

@@ -8,6 +8,7 @@
  *   await writeStream(process.stdout, chunks);
  */
 import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AuditLogError } from './errors.js';
@@ -16,6 +17,24 @@ function ioError(e: unknown, file: string): AuditLogError {
   if (e instanceof AuditLogError) return e;
   const err = e as NodeJS.ErrnoException;
   return new AuditLogError('IO_ERROR', err.code ? `${err.code}: ${err.message}` : String(err?.message ?? err), { stage: 'write', file, recoverable: false }, { cause: e });
+}
+
+/** Temporary files being written now, so that an interrupted program can remove them. */
+const active = new Set<string>();
+
+/**
+ * Remove the temporary files of writes still in progress (synchronously: for
+ * a SIGINT/SIGTERM handler, right before the process exits).
+ */
+export function removeTempFiles(): void {
+  for (const f of active) {
+    try {
+      unlinkSync(f);
+    } catch {
+      // already gone
+    }
+  }
+  active.clear();
 }
 
 /**
@@ -30,6 +49,7 @@ export async function writeAtomic(path: string, chunks: AsyncIterable<Uint8Array
   } catch (e) {
     throw ioError(e, path);
   }
+  active.add(tmp);
   let bytes = 0;
   try {
     for await (const c of chunks) {
@@ -49,6 +69,8 @@ export async function writeAtomic(path: string, chunks: AsyncIterable<Uint8Array
     if (fh) await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
     throw ioError(e, path);
+  } finally {
+    active.delete(tmp);
   }
 }
 

@@ -1,10 +1,10 @@
 /** `auditlog convert` end to end: the built CLI, real gzip and openssl, files on disk. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { generateLogString } from '../bench/generate.js';
+import { generateLog, generateLogString } from '../bench/generate.js';
 import { convert } from '../src/convert.js';
 import { staticPassword } from '../src/layers/index.js';
 import { parseAll } from '../src/reader.js';
@@ -55,6 +55,20 @@ describe('convert: output files', () => {
     const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(69);
     for (const l of lines) JSON.parse(l);
+  });
+
+  test('Ctrl-C during a conversion removes the half-written file and exits 130', async () => {
+    const dir = tmp();
+    const input = join(dir, 'big.xml');
+    writeFileSync(input, [...generateLog({ format: 'new', bytes: 60 * 1024 * 1024, seed: 3 })].join(''));
+    const out = join(dir, 'out.json');
+    const child = spawn(process.execPath, [CLI, 'convert', input, '--to', 'json', '-o', out], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 400 && !readdirSync(dir).some((f) => f.endsWith('.tmp')); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(readdirSync(dir).some((f) => f.endsWith('.tmp'))).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(readdirSync(dir)).toEqual(['big.xml']);
   });
 
   test('a missing password: exit 3, MISSING_PASSWORD naming the file, no output file', () => {
