@@ -7,6 +7,7 @@
  */
 import type { AuditEvent } from './entry.js';
 import { AuditLogError } from './errors.js';
+import { classEventToName } from './mapping.js';
 
 export interface FilterSpec {
   /** account.user or login.user, exact. */
@@ -32,28 +33,10 @@ export interface FilterSpec {
   grep?: string[];
 }
 
-/** The XML NAME an event would have. */
+/** The XML NAME an event would have: from the mapping table, or a general event's command. */
 export function xmlName(e: AuditEvent): string {
-  switch (`${e.class}/${e.event}`) {
-    case 'audit/startup':
-      return 'Audit';
-    case 'audit/shutdown':
-      return 'NoAudit';
-    case 'connection/connect':
-      return 'Connect';
-    case 'connection/change_user':
-      return 'Change user';
-    case 'connection/disconnect':
-      return 'Quit';
-    case 'table_access/read':
-      return 'TableRead';
-    case 'table_access/insert':
-      return 'TableInsert';
-    case 'table_access/update':
-      return 'TableUpdate';
-    case 'table_access/delete':
-      return 'TableDelete';
-  }
+  const n = classEventToName(e.class, e.event);
+  if (n !== undefined) return n;
   const cmd = e.general_data?.command;
   return typeof cmd === 'string' ? cmd : String(e.event ?? e.class ?? '');
 }

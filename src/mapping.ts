@@ -64,30 +64,40 @@ export function connectionTypeToJson(t: string): string {
   return CONNECTION_TYPES.get(t) ?? t.toLowerCase();
 }
 
-const TABLE_EVENTS = new Map<string, string>(Object.entries({
-  TableRead: 'read',
-  TableInsert: 'insert',
-  TableUpdate: 'update',
-  TableDelete: 'delete',
-}));
+// The other way, the MySQL Enterprise spelling (the first one of the table above) wins.
+const CONNECTION_TYPES_XML = new Map<string, string>();
+for (const [xml, json] of CONNECTION_TYPES) if (!CONNECTION_TYPES_XML.has(json)) CONNECTION_TYPES_XML.set(json, xml);
 
-/** XML NAME -> [class, event]. */
+/** JSON connection_type -> XML CONNECTION_TYPE (`ssl` -> `SSL/TLS`). Unknown values (`plugin`) are written as they are. */
+export function connectionTypeToXml(t: string): string {
+  return CONNECTION_TYPES_XML.get(t) ?? t;
+}
+
+/** XML NAME <-> class/event, for every NAME that is not a general command (docs/event-shape.md). */
+const XML_NAMES: readonly (readonly [name: string, cls: string, event: string])[] = [
+  ['Audit', 'audit', 'startup'],
+  ['NoAudit', 'audit', 'shutdown'],
+  ['Connect', 'connection', 'connect'],
+  ['Change user', 'connection', 'change_user'],
+  ['Quit', 'connection', 'disconnect'],
+  ['TableRead', 'table_access', 'read'],
+  ['TableInsert', 'table_access', 'insert'],
+  ['TableUpdate', 'table_access', 'update'],
+  ['TableDelete', 'table_access', 'delete'],
+];
+const BY_NAME = new Map<string, [string, string]>(XML_NAMES.map(([n, c, e]) => [n, [c, e]]));
+// Percona filter 8.4.8+ calls its startup record `Startup`.
+BY_NAME.set('Startup', ['audit', 'startup']);
+const BY_CLASS_EVENT = new Map<string, string>(XML_NAMES.map(([n, c, e]) => [`${c}/${e}`, n]));
+
+/** XML NAME -> [class, event]; every other NAME is a general command (`general`/`status`). */
 export function nameToClassEvent(name: string): [string, string] {
-  switch (name) {
-    case 'Audit':
-    case 'Startup':
-      return ['audit', 'startup'];
-    case 'NoAudit':
-      return ['audit', 'shutdown'];
-    case 'Connect':
-      return ['connection', 'connect'];
-    case 'Change user':
-      return ['connection', 'change_user'];
-    case 'Quit':
-      return ['connection', 'disconnect'];
-  }
-  const t = TABLE_EVENTS.get(name);
-  return t ? ['table_access', t] : ['general', 'status'];
+  return BY_NAME.get(name) ?? ['general', 'status'];
+}
+
+/** class/event -> XML NAME, or undefined for general commands (their NAME is the command). */
+export function classEventToName(cls: string | undefined, event: string | undefined): string | undefined {
+  return BY_CLASS_EVENT.get(`${cls}/${event}`);
 }
 
 /** Query-style USER `priv[login] @ host [ip]` -> parts, or null for a plain user name. */

@@ -76,7 +76,7 @@
  *     value that is an object, array or null where the layout wants text.
  */
 import type { AuditEvent, Entry, JsonValue } from '../entry.js';
-import { nameToClassEvent, parseQueryUser, xmlTimestampToJson } from '../mapping.js';
+import { classEventToName, connectionTypeToXml, nameToClassEvent, parseQueryUser, xmlTimestampToJson } from '../mapping.js';
 import { BaseWriter, dataKeyOf, isObject, utf8, type WriterOptions } from './common.js';
 
 export const XML_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<AUDIT>\n';
@@ -116,18 +116,7 @@ export function xmlEscape(s: string): string {
   return ESC_TEST.test(s) ? s.replace(ESC_ALL, escChar) : s;
 }
 
-const CONNECTION_TYPES: Record<string, string> = {
-  'tcp/ip': 'TCP/IP',
-  ssl: 'SSL/TLS',
-  socket: 'Socket',
-  named_pipe: 'Named Pipe',
-  shared_memory: 'Shared Memory',
-};
-
-/** JSON connection_type -> XML CONNECTION_TYPE. Unknown values (`plugin`, `undefined`) are written as they are. */
-export function connectionTypeToXml(t: string): string {
-  return own(CONNECTION_TYPES, t) ?? t;
-}
+export { connectionTypeToXml };
 
 /** map[key] when it is the map's own entry (never `constructor` and friends from the prototype). */
 function own<T>(map: Record<string, T>, key: string): T | undefined {
@@ -163,7 +152,6 @@ function isJsonTs(ts: string): boolean {
   return true;
 }
 
-const TABLE_NAMES: Record<string, string> = { read: 'TableRead', insert: 'TableInsert', update: 'TableUpdate', delete: 'TableDelete' };
 
 /**
  * Percona `audit_log_filter` display names (spec §1.5, filter-definitions §6.1) by class and
@@ -321,23 +309,23 @@ export class XmlWriter extends BaseWriter {
     let dataKey: string | undefined;
     if (cls === 'audit' && (ev === 'startup' || ev === 'audit' || ev === undefined)) {
       kind = 'startup';
-      name = 'Audit';
+      name = classEventToName('audit', 'startup')!;
       dataKey = 'startup_data';
     } else if (cls === 'audit' && (ev === 'shutdown' || ev === 'noaudit')) {
       kind = 'shutdown';
-      name = 'NoAudit';
+      name = classEventToName('audit', 'shutdown')!;
       dataKey = 'shutdown_data';
     } else if (cls === 'connection' && (ev === 'connect' || ev === 'change_user')) {
       kind = 'connect';
-      name = ev === 'connect' ? 'Connect' : 'Change user';
+      name = classEventToName(cls, ev)!;
       dataKey = 'connection_data';
     } else if (cls === 'connection' && ev === 'disconnect') {
       kind = 'quit';
-      name = 'Quit';
+      name = classEventToName(cls, ev)!;
       dataKey = 'connection_data';
-    } else if (cls === 'table_access' && ev !== undefined && own(TABLE_NAMES, ev) !== undefined) {
+    } else if (cls === 'table_access' && classEventToName(cls, ev) !== undefined) {
       kind = 'table';
-      name = TABLE_NAMES[ev]!;
+      name = classEventToName(cls, ev)!;
       dataKey = 'table_access_data';
     } else if (cls === 'general' && isObject(e.general_data)) {
       kind = 'general';
