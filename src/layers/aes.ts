@@ -19,6 +19,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, pbkdf2, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { AuditLogError } from '../errors.js';
+import { asBuffer } from '../bytes.js';
 
 /** `Salted__`, the OpenSSL `enc` magic. */
 export const SALTED_MAGIC: Buffer = Buffer.from('Salted__', 'latin1');
@@ -137,10 +138,6 @@ export interface EncryptOptions {
   batchSize?: number;
 }
 
-function toBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
-
 /** True when the last block of `plain` (length a multiple of 16, > 0) ends in valid PKCS#7 padding. */
 function padLength(plain: Buffer): number {
   const n = plain[plain.length - 1]!;
@@ -177,7 +174,7 @@ function utf8SeqLength(b: Buffer, i: number): number {
  * passes with a probability well under 1e-6.
  */
 export function looksLikePlaintext(head: Uint8Array): boolean {
-  const b = toBuffer(head).subarray(0, BLOCK);
+  const b = asBuffer(head).subarray(0, BLOCK);
   if (b.length === 0) return true;
   if (b[0] === 0x1f) {
     // gzip: ID1 ID2 CM=8, reserved flag bits clear
@@ -256,7 +253,7 @@ export async function* decrypt(src: AsyncIterable<Uint8Array>, opts: DecryptOpti
   };
 
   for await (const chunk0 of src) {
-    const chunk = toBuffer(chunk0);
+    const chunk = asBuffer(chunk0);
     total += chunk.length;
     let pos = 0;
     if (headerFill < AES_HEADER_LENGTH) {
@@ -320,7 +317,7 @@ export async function* decrypt(src: AsyncIterable<Uint8Array>, opts: DecryptOpti
  */
 export async function* encrypt(src: AsyncIterable<Uint8Array>, opts: EncryptOptions): AsyncGenerator<Buffer, void, undefined> {
   checkIterations(opts.iterations);
-  const salt = opts.salt !== undefined ? toBuffer(opts.salt) : randomBytes(8);
+  const salt = opts.salt !== undefined ? asBuffer(opts.salt) : randomBytes(8);
   checkSalt(salt);
   const { key, iv } = await deriveKeyIv(opts.password, salt, opts.iterations);
   const cipher = createCipheriv('aes-256-cbc', key, iv);
@@ -329,7 +326,7 @@ export async function* encrypt(src: AsyncIterable<Uint8Array>, opts: EncryptOpti
   let buf = Buffer.allocUnsafe(batchSize);
   let fill = 0;
   for await (const chunk0 of src) {
-    const chunk = toBuffer(chunk0);
+    const chunk = asBuffer(chunk0);
     if (fill === 0 && chunk.length >= batchSize) {
       yield cipher.update(chunk);
       continue;

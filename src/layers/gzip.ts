@@ -17,6 +17,7 @@
  */
 import zlib from 'node:zlib';
 import { AuditLogError } from '../errors.js';
+import { asBuffer } from '../bytes.js';
 
 export const GZIP_MAGIC: Buffer = Buffer.from([0x1f, 0x8b]);
 
@@ -45,10 +46,6 @@ export interface GzipOptions {
   level?: number;
   /** Plaintext bytes handed to zlib at a time. Default 1 MiB. */
   batchSize?: number;
-}
-
-function toBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
 const crc32: ((data: Uint8Array, value?: number) => number) | undefined =
@@ -208,7 +205,7 @@ export async function* gunzip(src: AsyncIterable<Uint8Array>, opts: GunzipOption
 
   try {
     for await (const chunk0 of src) {
-      const chunk = toBuffer(chunk0);
+      const chunk = asBuffer(chunk0);
       const base = total;
       total += chunk.length;
       let pos = 0;
@@ -347,7 +344,7 @@ export async function* gzip(src: AsyncIterable<Uint8Array>, opts: GzipOptions = 
     let buf: Buffer | undefined;
     let fill = 0;
     for await (const chunk0 of src) {
-      const chunk = toBuffer(chunk0);
+      const chunk = asBuffer(chunk0);
       if (fill === 0 && chunk.length >= batchSize) {
         yield* d.write(chunk);
         if (d.error) throw fail(d.error);

@@ -250,11 +250,6 @@ export class JsonScanner extends ByteScanner {
     return end;
   }
 
-  /** Start of the range of a record whose first byte is at `s`: back over its indent when only blanks precede it on its line. */
-  private lineStart(buf: Buffer, s: number): number {
-    return s > 0 && buf[s - 1] === LF ? s : this.lineExtent(buf, s, s, true)![0];
-  }
-
   /** Emit the parsed object of the record whose `{` is at `s` and whose range ends at `end`. */
   private accept(buf: Buffer, s: number, end: number, v: unknown): void {
     const from = this.lineStart(buf, s);

@@ -145,7 +145,7 @@ export class PerconaCsvScanner extends ByteScanner {
     const kind = this.frame(buf, s, final);
     if (kind === FRAME_MORE) return NEED_MORE;
     w.start = -1;
-    const from = s > 0 && buf[s - 1] === LF ? s : this.lineExtent(buf, s, s, true)![0];
+    const from = this.lineStart(buf, s);
     if (kind === FRAME_OPEN) {
       this.problem('TRUNCATED_RECORD', 'input ends inside a quoted field', from, n);
       return n;

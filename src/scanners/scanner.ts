@@ -7,6 +7,7 @@
  *   for (const item of [...s.push(chunk1), ...s.push(chunk2), ...s.end()]) ...
  */
 import type { AuditEvent, Entry, FormatId } from '../entry.js';
+import { asBuffer } from '../bytes.js';
 import { AuditLogError, type AuditLogErrorCode } from '../errors.js';
 import { createIdSequencer, type IdSequencer } from '../mapping.js';
 
@@ -109,7 +110,7 @@ export abstract class ByteScanner implements Scanner {
   push(chunk: Uint8Array): ScanItem[] {
     if (this.ended) throw new Error('push() after end()');
     if (chunk.length === 0) return [];
-    const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const c = asBuffer(chunk);
     let buf = c;
     if (this.carry.length !== 0) {
       // Join the carried tail and the chunk in a work buffer that is reused from
@@ -246,6 +247,11 @@ export abstract class ByteScanner implements Scanner {
     if (e >= buf.length) return final ? [s, buf.length] : null;
     if (buf[e] === 0x0a) return [s, e + 1];
     return [s, end];
+  }
+
+  /** Start of the range of a record whose first byte is at `s`: back over its indent when only blanks precede it on its line. */
+  protected lineStart(buf: Buffer, s: number): number {
+    return s > 0 && buf[s - 1] === 0x0a ? s : this.lineExtent(buf, s, s, true)![0];
   }
 
   /**

@@ -79,8 +79,8 @@ export class XmlScanner extends ByteScanner {
       if (final && buf.length - lt >= 7 && buf.length - lt < REC_OPEN.length + 1 && REC_OPEN.subarray(0, buf.length - lt).equals(buf.subarray(lt))) {
         // The input stops inside a record's start tag (`<AUDIT_` at least: shorter is ambiguous with <AUDIT>).
         this.skip(buf, p, lt);
-        const ext = this.lineExtent(buf, lt, lt, true)!;
-        this.problem('TRUNCATED_RECORD', 'input ends inside a record start tag', ext[0], buf.length);
+        const from = this.lineStart(buf, lt);
+        this.problem('TRUNCATED_RECORD', 'input ends inside a record start tag', from, buf.length);
         return buf.length;
       }
       if (startsWithAt(buf, lt, REC_OPEN)) {
@@ -151,8 +151,7 @@ export class XmlScanner extends ByteScanner {
         this.searched = this.base + buf.length;
         return -1;
       }
-      const ext = this.lineExtent(buf, lt, lt, true)!;
-      this.problem('TRUNCATED_RECORD', elem ? 'input ends inside a record (no </AUDIT_RECORD>)' : 'input ends inside a record (no "/>")', ext[0], buf.length);
+      this.problem('TRUNCATED_RECORD', elem ? 'input ends inside a record (no </AUDIT_RECORD>)' : 'input ends inside a record (no "/>")', this.lineStart(buf, lt), buf.length);
       this.waitStart = -1;
       return buf.length;
     }
@@ -188,8 +187,8 @@ export class XmlScanner extends ByteScanner {
     // Cut at the start of the next tag's line, or at the tag itself when it is on this record's line.
     let cut = this.holdFrom(buf, lt, next);
     if (cut <= lt) cut = next;
-    const ext = this.lineExtent(buf, lt, lt, true)!;
-    this.problem('MALFORMED_RECORD', elem ? 'record has no </AUDIT_RECORD> before the next tag' : 'record has no closing "/>" before the next tag', ext[0], cut);
+    const from = this.lineStart(buf, lt);
+    this.problem('MALFORMED_RECORD', elem ? 'record has no </AUDIT_RECORD> before the next tag' : 'record has no closing "/>" before the next tag', from, cut);
     this.waitStart = -1;
     return cut;
   }
