@@ -22,6 +22,14 @@ import { asBuffer } from '../bytes.js';
 export const GZIP_MAGIC: Buffer = Buffer.from([0x1f, 0x8b]);
 
 const OUT_CHUNK = 64 * 1024;
+/**
+ * Inflate output in 256 KiB pieces, and let zlib run up to 2 MiB ahead of the
+ * reader: inflating then goes on in the thread pool while the main thread
+ * parses, instead of waiting for each 64 KiB to be read (.gz reading cost
+ * +30% over plain with the defaults).
+ */
+const INFLATE_CHUNK = 256 * 1024;
+const INFLATE_AHEAD = 2 * 1024 * 1024;
 const DEFAULT_BATCH = 1 << 20;
 /** A member header longer than this (FEXTRA, FNAME, FCOMMENT) is taken as corrupt. */
 const MAX_HEADER = 1 << 20;
@@ -249,7 +257,7 @@ export async function* gunzip(src: AsyncIterable<Uint8Array>, opts: GunzipOption
             hdr = Buffer.alloc(0);
             members++;
             bodyStart = base + pos;
-            driver = new ZlibDriver(zlib.createInflateRaw({ chunkSize: OUT_CHUNK }));
+            driver = new ZlibDriver(zlib.createInflateRaw({ chunkSize: INFLATE_CHUNK, readableHighWaterMark: INFLATE_AHEAD } as zlib.ZlibOptions));
             fed = 0;
             crc = 0;
             size = 0;
