@@ -138,7 +138,8 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
       summary.inputs.push(input);
       for await (const batch of log.batches()) {
         if (!writer) {
-          writer = createWriter(opts.to, { prologue: log.prologue });
+          // The source header is kept only when converting to the source's own format.
+          writer = createWriter(opts.to, log.format === opts.to ? { prologue: log.prologue } : {});
           put(writer.header());
         }
         for (const e of batch as Entry[]) {

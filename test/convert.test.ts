@@ -149,6 +149,12 @@ describe('convert: inputs, filters and formats through the CLI', () => {
     expect(run(['convert', cut, '--to', 'ndjson']).status).toBe(1);
   });
 
+  test('the source header is kept only for its own format: another XML format gets the standard header', () => {
+    const p = run(['convert', fixturePath('percona/old-format-5.6-2014.xml'), '--to', 'new']);
+    expect(p.status).toBe(0);
+    expect(p.stdout.toString()).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?>\n<AUDIT>\n <AUDIT_RECORD>\n/);
+  });
+
   test('an unterminated file comes out with its footer', () => {
     const text = generateLogString({ format: 'new', records: 20, seed: 8, unterminated: true });
     const p = run(['convert', '-', '--to', 'new'], Buffer.from(text));
