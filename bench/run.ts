@@ -5,6 +5,7 @@
  *
  *   npm run bench                 # all scenarios, 200 MiB inputs
  *   BENCH_MIB=50 npm run bench    # smaller inputs
+ *   BENCH_ONLY=layers BENCH_RUNS=5 npm run bench   # one section, more runs
  *
  * How to read it: each row is the median of BENCH_RUNS runs (default 3) with a warm
  * page cache; `read` is the ceiling (reading the file to nowhere); the baselines
@@ -65,15 +66,18 @@ async function ensureLayered(plain: string, kind: 'gz' | 'enc' | 'gz.enc'): Prom
   return path;
 }
 
+function runOnce(scenario: string, file: string): Result {
+  const outText = execFileSync(process.execPath, [join(here, 'scenario.js'), scenario, file], {
+    encoding: 'utf8',
+    env: { ...process.env, BENCH_PASSWORD: PASSWORD },
+  });
+  return JSON.parse(outText.trim().split('\n').pop()!) as Result;
+}
+
+/** Median time of RUNS runs; peak RSS is the largest seen. */
 function run(scenario: string, file: string): Result {
   const results: Result[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const outText = execFileSync(process.execPath, [join(here, 'scenario.js'), scenario, file], {
-      encoding: 'utf8',
-      env: { ...process.env, BENCH_PASSWORD: PASSWORD },
-    });
-    results.push(JSON.parse(outText.trim().split('\n').pop()!) as Result);
-  }
+  for (let i = 0; i < RUNS; i++) results.push(runOnce(scenario, file));
   results.sort((a, b) => a.ms - b.ms);
   const med = results[Math.floor(results.length / 2)]!;
   return { ...med, maxRssMiB: Math.max(...results.map((r) => r.maxRssMiB)) };
@@ -90,46 +94,46 @@ const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
 const inputs = { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') };
-const plainInfo: Record<string, Result> = {};
-console.log('== info');
-for (const format of ['new', 'old', 'json'] as const) {
+/** BENCH_ONLY=info,convert,layers runs some sections only. */
+const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers').split(','));
+if (only.has('info')) console.log('== info');
+for (const format of only.has('info') ? (['new', 'old', 'json'] as const) : []) {
   const file = inputs[format];
   console.log(`-- ${format}: ${(statSync(file).size / 1048576).toFixed(0)} MiB`);
   console.log(row('read (ceiling)', run('read', file)));
   const base = run(format === 'json' ? 'stream-json-info' : 'sax-info', file);
   console.log(row(format === 'json' ? 'baseline: stream-json info' : 'baseline: sax info', base));
-  plainInfo[format] = run('info', file);
-  console.log(row('auditlog info', plainInfo[format], base));
+  console.log(row('auditlog info', run('info', file), base));
 }
 
-console.log('== convert (output to /dev/null)');
+if (only.has('convert')) console.log('== convert (output to /dev/null)');
 const conversions = [
   ['new', 'convert-json', 'sax-convert-json', 'new -> json'],
   ['old', 'convert-json', 'sax-convert-json', 'old -> json'],
   ['json', 'convert-ndjson', 'stream-json-convert-ndjson', 'json -> ndjson'],
 ] as const;
-let plainConvert: Result | undefined;
-for (const [format, ours, theirs, label] of conversions) {
+for (const [format, ours, theirs, label] of only.has('convert') ? conversions : []) {
   const file = inputs[format];
   const base = run(theirs, file);
   console.log(row(`baseline: ${theirs.startsWith('sax') ? 'sax' : 'stream-json'} ${label}`, base));
-  const r = run(ours, file);
-  if (format === 'new') plainConvert = r;
-  console.log(row(`auditlog convert ${label}`, r, base));
+  console.log(row(`auditlog convert ${label}`, run(ours, file), base));
 }
 
-console.log('== input layers (the new payload; MiB/s of plain bytes; cost vs the plain file)');
-for (const kind of ['gz', 'enc', 'gz.enc'] as const) {
-  const file = await ensureLayered(inputs.new, kind);
-  for (const [scenario, plain] of [
-    ['info', plainInfo.new!],
-    ['convert-json', plainConvert!],
-  ] as const) {
-    const r = run(scenario, file);
-    const asPlain = { ...r, bytes: plain.bytes };
+if (only.has('layers')) console.log('== input layers (the new payload; MiB/s of plain bytes; cost vs the plain file, measured in the same rounds)');
+const layered = { plain: inputs.new, gz: await ensureLayered(inputs.new, 'gz'), enc: await ensureLayered(inputs.new, 'enc'), 'gz.enc': await ensureLayered(inputs.new, 'gz.enc') };
+for (const scenario of only.has('layers') ? (['info', 'convert-json'] as const) : []) {
+  // Rounds of plain, .gz, .enc, .gz.enc back to back, so that a machine that
+  // speeds up or slows down over the run does not show up as a layer's cost.
+  const times: Record<string, Result[]> = { plain: [], gz: [], enc: [], 'gz.enc': [] };
+  for (let i = 0; i < RUNS; i++) for (const [kind, file] of Object.entries(layered)) times[kind]!.push(runOnce(scenario, file));
+  const med = (rs: Result[]) => [...rs].sort((x, y) => x.ms - y.ms)[Math.floor(rs.length / 2)]!;
+  const plain = med(times.plain!);
+  console.log(row(`${scenario} plain`, plain));
+  for (const kind of ['gz', 'enc', 'gz.enc'] as const) {
+    const r = med(times[kind]!);
     const pct = ((r.ms - plain.ms) / plain.ms) * 100;
     const cost = `${pct >= 0 ? '+' : ''}${pct.toFixed(0)}%`;
-    console.log(`${row(`${scenario} .${kind} (${(r.bytes / 1048576).toFixed(0)} MiB on disk)`, asPlain)} ${cost.padStart(7)}`);
+    console.log(`${row(`${scenario} .${kind} (${(r.bytes / 1048576).toFixed(0)} MiB on disk)`, { ...r, bytes: plain.bytes })} ${cost.padStart(7)}`);
   }
 }
 // The inputs stay in bench/.data for the next run; `rm -r bench/.data` regenerates them.
