@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SaxesParser } from 'saxes';
+import { expect } from 'vitest';
 import type { Entry } from '../src/entry.js';
 import type { Fields } from '../src/mapping.js';
 import { AuditLogError } from '../src/errors.js';
@@ -140,3 +141,39 @@ export function saxesRecords(xml: string): { fields: Fields; attributes?: Record
   return out;
 }
 
+
+/** Comparable form of scan items. */
+export function norm(items: ScanItem[]): unknown[] {
+  return items.map((x) =>
+    x instanceof AuditLogError
+      ? { code: x.code, offset: x.ctx.offset, end: x.ctx.end, index: x.ctx.index, detail: x.detail }
+      : { event: x.event, format: x.format, at: x.at, raw: Buffer.from(x.raw!).toString('latin1') },
+  );
+}
+
+/**
+ * Checks the byte ranges: each raw is exactly its input bytes, ranges are in
+ * order and do not overlap, and raws + problem bytes + the bytes outside
+ * records put back together give the input. Returns the outside bytes.
+ */
+export function outside(input: Buffer, items: ScanItem[]): string[] {
+  const ranges = items
+    .map((x) => (x instanceof AuditLogError ? { o: x.ctx.offset!, e: x.ctx.end!, raw: null, junk: x.code === 'UNEXPECTED_DATA' } : { o: x.at.offset, e: x.at.end, raw: x.raw!, junk: false }))
+    .filter((r) => !r.junk);
+  const pieces: Buffer[] = [];
+  const gaps: string[] = [];
+  let p = 0;
+  for (const r of ranges) {
+    expect(r.o).toBeGreaterThanOrEqual(p);
+    expect(r.e).toBeGreaterThan(r.o);
+    if (r.o > p) gaps.push(input.subarray(p, r.o).toString('latin1'));
+    pieces.push(input.subarray(p, r.o));
+    if (r.raw) expect(Buffer.from(r.raw).equals(input.subarray(r.o, r.e))).toBe(true);
+    pieces.push(r.raw ? Buffer.from(r.raw) : input.subarray(r.o, r.e));
+    p = r.e;
+  }
+  if (p < input.length) gaps.push(input.subarray(p).toString('latin1'));
+  pieces.push(input.subarray(p));
+  expect(Buffer.concat(pieces).equals(input)).toBe(true);
+  return gaps;
+}

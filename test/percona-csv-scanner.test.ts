@@ -11,7 +11,7 @@ import type { Entry } from '../src/entry.js';
 import { AuditLogError } from '../src/errors.js';
 import { PerconaCsvScanner } from '../src/scanners/percona-csv.js';
 import type { ScanItem } from '../src/scanners/scanner.js';
-import { chunks, entriesOf, fixturePath, problemsOf, splitAt } from './helpers.js';
+import { chunks, entriesOf, fixturePath, norm, outside, problemsOf, splitAt } from './helpers.js';
 
 /** Every corpus file read here (in fixtures/, with their provenance). */
 const CORPUS = {
@@ -45,40 +45,7 @@ function scan(bytes: Uint8Array | string) {
   return scanParts([typeof bytes === 'string' ? Buffer.from(bytes) : bytes]);
 }
 
-function norm(items: ScanItem[]): unknown[] {
-  return items.map((x) =>
-    x instanceof AuditLogError
-      ? { code: x.code, offset: x.ctx.offset, end: x.ctx.end, index: x.ctx.index, detail: x.detail }
-      : { event: x.event, format: x.format, at: x.at, raw: Buffer.from(x.raw!).toString('latin1') },
-  );
-}
 
-/**
- * Checks the byte ranges: each raw is exactly its input bytes, ranges are in
- * order and do not overlap, and raws + problem bytes + the bytes outside
- * records put back together give the input. Returns the outside bytes.
- */
-function outside(input: Buffer, items: ScanItem[]): string[] {
-  const ranges = items
-    .map((x) => (x instanceof AuditLogError ? { o: x.ctx.offset!, e: x.ctx.end!, raw: null, junk: x.code === 'UNEXPECTED_DATA' } : { o: x.at.offset, e: x.at.end, raw: x.raw!, junk: false }))
-    .filter((r) => !r.junk);
-  const pieces: Buffer[] = [];
-  const gaps: string[] = [];
-  let p = 0;
-  for (const r of ranges) {
-    expect(r.o).toBeGreaterThanOrEqual(p);
-    expect(r.e).toBeGreaterThan(r.o);
-    if (r.o > p) gaps.push(input.subarray(p, r.o).toString('latin1'));
-    pieces.push(input.subarray(p, r.o));
-    if (r.raw) expect(Buffer.from(r.raw).equals(input.subarray(r.o, r.e))).toBe(true);
-    pieces.push(r.raw ? Buffer.from(r.raw) : input.subarray(r.o, r.e));
-    p = r.e;
-  }
-  if (p < input.length) gaps.push(input.subarray(p).toString('latin1'));
-  pieces.push(input.subarray(p));
-  expect(Buffer.concat(pieces).equals(input)).toBe(true);
-  return gaps;
-}
 
 /** Same items whatever the chunking: sizes 1..16 and random split points. */
 function expectChunkInvariant(input: Buffer): void {
