@@ -101,7 +101,8 @@ class Tally {
     this.records++;
     const ev = e.event;
     const ts = ev.timestamp;
-    if (typeof ts === 'string') {
+    // Only real times (`YYYY-MM-DD hh:mm:ss`) count: test logs hold placeholders like `<DATETIME>`.
+    if (typeof ts === 'string' && ts.length >= 19 && ts.charCodeAt(4) === 0x2d && ts.charCodeAt(13) === 0x3a) {
       if (this.first === null || ts < this.first) this.first = ts;
       if (this.last === null || ts > this.last) this.last = ts;
     }

@@ -43,6 +43,13 @@ describe('library: inspect() over the corpus', () => {
     expect(rep.malformed).toEqual([expect.objectContaining({ code: 'MALFORMED_RECORD', offset: 588, index: 2 })]);
   });
 
+  test('first and last count real times only, not test placeholders', async () => {
+    const rep = await inspect(fixturePath('percona/csv-mtr-filter-commands.csv'));
+    expect([rep.first, rep.last]).toEqual([null, null]);
+    const real = await inspect(fixturePath('public/ibm-guardium/audit_json.log'));
+    expect([real.first, real.last]).toEqual(['2020-08-26 17:28:58', '2020-08-26 17:41:21']);
+  });
+
   test('ps-8.0-plugin-new-record.xml: 0 complete records, 1 truncated', async () => {
     const rep = await inspect(fixturePath('public/percona-audit-log-plugin-docs/ps-8.0-plugin-new-record.xml'));
     expect(rep.records).toBe(0);
