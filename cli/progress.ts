@@ -28,9 +28,9 @@ export function inputSize(files: string[]): number | undefined {
   return total;
 }
 
-export function progress(files: string[], stream: NodeJS.WriteStream = process.stderr): Progress {
+export function progress(files: string[], stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'> = process.stderr, minBytes = MIN_BYTES): Progress {
   const total = inputSize(files);
-  if (!stream.isTTY || total === undefined || total < MIN_BYTES || process.env.CI) return { update() {}, done() {} };
+  if (!stream.isTTY || total === undefined || total < minBytes || process.env.CI) return { update() {}, done() {} };
   const sizes = new Map(files.map((f) => [f, statSync(f).size]));
   const before = new Map<string, number>();
   let acc = 0;
