@@ -173,6 +173,8 @@ describe('convert --compress / --encrypt interoperate with gunzip and openssl', 
     const out = join(dir, 'a.json.gz');
     expect(run(['convert', NEW_56, '--to', 'json', '--compress', '-o', out]).status).toBe(0);
     expect(Buffer.compare(execFileSync('gunzip', ['-c', out]), plain)).toBe(0);
+    // The header zlib writes for the servers (spec section 4): no name, mtime 0, OS 3.
+    expect(readFileSync(out).subarray(0, 10).toString('hex')).toBe('1f8b0800000000000003');
   });
 
   test('--encrypt (EVP_BytesToKey): openssl enc -d -md sha256 gives the plain conversion', () => {
