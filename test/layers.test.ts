@@ -545,6 +545,10 @@ describe('passwords', () => {
     const r = await readLayers(enc, { file: name, password: source });
     expect(r.out.equals(plain)).toBe(true);
     expect(asked).toEqual([[name, { pwdId: '20190403T142359-1' }]]);
+    // A second file with the same pwd_id does not ask again.
+    const again = await readLayers(enc, { file: 'audit.20190404T000000.log.20190403T142359-1.enc', password: source });
+    expect(again.out.equals(plain)).toBe(true);
+    expect(asked).toHaveLength(1);
     const giveUp = createPasswordSource({ prompt: async () => undefined });
     expect((await rejection(openLayers(pieces([enc]), { file: name, password: giveUp }))).code).toBe('MISSING_PASSWORD');
   });

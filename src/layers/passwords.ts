@@ -118,6 +118,7 @@ export function createPasswordSource(opts: PasswordSourceOptions): PasswordSourc
   const iterations = checkIterations(opts.iterations, 'iterations');
   let map: Promise<Map<string, PasswordEntry> | undefined> | undefined;
   let single: Promise<string | undefined> | undefined;
+  const prompted = new Map<string, PasswordEntry>();
 
   const loadMap = async (): Promise<Map<string, PasswordEntry> | undefined> => {
     let raw: unknown = opts.passwordMap;
@@ -158,9 +159,16 @@ export function createPasswordSource(opts: PasswordSourceOptions): PasswordSourc
       const p = await (single ??= loadSingle());
       if (p !== undefined) return iterations === undefined ? { password: p } : { password: p, iterations };
       if (opts.prompt !== undefined) {
+        // Asked once per pwd_id: the files of a directory that share a password ask once.
+        const key = pwdId ?? LEGACY_PWD_ID;
+        const known = prompted.get(key);
+        if (known !== undefined) return known;
         const r = await opts.prompt(file, pwdId === undefined ? {} : { pwdId });
-        if (typeof r === 'string') return iterations === undefined ? { password: r } : { password: r, iterations };
-        if (r !== undefined) return mapEntry(r, pwdId ?? LEGACY_PWD_ID, 'prompt');
+        const entry = typeof r === 'string' ? (iterations === undefined ? { password: r } : { password: r, iterations }) : r !== undefined ? mapEntry(r, key, 'prompt') : undefined;
+        if (entry !== undefined) {
+          prompted.set(key, entry);
+          return entry;
+        }
       }
       const why: string[] = [];
       if (m !== undefined) why.push(`the password map has no "${pwdId ?? LEGACY_PWD_ID}" entry`);
