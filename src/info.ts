@@ -36,7 +36,7 @@ export interface InfoReport {
   events: Record<string, number>;
   /** General events by command (`Query`, `Init DB`, ...). */
   commands: Record<string, number>;
-  /** Records by user (account user, else login user; `""` when empty). */
+  /** Records by user (account user, else login user; `""` when empty; past MAX_DISTINCT users, `(other)`). */
   users: Record<string, number>;
   /** Malformed records (skipped), with positions. */
   malformed: ProblemReport[];
@@ -85,6 +85,16 @@ function emptyReport(file: string): InfoReport {
 }
 
 
+/** Distinct values counted by name; past this many, the rest count as `(other)` (memory stays bounded). */
+export const MAX_DISTINCT = 10_000;
+
+function bump(m: Map<string, number>, k: string): void {
+  const n = m.get(k);
+  if (n !== undefined) m.set(k, n + 1);
+  else if (m.size < MAX_DISTINCT) m.set(k, 1);
+  else m.set('(other)', (m.get('(other)') ?? 0) + 1);
+}
+
 /**
  * Counts entries into Maps (no string building per entry), folded into a
  * report once at the end: the hot path of `info`.
@@ -110,9 +120,9 @@ class Tally {
     if (!byEvent) this.events.set(ev.class, (byEvent = new Map()));
     byEvent.set(ev.event, (byEvent.get(ev.event) ?? 0) + 1);
     const cmd = ev.general_data?.command;
-    if (typeof cmd === 'string') this.commands.set(cmd, (this.commands.get(cmd) ?? 0) + 1);
+    if (typeof cmd === 'string') bump(this.commands, cmd);
     const user = ev.account?.user ?? ev.login?.user;
-    if (typeof user === 'string') this.users.set(user, (this.users.get(user) ?? 0) + 1);
+    if (typeof user === 'string') bump(this.users, user);
   }
 
   into(r: InfoReport): void {
