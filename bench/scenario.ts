@@ -41,8 +41,12 @@ function add(s: Stats, ts: string | undefined, event: string, user: string | und
   }
 }
 
-/** sax (strict) over NEW or OLD XML, fed 1 MiB blocks. */
-async function saxInfo(file: string): Promise<number> {
+/**
+ * The records of a NEW or OLD XML file by sax (strict), fed 1 MiB blocks: one
+ * field map per AUDIT_RECORD (child elements or attributes). `afterBlock` runs
+ * after each block, for output with backpressure.
+ */
+async function saxRecords(file: string, onRecord: (fields: Record<string, string>) => void, afterBlock?: () => Promise<void>): Promise<void> {
   interface SaxParser {
     onopentag: (t: { name: string; attributes: Record<string, unknown> }) => void;
     ontext: (t: string) => void;
@@ -52,7 +56,6 @@ async function saxInfo(file: string): Promise<number> {
   }
   const sax = require('sax') as { parser: (strict: boolean, opts: object) => SaxParser };
   const p = sax.parser(true, {});
-  const s = newStats();
   let fields: Record<string, string> = {};
   let text = '';
   let depth = 0;
@@ -67,12 +70,21 @@ async function saxInfo(file: string): Promise<number> {
   p.ontext = (t) => (text += t);
   p.onclosetag = (name) => {
     depth--;
-    if (name === 'AUDIT_RECORD') add(s, fields.TIMESTAMP, fields.NAME ?? '?', fields.USER);
+    if (name === 'AUDIT_RECORD') onRecord(fields);
     else if (depth === 2) fields[name] = text;
     text = '';
   };
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) p.write(chunk.toString());
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    p.write(chunk.toString());
+    await afterBlock?.();
+  }
   p.close();
+}
+
+/** sax baseline of `info`. */
+async function saxInfo(file: string): Promise<number> {
+  const s = newStats();
+  await saxRecords(file, (f) => add(s, f.TIMESTAMP, f.NAME ?? '?', f.USER));
   return s.records;
 }
 
@@ -121,55 +133,28 @@ function devNull(): { write(s: string): Promise<void> | void; end(): Promise<voi
 
 /** sax (strict) NEW/OLD XML -> one JSON event per record (same field mapping as ours, simplified), to /dev/null. */
 async function saxConvert(file: string): Promise<number> {
-  interface SaxParser {
-    onopentag: (t: { name: string; attributes: Record<string, unknown> }) => void;
-    ontext: (t: string) => void;
-    onclosetag: (name: string) => void;
-    write(s: string): SaxParser;
-    close(): void;
-  }
-  const sax = require('sax') as { parser: (strict: boolean, opts: object) => SaxParser };
-  const p = sax.parser(true, {});
   const out = devNull();
   let n = 0;
-  let fields: Record<string, string> = {};
-  let text = '';
-  let depth = 0;
-  let first = true;
   const pending: string[] = [];
-  p.onopentag = (t) => {
-    depth++;
-    text = '';
-    if (t.name === 'AUDIT_RECORD') {
-      fields = {};
-      for (const [k, v] of Object.entries(t.attributes)) fields[k] = String(v);
-    }
-  };
-  p.ontext = (t) => (text += t);
-  p.onclosetag = (name) => {
-    depth--;
-    if (name === 'AUDIT_RECORD') {
-      n++;
+  await saxRecords(
+    file,
+    (f) => {
       const ev = {
-        timestamp: fields.TIMESTAMP?.replace('T', ' ').replace(' UTC', ''),
+        timestamp: f.TIMESTAMP?.replace('T', ' ').replace(' UTC', ''),
         class: 'general',
         event: 'status',
-        connection_id: Number(fields.CONNECTION_ID),
-        account: { user: fields.USER, host: fields.HOST },
-        login: { user: fields.USER, os: fields.OS_LOGIN, ip: fields.IP },
-        general_data: { command: fields.NAME, sql_command: fields.COMMAND_CLASS, query: fields.SQLTEXT, status: Number(fields.STATUS) },
+        connection_id: Number(f.CONNECTION_ID),
+        account: { user: f.USER, host: f.HOST },
+        login: { user: f.USER, os: f.OS_LOGIN, ip: f.IP },
+        general_data: { command: f.NAME, sql_command: f.COMMAND_CLASS, query: f.SQLTEXT, status: Number(f.STATUS) },
       };
-      pending.push((first ? '[\n' : ',\n') + JSON.stringify(ev));
-      first = false;
-    } else if (depth === 2) fields[name] = text;
-    text = '';
-  };
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    p.write(chunk.toString());
-    await out.write(pending.join(''));
-    pending.length = 0;
-  }
-  p.close();
+      pending.push((n++ === 0 ? '[\n' : ',\n') + JSON.stringify(ev));
+    },
+    async () => {
+      await out.write(pending.join(''));
+      pending.length = 0;
+    },
+  );
   await out.write(pending.join('') + '\n]\n');
   await out.end();
   return n;

@@ -12,6 +12,7 @@ import * as vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLogError } from '../src/errors.js';
 import {
+import { rng } from '../bench/generate.js';
   createPasswordSource,
   decrypt,
   deriveKeyIv,
@@ -33,18 +34,6 @@ import {
 
 // ---------------------------------------------------------------------------
 // helpers
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fake NEW-format XML audit log text of at least `size` bytes. */
 function fakeXml(size: number, seed = 1, footer = true): Buffer {
