@@ -11,8 +11,8 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLogError } from '../src/errors.js';
-import {
 import { rng } from '../bench/generate.js';
+import {
   createPasswordSource,
   decrypt,
   deriveKeyIv,
