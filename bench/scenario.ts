@@ -198,12 +198,11 @@ if (!scenario || !file) {
 }
 const t0 = process.hrtime.bigint();
 let records: number;
+const password = process.env.BENCH_PASSWORD ? { password: staticPassword(process.env.BENCH_PASSWORD) } : {};
 switch (scenario) {
-  case 'info': {
-    const password = process.env.BENCH_PASSWORD ? staticPassword(process.env.BENCH_PASSWORD) : undefined;
-    records = (await inspect(file, password ? { password } : {})).records;
+  case 'info':
+    records = (await inspect(file, password)).records;
     break;
-  }
   case 'sax-info':
     records = await saxInfo(file);
     break;
@@ -216,8 +215,7 @@ switch (scenario) {
   case 'convert-json':
   case 'convert-ndjson': {
     const to = scenario === 'convert-json' ? 'json' : 'ndjson';
-    const password = process.env.BENCH_PASSWORD ? staticPassword(process.env.BENCH_PASSWORD) : undefined;
-    records = (await convert([file], createWriteStream('/dev/null'), { to, ...(password ? { password } : {}) })).written;
+    records = (await convert([file], createWriteStream('/dev/null'), { to, ...password })).written;
     break;
   }
   case 'sax-convert-json':

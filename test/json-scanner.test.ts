@@ -11,7 +11,7 @@ import type { Entry } from '../src/entry.js';
 import { AuditLogError } from '../src/errors.js';
 import { JsonScanner } from '../src/scanners/json.js';
 import type { ScanItem } from '../src/scanners/scanner.js';
-import { chunks, entriesOf, fixturePath, norm, outside, problemsOf, splitAt } from './helpers.js';
+import { chunks, entriesOf, feed, fixturePath, norm, outside, problemsOf, splitAt } from './helpers.js';
 
 /** Every corpus file read here (in fixtures/, with their provenance). */
 const CORPUS = {
@@ -41,10 +41,7 @@ type Hint = 'json' | 'percona-json';
 /** Run a scanner over `parts` (each copied, so nothing relies on the caller's buffers). */
 function scanParts(parts: Uint8Array[], hint: Hint = 'json'): { items: ScanItem[]; scanner: JsonScanner } {
   const scanner = new JsonScanner({ file: 't.json' }, hint);
-  const items: ScanItem[] = [];
-  for (const p of parts) items.push(...scanner.push(Buffer.from(p)));
-  items.push(...scanner.end());
-  return { items, scanner };
+  return { items: feed(scanner, parts), scanner };
 }
 
 function scan(bytes: Uint8Array | string, hint: Hint = 'json') {

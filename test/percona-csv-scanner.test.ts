@@ -11,7 +11,7 @@ import type { Entry } from '../src/entry.js';
 import { AuditLogError } from '../src/errors.js';
 import { PerconaCsvScanner } from '../src/scanners/percona-csv.js';
 import type { ScanItem } from '../src/scanners/scanner.js';
-import { chunks, entriesOf, fixturePath, norm, outside, problemsOf, splitAt } from './helpers.js';
+import { chunks, entriesOf, feed, fixturePath, norm, outside, problemsOf, splitAt } from './helpers.js';
 
 /** Every corpus file read here (in fixtures/, with their provenance). */
 const CORPUS = {
@@ -35,10 +35,7 @@ function corpus(name: CorpusName): Buffer {
 
 function scanParts(parts: Uint8Array[]): { items: ScanItem[]; scanner: PerconaCsvScanner } {
   const scanner = new PerconaCsvScanner({ file: 't.csv' });
-  const items: ScanItem[] = [];
-  for (const p of parts) items.push(...scanner.push(Buffer.from(p)));
-  items.push(...scanner.end());
-  return { items, scanner };
+  return { items: feed(scanner, parts), scanner };
 }
 
 function scan(bytes: Uint8Array | string) {
