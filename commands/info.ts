@@ -3,6 +3,7 @@ import { formatInfo } from '../cli/info-report.js';
 import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
 import { EXIT } from '../src/errors.js';
 import { combine, hasDataProblems, inspect, type InfoReport } from '../src/info.js';
+import { createDbTracker } from '../src/track-db.js';
 
 export default class Info extends Command {
   static override description = 'Show what an audit log is and what is in it: format, completeness, records, time span, events, users, problems.';
@@ -16,6 +17,7 @@ export default class Info extends Command {
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
+    'track-db': Flags.boolean({ description: "follow each connection's default database (across all inputs, in order) and count events by database" }),
     ...passwordFlags,
   };
 
@@ -25,7 +27,8 @@ export default class Info extends Command {
     const reports: InfoReport[] = [];
     try {
       const password = passwordSource(flags);
-      for (const f of files) reports.push(await inspect(f, { password }));
+      const trackDb = flags['track-db'] ? createDbTracker() : undefined;
+      for (const f of files) reports.push(await inspect(f, { password, ...(trackDb ? { trackDb } : {}) }));
     } catch (e) {
       failed(this, e, flags.json);
     }
