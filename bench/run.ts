@@ -94,8 +94,8 @@ const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
 const inputs = { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') };
-/** BENCH_ONLY=info,convert,layers runs some sections only. */
-const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers').split(','));
+/** BENCH_ONLY=info,convert,layers,sessions runs some sections only. */
+const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,sessions').split(','));
 if (only.has('info')) console.log('== info');
 for (const format of only.has('info') ? (['new', 'old', 'json'] as const) : []) {
   const file = inputs[format];
@@ -135,5 +135,13 @@ for (const scenario of only.has('layers') ? (['info', 'convert-json'] as const) 
     const cost = `${pct >= 0 ? '+' : ''}${pct.toFixed(0)}%`;
     console.log(`${row(`${scenario} .${kind} (${(r.bytes / 1048576).toFixed(0)} MiB on disk)`, { ...r, bytes: plain.bytes })} ${cost.padStart(7)}`);
   }
+}
+if (only.has('sessions')) console.log('== sessions (ndjson to /dev/null), beside info over the same file in the same rounds');
+for (const format of only.has('sessions') ? (['new', 'json'] as const) : []) {
+  const file = inputs[format];
+  const info = run('info', file);
+  const sessions = run('sessions', file);
+  console.log(row(`auditlog info ${format}`, info));
+  console.log(`${row(`auditlog sessions ${format}`, sessions)} ${`${((sessions.ms / info.ms) * 100).toFixed(0)}% of info's time`.padStart(20)}`);
 }
 // The inputs stay in bench/.data for the next run; `rm -r bench/.data` regenerates them.

@@ -16,6 +16,8 @@ import { createWriteStream } from 'node:fs';
 import { convert } from '../src/convert.js';
 import { inspect } from '../src/info.js';
 import { staticPassword } from '../src/layers/index.js';
+import { readSessions, renderSessions, toChunks } from '../src/sessions-read.js';
+import { writeStream } from '../src/sink.js';
 
 const require = createRequire(import.meta.url);
 
@@ -216,6 +218,13 @@ switch (scenario) {
   case 'convert-ndjson': {
     const to = scenario === 'convert-json' ? 'json' : 'ndjson';
     records = (await convert([file], createWriteStream('/dev/null'), { to, ...password })).written;
+    break;
+  }
+  case 'sessions': {
+    // As `auditlog sessions --to ndjson > /dev/null`: every session rendered and written.
+    const { sessions, result } = readSessions([file], password);
+    await writeStream(createWriteStream('/dev/null'), toChunks(renderSessions(sessions, 'ndjson')));
+    records = result.records;
     break;
   }
   case 'sax-convert-json':

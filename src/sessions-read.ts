@@ -117,7 +117,7 @@ export function readSessions(inputs: Source[], opts: SessionsOptions = {}): { se
 
 /** One session as a line of text for people. */
 export function formatSessionLine(s: Session): string {
-  const who = `${s.login_user ?? '?'}${s.account_user !== undefined && s.account_user !== s.login_user ? ` (as ${s.account_user})` : ''}@${s.host || '?'}${s.ip ? ` [${s.ip}]` : ''}`;
+  const who = `${s.login_user ?? '?'}${s.account_user && s.account_user !== s.login_user ? ` (as ${s.account_user})` : ''}@${s.host || '?'}${s.ip ? ` [${s.ip}]` : ''}`;
   const client = [s.program_name, s.client_pid !== undefined ? `pid ${s.client_pid}` : undefined, s.client_name && `${s.client_name}${s.client_version ? ' ' + s.client_version : ''}`, s.os]
     .filter(Boolean)
     .join(', ');

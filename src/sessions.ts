@@ -127,8 +127,9 @@ export function epochSeconds(ts: string | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : ms / 1000;
 }
 
+/** Whether a timestamp looks like a real `YYYY-MM-DD hh:mm:ss` (cheap: on every event; test logs hold placeholders). */
 function isTime(ts: string | undefined): ts is string {
-  return epochSeconds(ts) !== undefined;
+  return ts !== undefined && ts.length >= 19 && ts.charCodeAt(4) === 0x2d && ts.charCodeAt(13) === 0x3a;
 }
 
 function str(v: unknown): string | undefined {
@@ -220,7 +221,7 @@ export function createSessionTracker(opts: SessionTrackerOptions = {}): SessionT
         runStart ??= ts;
       }
       const kind = eventKind(e);
-      dbs.apply(entry);
+      dbs.apply(entry, kind);
       if (kind === 'startup' || kind === 'shutdown') {
         if (kind === 'startup') {
           sum.restarts++;

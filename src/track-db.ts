@@ -21,7 +21,7 @@
  * Unknown means no db is written: never a guess. Events that already carry a db keep it.
  */
 import type { Entry } from './entry.js';
-import { connectionKey, eventKind, queryOf, sqlCommandOf, statusOf } from './event-kind.js';
+import { connectionKey, eventKind, queryOf, sqlCommandOf, statusOf, type EventKind } from './event-kind.js';
 import { dropDatabaseTarget, useTarget } from './sql-names.js';
 
 /** Connections followed at once by default; past it the oldest is forgotten (its db becomes unknown) and counted. */
@@ -44,12 +44,18 @@ export interface DbTrackerSummary {
 }
 
 export interface DbTracker {
-  /** Follow one entry (in log order) and fill in its db when it lacks one. Drops `raw` of an entry it changes. */
-  apply(entry: Entry): void;
+  /**
+   * Follow one entry (in log order) and fill in its db when it lacks one. Drops `raw` of an entry it changes.
+   * @param kind the entry's eventKind, when the caller has it already
+   */
+  apply(entry: Entry, kind?: EventKind): void;
   /** The default database now known for a connection id: a name, `""` (none), or undefined (unknown). */
   current(connectionId: number | string): string | undefined;
   summary(): DbTrackerSummary;
 }
+
+/** The statement classes that change the default database (sqlCommandOf lower-cases only names of their lengths). */
+const DB_COMMANDS = ['change_db', 'drop_db'];
 
 /** A connection whose default database is not known (after `Init DB` without a name, or an unreadable `USE`). */
 const UNKNOWN = Symbol('unknown');
@@ -77,9 +83,8 @@ export function createDbTracker(opts: DbTrackerOptions = {}): DbTracker {
   };
 
   return {
-    apply(entry) {
+    apply(entry, kind = eventKind(entry.event)) {
       const e = entry.event;
-      const kind = eventKind(e);
       if (kind === 'startup') {
         dbs.clear();
         return;
@@ -108,7 +113,7 @@ export function createDbTracker(opts: DbTrackerOptions = {}): DbTracker {
           } else if (status === undefined) set(key, UNKNOWN);
           break;
         case 'statement': {
-          const cmd = sqlCommandOf(e);
+          const cmd = sqlCommandOf(e, DB_COMMANDS);
           if (cmd === 'change_db') {
             if (status === 0) set(key, useTarget(queryOf(e) ?? '') ?? UNKNOWN);
             else if (status === undefined) set(key, UNKNOWN);
