@@ -1,9 +1,10 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from '../cli/common.js';
+import { tellProblem } from '../cli/notes.js';
 import { progress } from '../cli/progress.js';
 import { EXIT } from '../src/errors.js';
 import { DEFAULT_MAX_OPEN } from '../src/sessions.js';
-import { readSessions, renderSessions, toChunks, type SessionFormat } from '../src/sessions-read.js';
+import { readSessions, renderSessions, toChunks, type SessionFormat, type SessionsResult } from '../src/sessions-read.js';
 import { writeAtomic, writeStream } from '../src/sink.js';
 
 const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
@@ -39,17 +40,19 @@ export default class Sessions extends Command {
     const to: SessionFormat = flags.json ? 'json' : (flags.to as SessionFormat);
     cleanUpOnSignals();
     const bar = progress(files);
-    const { sessions, result } = readSessions(files, {
-      to,
-      filter: { user: flags.user, host: flags.host, ip: flags.ip, db: flags.db, connectionId: flags['connection-id'], since: flags.since, until: flags.until },
-      password: passwordSource(flags),
-      ...(flags['max-open'] !== undefined ? { maxOpen: flags['max-open'] } : {}),
-      onCapReached: (n) => process.stderr.write(`Note: ${n} sessions open at once (--max-open): the oldest open ones are written out early, marked evicted\n`),
-      onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
-      onProgress: (f, n) => bar.update(f, n),
-    });
+    let result: SessionsResult;
     try {
-      const chunks = toChunks(renderSessions(sessions, to, result));
+      const read = readSessions(files, {
+        to,
+        filter: { user: flags.user, host: flags.host, ip: flags.ip, db: flags.db, connectionId: flags['connection-id'], since: flags.since, until: flags.until },
+        password: passwordSource(flags),
+        ...(flags['max-open'] !== undefined ? { maxOpen: flags['max-open'] } : {}),
+        onCapReached: (n) => process.stderr.write(`Note: ${n} sessions open at once (--max-open): the oldest open ones are written out early, marked evicted\n`),
+        onProblem: tellProblem,
+        onProgress: (f, n) => bar.update(f, n),
+      });
+      result = read.result;
+      const chunks = toChunks(renderSessions(read.sessions, to, result));
       if (flags.output) await writeAtomic(flags.output, chunks);
       else await writeStream(process.stdout, chunks);
     } catch (e) {
@@ -59,8 +62,8 @@ export default class Sessions extends Command {
     bar.done();
     const s = result.sessions;
     process.stderr.write(
-        `${result.written} sessions written${flags.output ? ` to ${flags.output}` : ''} (${s.sessions} in all: ${s.failedLogins} failed logins, ${s.openAtStart} open at start, ${s.openAtEnd} open at end, ${s.closedByRestart} closed by a restart, ${s.evicted} evicted; ${result.records} records read)\n`,
-      );
+      `${result.written} sessions written${flags.output ? ` to ${flags.output}` : ''} (${s.sessions} in all: ${s.failedLogins} failed logins, ${s.openAtStart} open at start, ${s.openAtEnd} open at end, ${s.closedByRestart} closed by a restart, ${s.evicted} evicted; ${result.records} records read)\n`,
+    );
     if (result.dataProblems) this.exit(EXIT.DATA_PROBLEMS);
   }
 }

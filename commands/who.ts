@@ -1,6 +1,8 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { failed, out, passwordFlags, passwordSource } from '../cli/common.js';
+import { tellProblem } from '../cli/notes.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
+import { isDataProblem } from '../src/info.js';
 import { formatSessionLine, toChunks } from '../src/sessions-read.js';
 import { writeStream } from '../src/sink.js';
 import { attributeBinlog, whoAt } from '../src/who.js';
@@ -29,7 +31,11 @@ export default class Who extends Command {
     const { argv, flags } = await this.parse(Who);
     const args = argv as string[];
     const password = passwordSource(flags);
-    const onProblem = (e: AuditLogError) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`);
+    let dataProblems = false;
+    const onProblem = (e: AuditLogError) => {
+      if (isDataProblem(e.code)) dataProblems = true;
+      tellProblem(e);
+    };
     try {
       if (flags.binlog !== undefined) {
         if (args.length === 0) this.error('give the audit log files after --binlog FILE', { exit: EXIT.USAGE });
@@ -38,6 +44,7 @@ export default class Who extends Command {
         await writeStream(process.stdout, toChunks(lines));
         const unknown = Object.values(summary.unknown).reduce((a, b) => a + b, 0);
         process.stderr.write(flags.json ? JSON.stringify(summary, null, 2) + '\n' : `${summary.events} events, ${summary.attributed} attributed to a session, ${unknown} unknown\n`);
+        if (dataProblems) this.exit(EXIT.DATA_PROBLEMS);
         return;
       }
       const [id, ...files] = args;
