@@ -13,7 +13,7 @@ import type { Entry } from './entry.js';
 import { createSessionTracker, epochSeconds, type Session, type SessionTracker, type SessionTrackerOptions } from './sessions.js';
 
 /** Finished sessions kept for lookups by default; past it the oldest are dropped (lookups before them say so). */
-export const DEFAULT_RETAIN = 100_000;
+export const DEFAULT_RETAIN = 20_000;
 /**
  * The audit stream is read this many seconds past the time asked about before a
  * connection id is called unknown: audit records of one second may be written a

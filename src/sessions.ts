@@ -13,6 +13,7 @@
  * start again, so an id seen after it is another session); a failed login ends when the
  * next event of its id arrives or the input ends. Fields are documented in docs/sessions.md.
  */
+import { AgeQueue } from './age-queue.js';
 import type { Entry } from './entry.js';
 import { connectionKey, eventKind, statusOf } from './event-kind.js';
 import { createDbTracker, type DbTracker } from './track-db.js';
@@ -79,7 +80,7 @@ export interface Session {
 }
 
 /** Open sessions held at once by default; past it the oldest is written out as `evicted` and counted. */
-export const DEFAULT_MAX_OPEN = 100_000;
+export const DEFAULT_MAX_OPEN = 20_000;
 /** Databases listed per session; more are counted in `databases_more`. */
 export const MAX_DATABASES = 64;
 /** Change users listed per session. */
@@ -144,6 +145,7 @@ function str(v: unknown): string | undefined {
 export function createSessionTracker(opts: SessionTrackerOptions = {}): SessionTracker {
   const maxOpen = opts.maxOpen ?? DEFAULT_MAX_OPEN;
   const open = new Map<string, Session>();
+  const ages = new AgeQueue<Session>();
   const dbs: DbTracker = createDbTracker({ fill: false, maxConnections: maxOpen });
   const sum: SessionSummary = { sessions: 0, failedLogins: 0, openAtStart: 0, openAtEnd: 0, closedByRestart: 0, evicted: 0, peakOpen: 0, restarts: 0 };
   let now: string | undefined;
@@ -186,7 +188,7 @@ export function createSessionTracker(opts: SessionTrackerOptions = {}): SessionT
     if (fromConnect) s.from = ts;
     else if (runStart !== undefined) s.from = runStart;
     if (open.size >= maxOpen) {
-      const [oldKey, oldest] = open.entries().next().value as [string, Session];
+      const [oldKey, oldest] = ages.shiftLive((k, v) => open.get(k) === v)!;
       open.delete(oldKey);
       if (!capTold) {
         capTold = true;
@@ -195,6 +197,7 @@ export function createSessionTracker(opts: SessionTrackerOptions = {}): SessionT
       finish(oldest, oldest.login_failed ? 'failed_login' : 'evicted', now, out);
     }
     open.set(key, s);
+    ages.push(key, s);
     if (open.size > sum.peakOpen) sum.peakOpen = open.size;
     return s;
   };
@@ -208,6 +211,7 @@ export function createSessionTracker(opts: SessionTrackerOptions = {}): SessionT
   const closeAll = (by: Session['ended_by'], until: string | undefined, out: Session[]) => {
     for (const s of open.values()) finish(s, s.login_failed ? 'failed_login' : by, s.login_failed ? s.until : until, out);
     open.clear();
+    ages.clear();
   };
 
   return {

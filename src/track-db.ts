@@ -22,10 +22,11 @@
  */
 import type { Entry } from './entry.js';
 import { connectionKey, eventKind, queryOf, sqlCommandOf, statusOf, type EventKind } from './event-kind.js';
+import { AgeQueue } from './age-queue.js';
 import { dropDatabaseTarget, useTarget } from './sql-names.js';
 
 /** Connections followed at once by default; past it the oldest is forgotten (its db becomes unknown) and counted. */
-export const DEFAULT_MAX_CONNECTIONS = 100_000;
+export const DEFAULT_MAX_CONNECTIONS = 50_000;
 
 export interface DbTrackerOptions {
   /** Open connections followed at once. Defaults to DEFAULT_MAX_CONNECTIONS. */
@@ -69,17 +70,25 @@ type Db = string | typeof UNKNOWN;
 export function createDbTracker(opts: DbTrackerOptions = {}): DbTracker {
   const max = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const filling = opts.fill ?? true;
-  const dbs = new Map<string, Db>();
+  // One mutable slot per connection, so that a change of db is no new insertion (the age order is the first connect's).
+  const dbs = new Map<string, { db: Db }>();
+  const ages = new AgeQueue<{ db: Db }>();
   const s: DbTrackerSummary = { filled: 0, unknown: 0, evicted: 0 };
 
   const set = (key: string, db: Db) => {
-    if (!dbs.has(key) && dbs.size >= max) {
-      // Maps iterate in insertion order: the first key is the connection followed the longest.
-      const oldest = dbs.keys().next().value as string;
+    const slot = dbs.get(key);
+    if (slot) {
+      slot.db = db;
+      return;
+    }
+    if (dbs.size >= max) {
+      const [oldest] = ages.shiftLive((k, v) => dbs.get(k) === v)!;
       dbs.delete(oldest);
       s.evicted++;
     }
-    dbs.set(key, db);
+    const fresh: { db: Db } = { db };
+    dbs.set(key, fresh);
+    ages.push(key, fresh);
   };
 
   return {
@@ -87,6 +96,7 @@ export function createDbTracker(opts: DbTrackerOptions = {}): DbTracker {
       const e = entry.event;
       if (kind === 'startup') {
         dbs.clear();
+        ages.clear();
         return;
       }
       if (kind === 'other' || kind === 'shutdown') return;
@@ -122,17 +132,17 @@ export function createDbTracker(opts: DbTrackerOptions = {}): DbTracker {
           } else if (cmd === 'drop_db' && dbs.has(key)) {
             const dropped = status === 0 ? dropDatabaseTarget(queryOf(e) ?? '') : undefined;
             if (dropped === undefined) set(key, UNKNOWN);
-            else if (dbs.get(key) === dropped) set(key, '');
+            else if (dbs.get(key)!.db === dropped) set(key, '');
           }
           break;
         }
         case 'table_access':
           break;
       }
-      if (filling) fill(entry, dbs.get(key), s);
+      if (filling) fill(entry, dbs.get(key)?.db, s);
     },
     current(id) {
-      const db = dbs.get(String(id));
+      const db = dbs.get(String(id))?.db;
       return db === UNKNOWN ? undefined : db;
     },
     summary() {

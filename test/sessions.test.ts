@@ -160,6 +160,32 @@ describe('sessions: the tracker', () => {
   });
 });
 
+test('the session evicted is the oldest one still open, not one already ended, and the cap holds through a restart', () => {
+  const rows = run(
+    [
+      connect('2025-05-08 08:00:00', 1, 'a'),
+      connect('2025-05-08 08:00:01', 2, 'b'),
+      quit('2025-05-08 08:00:02', 1, 'a'),
+      connect('2025-05-08 08:00:03', 3, 'c'),
+      connect('2025-05-08 08:00:04', 4, 'd'),
+      startup('2025-05-08 09:00:00'),
+      connect('2025-05-08 09:00:01', 2, 'e'),
+      connect('2025-05-08 09:00:02', 5, 'f'),
+      connect('2025-05-08 09:00:03', 6, 'g'),
+    ],
+    { maxOpen: 2 },
+  );
+  expect(rows.map((r) => [r.s.login_user, r.s.ended_by])).toEqual([
+    ['a', 'disconnect'],
+    ['b', 'evicted'],
+    ['c', 'restart'],
+    ['d', 'restart'],
+    ['e', 'evicted'],
+    ['f', 'end_of_input'],
+    ['g', 'end_of_input'],
+  ]);
+});
+
 describe('sessions: real logs', () => {
   test('MySQL 8.0.22 JSON: three sessions, with their client attributes, closed by their disconnects before the shutdown', () => {
     const rows = run(entriesOf(parseAll(fixture('public/elastic/beats-mysql_audit_test.log'))));
@@ -224,6 +250,15 @@ describe('auditlog sessions', () => {
     expect(records.filter((r) => r.login_user === 'fewconnects').map((r) => r.program_name)).toEqual(['mysqlsh', 'MySQLWorkbench']);
     expect(doc.summary.written).toBe(2);
     expect(doc.summary.sessions.sessions).toBe(records.length);
+  });
+
+  test('the package entry point exports the trackers, the session index and the binlog annotation', async () => {
+    const api = (await import(join(ROOT, 'dist', 'src', 'index.js'))) as typeof import('../src/index.js');
+    for (const f of ['createDbTracker', 'trackDb', 'createSessionTracker', 'readSessions', 'createSessionIndex', 'annotateBinlog', 'attributeBinlog', 'whoAt', 'eventKind'] as const)
+      expect(typeof api[f], f).toBe('function');
+    const t = api.createSessionTracker();
+    expect(t.push(connect('2025-05-08 08:00:00', 1, 'a'))).toEqual([]);
+    expect(t.push(quit('2025-05-08 08:00:01', 1, 'a')).map((s) => s.ended_by)).toEqual(['disconnect']);
   });
 
   test('the library reads inputs as one stream and renders as the sessions end', async () => {
