@@ -145,7 +145,7 @@ function str(v: unknown): string | undefined {
 export function createSessionTracker(opts: SessionTrackerOptions = {}): SessionTracker {
   const maxOpen = opts.maxOpen ?? DEFAULT_MAX_OPEN;
   const open = new Map<string, Session>();
-  const ages = new AgeQueue<Session>();
+  const ages = new AgeQueue<Session>((k, v) => open.get(k) === v, () => open.size);
   const dbs: DbTracker = createDbTracker({ fill: false, maxConnections: maxOpen });
   const sum: SessionSummary = { sessions: 0, failedLogins: 0, openAtStart: 0, openAtEnd: 0, closedByRestart: 0, evicted: 0, peakOpen: 0, restarts: 0 };
   let now: string | undefined;
@@ -188,7 +188,7 @@ export function createSessionTracker(opts: SessionTrackerOptions = {}): SessionT
     if (fromConnect) s.from = ts;
     else if (runStart !== undefined) s.from = runStart;
     if (open.size >= maxOpen) {
-      const [oldKey, oldest] = ages.shiftLive((k, v) => open.get(k) === v)!;
+      const [oldKey, oldest] = ages.shiftLive()!;
       open.delete(oldKey);
       if (!capTold) {
         capTold = true;

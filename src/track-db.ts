@@ -72,7 +72,7 @@ export function createDbTracker(opts: DbTrackerOptions = {}): DbTracker {
   const filling = opts.fill ?? true;
   // One mutable slot per connection, so that a change of db is no new insertion (the age order is the first connect's).
   const dbs = new Map<string, { db: Db }>();
-  const ages = new AgeQueue<{ db: Db }>();
+  const ages = new AgeQueue<{ db: Db }>((k, v) => dbs.get(k) === v, () => dbs.size);
   const s: DbTrackerSummary = { filled: 0, unknown: 0, evicted: 0 };
 
   const set = (key: string, db: Db) => {
@@ -82,7 +82,7 @@ export function createDbTracker(opts: DbTrackerOptions = {}): DbTracker {
       return;
     }
     if (dbs.size >= max) {
-      const [oldest] = ages.shiftLive((k, v) => dbs.get(k) === v)!;
+      const [oldest] = ages.shiftLive()!;
       dbs.delete(oldest);
       s.evicted++;
     }
