@@ -91,6 +91,7 @@ export class AuditReader {
    * `<?xml ...?>\n<AUDIT>\n`), when they are among the first PROLOGUE_BYTES.
    */
   prologue(offset: number): Buffer | undefined {
+    if (this.opts.inside) return undefined;
     return offset <= this.start.length ? this.start.subarray(0, offset) : undefined;
   }
 
@@ -167,6 +168,8 @@ export interface ReadOptions extends AuditReaderOptions {
    * (addressable), done by reading and dropping bytes for the others.
    */
   range?: { start: number; end?: number };
+  /** An input already opened (its layers' keys derived once), read instead of opening the source again. */
+  input?: Input;
   /** The id stage to number events with (to carry its state across files); a fresh one by default. */
   ids?: IdStage;
   /** Told what the input edge learned, before the first entry (or at the end when there is none). */
@@ -285,18 +288,22 @@ export class AuditLogReader implements AsyncIterable<Entry> {
       started = true;
       this.opts.onStart?.(this.info());
     };
-    const input = await openInput(this.src, { file: this.file, password: this.opts.password, noLayers: this.opts.noLayers, blockSize: this.opts.blockSize, onNotice: (e) => onProblem?.(e) });
+    const input = this.opts.input ?? await openInput(this.src, { file: this.file, password: this.opts.password, noLayers: this.opts.noLayers, blockSize: this.opts.blockSize, onNotice: (e) => onProblem?.(e) });
     this.input = input;
     this.layers = input.params.layers;
     const range = this.opts.range;
     let bytes: AsyncIterable<Uint8Array>;
     if (range && range.start > 0) {
       // Inside the document: the format comes from the head, then bytes from the byte before start.
-      const head = await collect(input.slice(0, Math.min(SNIFF_BYTES, range.start)));
-      this.layers = input.params.layers;
-      this.head = head;
-      const format = this.opts.format ?? detectFormat(head, head.length < SNIFF_BYTES, this.file);
-      if (format === null) throw new Error('unreachable: detection with the whole head');
+      let format = this.opts.format;
+      if (!format) {
+        const head = await collect(input.slice(0, Math.min(SNIFF_BYTES, range.start)));
+        this.layers = input.params.layers;
+        this.head = head;
+        const f = detectFormat(head, head.length < SNIFF_BYTES, this.file);
+        if (f === null) throw new Error('unreachable: detection with the whole head');
+        format = f;
+      }
       this.engine = new AuditReader({ ...this.opts, file: this.file, format, inside: range.start });
       bytes = input.slice(range.start - 1, range.end);
     } else bytes = range?.end !== undefined ? input.slice(0, range.end) : input.stream();
