@@ -1,11 +1,9 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { failed, passwordFlags, passwordSource } from '../cli/common.js';
-import { EventOutput } from '../cli/read-output.js';
+import { writeStdout } from '../cli/read-output.js';
 import { setReport } from '../cli/set-report.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
-import { discoverFileSet } from '../src/fileset.js';
-import { parseBookmark, readEvents } from '../src/read.js';
-import { loadState, saveState } from '../src/state.js';
+import { parseBookmark, runRead } from '../src/read.js';
 
 export default class Read extends Command {
   static override description =
@@ -34,24 +32,21 @@ export default class Read extends Command {
     let dataProblems = false;
     try {
       const bookmark = flags.bookmark !== undefined ? parseBookmark(flags.bookmark) : undefined;
-      const password = passwordSource(flags);
-      const set = await discoverFileSet(args, { password });
-      const state = flags.state ? await loadState(flags.state) : null;
-      const r = readEvents(set, {
-        ...(bookmark ? { bookmark } : {}),
-        ...(flags.start !== undefined ? { start: flags.start } : {}),
-        ...(state?.cursor ? { after: state.cursor } : {}),
-        ...(flags['max-array-length'] ? { maxArrayLength: flags['max-array-length'] } : {}),
-        password,
-        onProblem: (e: AuditLogError) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
-      });
-      const out = new EventOutput(flags.ndjson);
-      for await (const batch of r.events) await out.write(batch);
-      await out.end(r.result.more);
-      // Only once the events are out: a cursor never runs ahead of what was printed.
-      if (flags.state) await saveState(flags.state, { version: 1, cursor: r.result.cursor });
-      if (flags.verbose || set.files.length === 0) process.stderr.write(setReport(set, r.result.stats, flags.verbose));
-      dataProblems = r.result.dataProblems;
+      const { set, result } = await runRead(
+        {
+          paths: args,
+          ...(bookmark ? { bookmark } : {}),
+          ...(flags.start !== undefined ? { start: flags.start } : {}),
+          ...(flags['max-array-length'] ? { maxArrayLength: flags['max-array-length'] } : {}),
+          ...(flags.state ? { state: flags.state } : {}),
+          ndjson: flags.ndjson,
+          password: passwordSource(flags),
+          onProblem: (e: AuditLogError) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
+        },
+        writeStdout,
+      );
+      if (flags.verbose || set.files.length === 0) process.stderr.write(setReport(set, result.stats, flags.verbose));
+      dataProblems = result.dataProblems;
     } catch (e) {
       failed(this, e, false);
     }

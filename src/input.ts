@@ -219,15 +219,6 @@ async function aesFile(path: string, file: string, size: number, head: Buffer, b
   const { key, iv } = await deriveKeyIv(entry.password, salt, entry.iterations);
   const first = createDecipheriv('aes-256-cbc', key, iv).setAutoPadding(false).update(head.subarray(AES_HEADER_LENGTH, AES_HEADER_LENGTH + BLOCK));
   if (first[0] === 0x1f) return undefined; // gzip inside: not addressable
-  if (!looksLikePlaintext(first)) {
-    throw new AuditLogError('DECRYPT_FAILED', 'wrong password or iteration count: the first block does not decrypt to an audit log or gzip data', {
-      stage: 'decrypt',
-      file,
-      offset: AES_HEADER_LENGTH,
-      recoverable: false,
-      suggestion: 'check the password, and give the iteration count for files written by Percona (PBKDF2)',
-    });
-  }
   const cipherLen = size - AES_HEADER_LENGTH;
   const partial = cipherLen % BLOCK;
   const blocks = (cipherLen - partial) / BLOCK;
@@ -263,6 +254,16 @@ async function aesFile(path: string, file: string, size: number, head: Buffer, b
         { stage: 'decrypt', file, offset: dataEnd, end: size, recoverable: true, suggestion: 'the encrypted file was not closed cleanly; what it holds up to this point was recovered' },
       ),
     );
+  }
+  // The first block decides whether the key is right (its padding, in a one-block file, left out).
+  if (!looksLikePlaintext(first.subarray(0, Math.min(BLOCK, decoded)))) {
+    throw new AuditLogError('DECRYPT_FAILED', 'wrong password or iteration count: the first block does not decrypt to an audit log or gzip data', {
+      stage: 'decrypt',
+      file,
+      offset: AES_HEADER_LENGTH,
+      recoverable: false,
+      suggestion: 'check the password, and give the iteration count for files written by Percona (PBKDF2)',
+    });
   }
   let bytesIn = 0;
   const count = (n: number) => (bytesIn += n);

@@ -27,6 +27,8 @@ import { isDataProblem } from './info.js';
 import { openInput, type Input } from './input.js';
 import type { PasswordSource } from './layers/index.js';
 import { readAuditLog } from './reader.js';
+import { discoverFileSet } from './fileset.js';
+import { loadState, saveState, STATE_VERSION } from './state.js';
 
 /** A bookmark: an event's timestamp and id (`audit_log_read_bookmark()`). */
 export type Bookmark = IdState;
@@ -360,4 +362,58 @@ export async function newestBookmark(set: FileSet, opts: { password?: PasswordSo
     return { bookmark: last ? { timestamp: last.timestamp ?? '', id: last.id ?? 0 } : null, stats: s };
   }
   return { bookmark: null, stats: inputs.finish() };
+}
+
+/**
+ * The events as the server's `audit_log_read()` returns them: a JSON array,
+ * one compact event per line, ending with `null` when nothing more is left;
+ * or NDJSON. `write` is awaited for each piece, so when `end()` resolves
+ * everything was handed on.
+ */
+export class EventOutput {
+  private n = 0;
+  constructor(
+    private readonly write: (text: string) => Promise<void>,
+    private readonly ndjson = false,
+  ) {}
+
+  async events(events: AuditEvent[]): Promise<void> {
+    let text = this.n === 0 && !this.ndjson ? '[\n' : '';
+    for (const e of events) {
+      text += this.ndjson ? JSON.stringify(e) + '\n' : (this.n === 0 ? '' : ',\n') + JSON.stringify(e);
+      this.n++;
+    }
+    await this.write(text);
+  }
+
+  /** Close the array: with a final `null` when no event is left (`more` false). */
+  async end(more: boolean): Promise<void> {
+    if (this.ndjson) return;
+    await this.write((this.n === 0 ? '[\n' : more ? '\n' : ',\n') + (more ? ']\n' : 'null\n]\n'));
+  }
+}
+
+export interface RunReadOptions extends Omit<ReadEventsOptions, 'after'> {
+  /** A directory, the active file's path, or files. */
+  paths: string[];
+  /** Cursor file: resume after it, and save the new position once the output is written. */
+  state?: string;
+  ndjson?: boolean;
+}
+
+/**
+ * `auditlog read`: find the set, resume from the state (if any), write the
+ * events through `write`, and only then save the new cursor (atomically).
+ */
+export async function runRead(opts: RunReadOptions, write: (text: string) => Promise<void>): Promise<{ set: FileSet; result: ReadEventsResult }> {
+  const set = await discoverFileSet(opts.paths, { ...(opts.password ? { password: opts.password } : {}) });
+  const state = opts.state ? await loadState(opts.state) : null;
+  const { paths: _p, state: _s, ndjson, ...rest } = opts;
+  const r = readEvents(set, { ...rest, ...(state?.cursor ? { after: state.cursor } : {}) });
+  const out = new EventOutput(write, ndjson);
+  for await (const batch of r.events) await out.events(batch);
+  await out.end(r.result.more);
+  // Only once the events are out: a cursor never runs ahead of what was printed.
+  if (opts.state) await saveState(opts.state, { version: STATE_VERSION, cursor: r.result.cursor });
+  return { set, result: r.result };
 }
