@@ -23,7 +23,7 @@ import { basename, dirname, join } from 'node:path';
 import { detectFormat, SNIFF_BYTES } from './detect.js';
 import type { FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
-import { openInput, type Input } from './input.js';
+import { ioError, openInput, type Input } from './input.js';
 import type { PasswordSource } from './layers/index.js';
 import { AuditReader, readAuditLog } from './reader.js';
 
@@ -106,11 +106,6 @@ export interface DiscoverOptions {
 
 function usage(detail: string, file?: string): AuditLogError {
   return new AuditLogError('INVALID_OPTION', detail, { stage: 'read', file, recoverable: false });
-}
-
-function ioError(e: unknown, file: string): AuditLogError {
-  const err = e as NodeJS.ErrnoException;
-  return new AuditLogError('IO_ERROR', err.code ? `${err.code}: ${err.message}` : String(err.message ?? err), { stage: 'read', file, recoverable: false }, { cause: e });
 }
 
 async function isDir(p: string): Promise<boolean | undefined> {

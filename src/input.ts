@@ -17,7 +17,7 @@ import { createDecipheriv } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { asBuffer } from './bytes.js';
 import { AuditLogError } from './errors.js';
-import { AES_HEADER_LENGTH, deriveKeyIv, looksLikePlaintext, SALTED_MAGIC } from './layers/aes.js';
+import { AES_HEADER_LENGTH, deriveKeyIv, looksLikePlaintext, padLength, SALTED_MAGIC } from './layers/aes.js';
 import { GZIP_MAGIC } from './layers/gzip.js';
 import { openLayers, type LayerId, type PasswordSource } from './layers/index.js';
 import { missingPassword } from './layers/passwords.js';
@@ -66,7 +66,8 @@ export interface Input {
   slice(start: number, end?: number): AsyncIterable<Uint8Array>;
 }
 
-function ioError(e: unknown, file: string): AuditLogError {
+/** A Node I/O error as IO_ERROR, keeping its code. */
+export function ioError(e: unknown, file: string): AuditLogError {
   if (e instanceof AuditLogError) return e;
   const err = e as NodeJS.ErrnoException;
   return new AuditLogError('IO_ERROR', err.code ? `${err.code}: ${err.message}` : String(err.message ?? err), { stage: 'read', file, recoverable: false }, { cause: e });
@@ -198,14 +199,6 @@ async function* readBytesRange(path: string, file: string, blockSize: number, st
   } catch (e) {
     throw ioError(e, file);
   }
-}
-
-/** Valid PKCS#7 padding length of a final block, or 0. */
-function padLength(plain: Buffer): number {
-  const n = plain[plain.length - 1]!;
-  if (n < 1 || n > BLOCK) return 0;
-  for (let i = plain.length - n; i < plain.length; i++) if (plain[i] !== n) return 0;
-  return n;
 }
 
 /**

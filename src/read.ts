@@ -19,6 +19,7 @@
  * from a point where the second changes, so they match a read from the start.
  */
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import type { AuditEvent, Entry } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { headOf, type FileSet, type SetFile } from './fileset.js';
@@ -205,7 +206,7 @@ function stateError(detail: string, suggestion?: string): AuditLogError {
 
 /** The file a cursor points at, found by the hash of its first bytes, whatever it is called now. */
 async function resume(set: FileSet, inputs: Inputs, c: Cursor): Promise<Position> {
-  const byName = (f: SetFile) => (f.path.endsWith(`/${c.file.name}`) || f.path === c.file.name ? 0 : 1);
+  const byName = (f: SetFile) => (basename(f.path) === c.file.name ? 0 : 1);
   const candidates = set.files.map((f, index) => ({ f, index })).sort((a, b) => byName(a.f) - byName(b.f));
   for (const { f, index } of candidates) {
     if (f.first !== null && f.first > c.last.timestamp) continue;
@@ -247,7 +248,7 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
     const fpOf = async (f: SetFile, end: number) => {
       const n = Math.min(FINGERPRINT_BYTES, end);
       if (lastCursorFile?.path === f.path && lastCursorFile.fp.fingerprintBytes === n) return lastCursorFile.fp;
-      const fp = { name: f.path.split('/').pop()!, fingerprint: fingerprint(await headOf(await inputs.get(f.path), n)), fingerprintBytes: n };
+      const fp = { name: basename(f.path), fingerprint: fingerprint(await headOf(await inputs.get(f.path), n)), fingerprintBytes: n };
       lastCursorFile = { path: f.path, fp };
       return fp;
     };
