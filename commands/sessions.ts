@@ -3,6 +3,7 @@ import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from 
 import { tellProblem } from '../cli/notes.js';
 import { progress } from '../cli/progress.js';
 import { EXIT } from '../src/errors.js';
+import { expandInputs } from '../src/fileset.js';
 import { DEFAULT_MAX_OPEN } from '../src/sessions.js';
 import { readSessions, renderSessions, toChunks, type SessionFormat, type SessionsResult } from '../src/sessions-read.js';
 import { writeAtomic, writeStream } from '../src/sink.js';
@@ -13,12 +14,13 @@ export default class Sessions extends Command {
   static override description =
     'One row per connection: who (login and account user, host, IP, OS user, client program, pid, version, OS), when (connect, disconnect, duration), which databases, how many statements and errors, failed logins, and sessions open at the start or end of the input. Several inputs (rotated files, oldest first) are read in order as one stream; a server restart closes every open session. Rows are written as sessions end.';
   static override examples = [
+    '<%= config.bin %> sessions /var/lib/mysql',
     '<%= config.bin %> sessions audit.20190415T151322.log.gz audit.log',
     '<%= config.bin %> sessions audit.log --to csv -o sessions.csv',
     '<%= config.bin %> sessions audit.log --user root --since "2019-10-03 14:00"',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'audit log files, oldest first (- for stdin)' }) };
+  static override args = { files: Args.string({ description: 'a directory (its audit log set), or audit log files, oldest first (- for stdin)' }) };
   static override flags = {
     to: Flags.string({ description: 'output: text (one line per session), ndjson, csv', options: ['text', 'ndjson', 'csv'], default: 'text' }),
     json: Flags.boolean({ description: 'one JSON document: {"sessions": [...], "summary": {...}}', exclusive: ['to'] }),
@@ -36,16 +38,19 @@ export default class Sessions extends Command {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Sessions);
-    const files = inputs(this, argv as string[]);
+    const args = inputs(this, argv as string[]);
     const to: SessionFormat = flags.json ? 'json' : (flags.to as SessionFormat);
     cleanUpOnSignals();
-    const bar = progress(files);
     let result: SessionsResult;
+    let bar = progress([]);
     try {
+      const password = passwordSource(flags);
+      const files = await expandInputs(args, { password });
+      bar = progress(files);
       const read = readSessions(files, {
         to,
         filter: { user: flags.user, host: flags.host, ip: flags.ip, db: flags.db, connectionId: flags['connection-id'], since: flags.since, until: flags.until },
-        password: passwordSource(flags),
+        password,
         ...(flags['max-open'] !== undefined ? { maxOpen: flags['max-open'] } : {}),
         onCapReached: (n) => process.stderr.write(`Note: ${n} sessions open at once (--max-open): the oldest open ones are written out early, marked evicted\n`),
         onProblem: tellProblem,

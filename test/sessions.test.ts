@@ -1,6 +1,6 @@
 /** Sessions: the tracker on made-up events, real fixtures, and `auditlog sessions` over rotated gzip and AES files. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -227,6 +227,7 @@ describe('auditlog sessions', () => {
     writeFileSync(newer, lines.slice(6).join('\n'));
     writeFileSync(join(dir, 'pw'), 'secret-pw\n');
     execFileSync('openssl', ['enc', '-aes-256-cbc', '-md', 'sha256', '-pass', 'pass:secret-pw', '-in', newer, '-out', `${newer}.enc`], { stdio: 'pipe' });
+    unlinkSync(newer);
     const p = spawnSync(process.execPath, [CLI, 'sessions', '--to', 'ndjson', '--password-file', join(dir, 'pw'), `${older}.gz`, `${newer}.enc`], { encoding: 'utf8' });
     expect(p.stderr).toContain('3 sessions written');
     expect(p.status).toBe(0);
@@ -234,6 +235,10 @@ describe('auditlog sessions', () => {
     const s16 = rows.find((s) => s.connection_id === 16)!;
     expect(s16).toMatchObject({ connect_time: '2025-05-08 08:05:10', disconnect_time: '2025-05-08 08:09:00', statements: 2, databases: ['etl'], program_name: 'nightly-load', file: `${older}.gz` });
     expect(rows.find((s) => s.connection_id === 15)).toMatchObject({ statements: 1, disconnect_time: '2025-05-08 08:08:00', open_at_start: false, open_at_end: false });
+    // The directory stands for its set, in the same order: the same rows (the password file there is ignored).
+    const fromDir = spawnSync(process.execPath, [CLI, 'sessions', '--to', 'ndjson', '--password-file', join(dir, 'pw'), dir], { encoding: 'utf8' });
+    expect(fromDir.status).toBe(0);
+    expect(fromDir.stdout).toBe(p.stdout);
     // The newer file alone: the same connections, now open at the start.
     const alone = spawnSync(process.execPath, [CLI, 'sessions', '--to', 'ndjson', '--password-file', join(dir, 'pw'), `${newer}.enc`], { encoding: 'utf8' });
     expect(alone.stdout.trim().split('\n').map((l) => JSON.parse(l) as Session).filter((s) => s.open_at_start).map((s) => s.connection_id)).toEqual([15, 16]);
