@@ -3,7 +3,7 @@ import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from 
 import { progress } from '../cli/progress.js';
 import { convert, type ConvertSummary } from '../src/convert.js';
 import { EXIT } from '../src/errors.js';
-import type { FilterSpec } from '../src/filter.js';
+import { unknownEventWarning, type FilterSpec } from '../src/filter.js';
 
 const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
 
@@ -28,7 +28,7 @@ export default class Convert extends Command {
     host: many('account host'),
     ip: many('client IP'),
     db: many('database'),
-    event: many('XML NAME (Query, Connect), class, or class/event; case-insensitive'),
+    event: many('XML NAME (Query, Command Start), class, class/event or event (query/start = query_start); case-insensitive'),
     'command-class': many('sql_command / COMMAND_CLASS (select, drop_table, ...)'),
     'connection-id': many('connection id'),
     status: many('ok, error, N or N-M'),
@@ -54,6 +54,8 @@ export default class Convert extends Command {
       until: flags.until,
       grep: flags.grep,
     };
+    const unknownEvent = unknownEventWarning(flags.event);
+    if (unknownEvent) process.stderr.write(`Warning: ${unknownEvent}\n`);
     cleanUpOnSignals();
     const bar = progress(files);
     let summary: ConvertSummary;

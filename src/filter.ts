@@ -7,7 +7,7 @@
  */
 import type { AuditEvent } from './entry.js';
 import { AuditLogError } from './errors.js';
-import { classEventToName } from './mapping.js';
+import { canonicalEvent, classEventToName, EVENT_KINDS, GENERAL_COMMAND_NAMES } from './mapping.js';
 
 export interface FilterSpec {
   /** account.user or login.user, exact. */
@@ -18,7 +18,10 @@ export interface FilterSpec {
   ip?: string[];
   /** db of connection, table-access or general data, exact. */
   db?: string[];
-  /** An XML NAME (`Query`, `Connect`), a class (`connection`) or `class/event`; case-insensitive. */
+  /**
+   * An XML NAME (`Query`, `Command Start`), a class (`connection`), `class/event` or an
+   * event (`query_start`), events in either Percona spelling (`query/start`); case-insensitive.
+   */
   event?: string[];
   /** sql_command (COMMAND_CLASS), case-insensitive. */
   commandClass?: string[];
@@ -39,6 +42,54 @@ export function xmlName(e: AuditEvent): string {
   if (n !== undefined) return n;
   const cmd = e.general_data?.command;
   return typeof cmd === 'string' ? cmd : String(e.event ?? e.class ?? '');
+}
+
+/**
+ * The keys an `--event` value matches: `n:` an XML NAME, `c:` a class, `e:` a class/event
+ * in the canonical spelling, `v:` an event alone (canonical: `query_start`).
+ */
+function eventKeys(value: string): string[] {
+  const v = value.trim().toLowerCase();
+  const slash = v.indexOf('/');
+  if (slash > 0) {
+    const cls = v.slice(0, slash);
+    return [`e:${cls}/${canonicalEvent(cls, v.slice(slash + 1))}`];
+  }
+  return [`n:${v}`, `c:${v}`, `v:${v}`];
+}
+
+/** Every `--event` value some format writes: NAMEs, classes, class/event pairs. */
+export function knownEventValues(): { names: string[]; classes: string[]; events: string[] } {
+  const names = new Set<string>([...EVENT_KINDS.map((k) => k.name), ...GENERAL_COMMAND_NAMES]);
+  const classes = new Set<string>(EVENT_KINDS.map((k) => k.cls));
+  const events = new Set<string>();
+  for (const k of EVENT_KINDS) if (k.event !== '') events.add(`${k.cls}/${k.event}`);
+  events.add('message/user');
+  events.add('message/internal');
+  return { names: [...names], classes: [...classes], events: [...events] };
+}
+
+/**
+ * A warning for the `--event` values that no format uses (a typo would match nothing,
+ * silently), naming the known ones; undefined when every value is known.
+ */
+export function unknownEventWarning(values: string[] | undefined): string | undefined {
+  if (!values?.length) return undefined;
+  const known = knownEventValues();
+  const keys = new Set<string>();
+  for (const n of known.names) keys.add(`n:${n.toLowerCase()}`);
+  for (const c of known.classes) keys.add(`c:${c}`);
+  for (const ce of known.events) {
+    keys.add(`e:${ce}`);
+    keys.add(`v:${ce.slice(ce.indexOf('/') + 1)}`);
+  }
+  const bad = values.filter((v) => !eventKeys(v).some((k) => keys.has(k)));
+  if (bad.length === 0) return undefined;
+  return (
+    `--event ${bad.map((b) => JSON.stringify(b)).join(', ')} matches no event that any format writes. ` +
+    `Known: classes ${known.classes.join(', ')}; class/event ${known.events.join(', ')}; ` +
+    `XML NAMEs ${known.names.join(', ')}; events in either Percona spelling (query/start = query/query_start)`
+  );
 }
 
 function statusOf(e: AuditEvent): number | undefined {
@@ -87,8 +138,12 @@ export function compileFilter(spec: FilterSpec): (e: AuditEvent) => boolean {
       return d !== undefined && dbs.has(d);
     });
   if (spec.event?.length) {
-    const want = new Set(spec.event.map((x) => x.toLowerCase()));
-    tests.push((e) => want.has(xmlName(e).toLowerCase()) || want.has(String(e.class).toLowerCase()) || want.has(`${e.class}/${e.event}`.toLowerCase()));
+    const want = new Set(spec.event.flatMap(eventKeys));
+    tests.push((e) => {
+      const cls = typeof e.class === 'string' ? e.class.toLowerCase() : undefined;
+      const ev = typeof e.event === 'string' ? canonicalEvent(cls, e.event.toLowerCase()) : undefined;
+      return want.has(`n:${xmlName(e).toLowerCase()}`) || want.has(`c:${cls}`) || want.has(`e:${cls}/${ev}`) || want.has(`v:${ev}`);
+    });
   }
   if (spec.commandClass?.length) {
     const want = new Set(spec.commandClass.map((x) => x.toLowerCase()));

@@ -297,7 +297,11 @@ describe('XML scanner agrees with saxes (strict) on well-formed NEW XML', () => 
       const ids = createIdSequencer();
       entries.forEach((e, i) => {
         const mine = parseElementRecord(Buffer.from(e.raw!).toString().trim());
-        expect(mine).toEqual(oracle[i]);
+        if (typeof mine !== 'object') throw new Error(`record ${i}: ${mine}`);
+        // Mapped fields and the unmapped ones (kept apart by the scanner) together, as saxes sees them.
+        const fields = Object.fromEntries(Object.entries(mine.fields).filter(([, v]) => v !== undefined));
+        for (const [k, v] of mine.extras ?? []) if (typeof v === 'string') fields[k] = v;
+        expect(mine.attributes ? { fields, attributes: mine.attributes } : { fields }).toEqual(oracle[i]);
         expect(e.event).toEqual(fieldsToEvent(oracle[i]!.fields, ids, oracle[i]!.attributes));
       });
     });

@@ -26,10 +26,12 @@
  *                events have no status in JSON: STATUS and STATUS_CODE are written as 0 (a
  *                table_access_data.status, if a source had one, is used instead).
  *   Other classes (Percona filter `command`, `query`, `global_variable`, `authentication`,
- *   `stored_program`, `parse`, and `message`): the Query layout, NAME = the Percona display name
- *   (`Command Start`, `Query Status End`, `Variable Set`, ...; `Message` for message events),
- *   STATUS/COMMAND_CLASS/SQLTEXT/DB from the data object's status, sql_command (or command),
- *   query and db; message events add COMPONENT PRODUCER MESSAGE after COMMAND_CLASS (= event).
+ *   `stored_program`, `parse`, and `message`): the Query layout, NAME from the taxonomy in
+ *   src/mapping.ts (`Command Start`, `Query Status End`, `Variable Set`, ...; `Message` for
+ *   message events), then the class's own elements (Percona's element names): VARIABLE_NAME
+ *   VARIABLE_VALUE; STORED_PROGRAM; FLAGS REWRITTEN_QUERY; COMPONENT PRODUCER MESSAGE MAP.
+ *   Data members without an element of their own follow as elements under their upper-cased
+ *   names (the reader keeps unmapped elements lower-cased), nested in NEW.
  *
  * Values: TIMESTAMP `YYYY-MM-DD hh:mm:ss` -> `YYYY-MM-DDThh:mm:ss UTC` (any other spelling is
  * written as it is); RECORD_ID `seq_<time of the output file's first record>`, seq from 1,
@@ -72,11 +74,13 @@
  *   - `id` when it is not what a reader of the output computes (the per-second sequence);
  *   - `class` (or `event`) when the NAME written reads back as another class (or event),
  *     for example Percona's `command` class or `general`/`log`;
- *   - data-object members with no element (`command_data.name`, `message_data.map`, ...), and any
+ *   - data-object members that cannot be written back as elements (objects and arrays in OLD,
+ *     `message_data.map` in OLD, null, names that are not XML names, a name the record already
+ *     has), and any
  *     value that is an object, array or null where the layout wants text.
  */
 import type { AuditEvent, Entry, JsonValue } from '../entry.js';
-import { classEventToName, connectionTypeToXml, nameToClassEvent, parseQueryUser, xmlTimestampToJson } from '../mapping.js';
+import { canonicalEvent, classEventToName, connectionTypeToXml, nameToClassEvent, parseQueryUser, xmlTimestampToJson } from '../mapping.js';
 import { BaseWriter, dataKeyOf, isObject, utf8, type WriterOptions } from './common.js';
 
 export const XML_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<AUDIT>\n';
@@ -153,28 +157,6 @@ function isJsonTs(ts: string): boolean {
 }
 
 
-/**
- * Percona `audit_log_filter` display names (spec §1.5, filter-definitions §6.1) by class and
- * event, with the event's class prefix (`command_`, `query_`, `variable_`, `auth_`) stripped.
- */
-const PERCONA_NAMES: Record<string, Record<string, string>> = {
-  command: { start: 'Command Start', end: 'Command End' },
-  query: { start: 'Query Start', nested_start: 'Query Nested Start', status_end: 'Query Status End', nested_status_end: 'Query Nested Status End' },
-  global_variable: { get: 'Variable Get', set: 'Variable Set' },
-  authentication: {
-    flush: 'Auth Flush',
-    authid_create: 'Auth Authid Create',
-    credential_change: 'Auth Credential Change',
-    authid_rename: 'Auth Authid Rename',
-    authid_drop: 'Auth Authid Drop',
-  },
-  stored_program: { execute: 'Execute' },
-  parse: { preparse: 'Preparse', postparse: 'Postparse' },
-  connection: { pre_authenticate: 'Pre Authenticate' },
-  general: { log: 'Log', error: 'Error', result: 'Result', status: 'Status' },
-};
-const PREFIXES = ['command_', 'query_', 'variable_', 'auth_'];
-
 function titleCase(s: string): string {
   return s
     .split(/[_\s]+/)
@@ -183,13 +165,50 @@ function titleCase(s: string): string {
     .join(' ');
 }
 
+/** The NAME of an event that is not one of the MySQL Enterprise layouts: the taxonomy's, else a title-cased guess. */
 function otherName(cls: string | undefined, ev: string | undefined): string {
+  const n = classEventToName(cls, ev);
+  if (n !== undefined) return n;
   if (cls === 'message') return 'Message';
   if (ev === undefined) return cls ? titleCase(cls) : 'Query';
-  let e = ev;
-  for (const p of PREFIXES) if (e.startsWith(p)) e = e.slice(p.length);
-  const names = cls === undefined ? undefined : own(PERCONA_NAMES, cls);
-  return (names && own(names, e)) ?? titleCase(ev);
+  return titleCase(ev);
+}
+
+/** A data member name that can be written back as an element (the reader lower-cases element names). */
+const ELEMENT_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * A value as NEW XML element(s) named `name` at `indent` spaces: text, child elements for
+ * an object (names upper-cased), one element per item for an array. Undefined when it
+ * cannot be written so that a reader gets it back (null, nested arrays, bad names).
+ */
+function nested(name: string, v: JsonValue, indent: number): string | undefined {
+  const pad = ' '.repeat(indent);
+  if (typeof v === 'string') return v === '' ? `${pad}<${name}/>\n` : `${pad}<${name}>${xmlEscape(v)}</${name}>\n`;
+  if (typeof v === 'number' || typeof v === 'boolean') return `${pad}<${name}>${String(v)}</${name}>\n`;
+  if (v === null) return undefined;
+  if (Array.isArray(v)) {
+    if (v.length < 2) return undefined; // one item reads back as the item itself
+    let s = '';
+    for (const item of v) {
+      if (Array.isArray(item)) return undefined;
+      const x = nested(name, item, indent);
+      if (x === undefined) return undefined;
+      s += x;
+    }
+    return s;
+  }
+  let s = '';
+  for (const k in v) {
+    const c = v[k];
+    if (c === undefined) continue;
+    if (!ELEMENT_NAME_RE.test(k) || k !== k.toLowerCase()) return undefined;
+    const x = nested(k.toUpperCase(), c, indent + 1);
+    if (x === undefined) return undefined;
+    s += x;
+  }
+  if (s === '') return undefined; // an empty element reads back as ''
+  return `${pad}<${name}>\n${s}${pad}</${name}>\n`;
 }
 
 type Kind = 'startup' | 'shutdown' | 'connect' | 'quit' | 'table' | 'general' | 'other';
@@ -354,9 +373,15 @@ export class XmlWriter extends BaseWriter {
 
     // Reading the NAME back must give the same class and event, else say so.
     if (kind === 'other' || kind === 'general' || ev === undefined || ev === 'audit' || ev === 'noaudit') {
-      const [rc, re] = nameToClassEvent(name);
+      // The fields that tell a NAME's kinds apart, as this record will have them.
+      const hint = {
+        SERVER_ID: data.server_id !== undefined || e.server_id !== undefined ? '' : undefined,
+        STORED_PROGRAM: cls === 'stored_program' && data.name !== undefined ? '' : undefined,
+        COMMAND_CLASS: cls === 'message' ? ev : undefined,
+      };
+      const [rc, re] = nameToClassEvent(name, hint);
       if (cls !== undefined && rc !== cls) this.drop('class');
-      else if (ev !== undefined && re !== ev) this.drop('event');
+      else if (ev !== undefined && re !== canonicalEvent(cls, ev)) this.drop('event');
     }
 
     let topServerId = false;
@@ -380,6 +405,7 @@ export class XmlWriter extends BaseWriter {
         this.put('OS_VERSION', this.dv('os_version'));
         this.put('MYSQL_VERSION', this.dv('mysql_version'));
       }
+      this.unmapped();
       // The layout has no connection id and no user.
       this.dropRest(e, false, topServerId, NO_KEYS, NO_KEYS);
       return;
@@ -395,7 +421,8 @@ export class XmlWriter extends BaseWriter {
       if (status === '0') this.drop('connection_data.status');
       status ??= '0';
     } else if (kind === 'table') {
-      if (status !== undefined) this.drop('table_access_data.status');
+      // A reader keeps a Table* record's STATUS only when it is not 0 (JSON has none).
+      if (status === '0') this.drop('table_access_data.status');
       status ??= '0';
     }
     if (status !== undefined) {
@@ -470,17 +497,95 @@ export class XmlWriter extends BaseWriter {
         this.put('DB', this.dv('db'));
         break;
       default:
-        if (cls === 'message') {
-          this.put('COMMAND_CLASS', ev);
-          this.put('COMPONENT', this.dv('component'));
-          this.put('PRODUCER', this.dv('producer'));
-          this.put('MESSAGE', this.dv('message'));
-        } else if (dataKey === 'general_data') this.put('COMMAND_CLASS', this.dv('sql_command'));
-        else this.put('COMMAND_CLASS', data.sql_command !== undefined ? this.dv('sql_command') : this.dv('command'));
+        switch (cls) {
+          case 'message':
+            this.put('COMMAND_CLASS', ev);
+            this.put('COMPONENT', this.dv('component'));
+            this.put('PRODUCER', this.dv('producer'));
+            this.put('MESSAGE', this.dv('message'));
+            this.messageMap();
+            break;
+          case 'global_variable':
+            this.put('COMMAND_CLASS', this.dv('sql_command'));
+            this.put('VARIABLE_NAME', this.dv('name'));
+            this.put('VARIABLE_VALUE', this.dv('value'));
+            break;
+          case 'command':
+            // command_data.name repeats the event (Percona's JSON writes both).
+            if (typeof data.name === 'string' && canonicalEvent(cls, data.name) === canonicalEvent(cls, ev)) this.dataUsed.push('name');
+            this.put('COMMAND_CLASS', this.dv('command'));
+            break;
+          case 'stored_program':
+          case 'authentication':
+          case 'parse':
+            this.putRaw('COMMAND_CLASS', cls === 'stored_program' ? 'Stored Program' : cls === 'parse' ? 'Parse' : 'Authentication');
+            if (data.command_class !== undefined) this.dataUsed.push('command_class'); // a reader keeps it only when it differs
+            if (cls === 'stored_program') {
+              this.put('DB', this.dv('db'));
+              this.put('STORED_PROGRAM', this.dv('name'));
+            } else if (cls === 'parse') {
+              this.put('FLAGS', this.dv('flags'));
+              this.put('SQLTEXT', this.dv('query'));
+              this.put('REWRITTEN_QUERY', this.dv('rewritten_query'));
+            }
+            break;
+          default:
+            if (dataKey === 'general_data') this.put('COMMAND_CLASS', this.dv('sql_command'));
+            else this.put('COMMAND_CLASS', data.sql_command !== undefined ? this.dv('sql_command') : this.dv('command'));
+        }
         this.put('SQLTEXT', this.dv('query'));
         this.put('DB', this.dv('db'));
     }
+    this.unmapped();
     this.dropRest(e, true, false, account ? IN_ACCOUNT : NO_KEYS, login ? IN_LOGIN : NO_KEYS);
+  }
+
+  /** A message's key-value map as MAP/ELEMENT/KEY,VALUE (NEW only). */
+  private messageMap(): void {
+    this.dataUsed.push('map');
+    const m = this.data.map;
+    if (m === undefined) return;
+    if (this.format !== 'new' || !isObject(m)) {
+      this.drop(`${this.dataKey}.map`);
+      return;
+    }
+    let s = '  <MAP>\n';
+    for (const k in m) {
+      const v = this.text(m[k], `${this.dataKey}.map`);
+      if (v === undefined) continue;
+      s += `   <ELEMENT>\n    <KEY>${xmlEscape(k)}</KEY>\n${v === '' ? '    <VALUE/>\n' : `    <VALUE>${xmlEscape(v)}</VALUE>\n`}   </ELEMENT>\n`;
+    }
+    this.out += s + '  </MAP>\n';
+  }
+
+  /**
+   * The data object's members that no element took, written back as elements (NEW:
+   * objects nested, arrays as repeated elements; OLD: text values only) under their
+   * upper-cased names, as a reader keeps unmapped XML fields. What cannot be written is
+   * left for dropRest to count.
+   */
+  private unmapped(): void {
+    const data = this.data;
+    for (const k in data) {
+      const v = data[k];
+      if (v === undefined || this.dataUsed.includes(k) || !ELEMENT_NAME_RE.test(k)) continue;
+      const el = k === k.toLowerCase() ? k.toUpperCase() : k;
+      if (this.hasField(el)) continue;
+      if (this.format === 'old') {
+        if (typeof v === 'object' && v !== null) continue;
+        this.put(el, this.text(v, `${this.dataKey}.${k}`));
+      } else {
+        const xml = nested(el, v, 2);
+        if (xml === undefined) continue;
+        this.out += xml;
+      }
+      this.dataUsed.push(k);
+    }
+  }
+
+  /** Whether the record being built already has the field `name`. */
+  private hasField(name: string): boolean {
+    return this.format === 'new' ? this.out.includes(`\n  <${name}>`) || this.out.includes(`\n  <${name}/>`) : this.out.includes(`\n    ${name}="`);
   }
 
   /** The CONNECTION_ATTRIBUTES block (NEW only), at 2/3/4 spaces. */
