@@ -184,10 +184,15 @@ CANONICAL.set('audit/noaudit', 'shutdown');
  * The kind of an XML record, from its NAME (and, for the NAMEs that are also general
  * commands, the field that tells them apart).
  */
-export function kindOf(name: string, f?: Fields): EventKind {
+export function kindOf(name: string, f?: Fields, extras?: Extras): EventKind {
   const list = BY_NAME.get(name);
   if (list === undefined) return GENERAL_COMMAND;
-  for (const k of list) if (k.when === undefined || (f !== undefined && f[k.when] !== undefined)) return k;
+  for (const k of list) {
+    const w = k.when;
+    if (w === undefined || (f !== undefined && f[w] !== undefined) || extras?.some((x) => x[0] === w)) return k;
+    // Percona names the class on a stored-program record's COMMAND_CLASS.
+    if (w === 'STORED_PROGRAM' && f?.COMMAND_CLASS === 'Stored Program') return k;
+  }
   return GENERAL_COMMAND;
 }
 
@@ -289,7 +294,7 @@ const CLASS_DISPLAY: Record<string, string> = { stored_program: 'Stored Program'
  */
 export function fieldsToEvent(f: Fields, ids: IdSequencer, attributes?: Record<string, string>, extras?: Extras, present?: number): AuditEvent {
   const name = f.NAME ?? '';
-  const kind = kindOf(name, f);
+  const kind = kindOf(name, f, extras);
   const cls = kind.cls;
   let ev = kind.event;
   if (ev === '') ev = f.COMMAND_CLASS ?? 'user';

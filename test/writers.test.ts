@@ -706,12 +706,16 @@ describe('droppedFields', () => {
     time: 1672531200,
   };
 
-  test('XML cannot hold unknown top-level keys or PROXY_USER outside Connect; unknown data members are written as elements', () => {
+  test('XML cannot hold unknown top-level keys or an empty PROXY_USER outside Connect; unknown data members are written as elements', () => {
     for (const f of ['new', 'old'] as const) {
       const w = createWriter(f);
       w.record(entry(q));
-      w.record(entry(q));
-      expect(w.summary().droppedFields).toEqual({ query_statistics: 2, time: 2, 'login.proxy': 2, id: 1 });
+      const text = String(w.record(entry({ ...q, login: { ...q.login, proxy: '' } })));
+      expect(w.summary().droppedFields).toEqual({ query_statistics: 2, time: 2, 'login.proxy': 1, id: 1 });
+      expect(text).toContain(f === 'new' ? '  <EXTRA_MEMBER>1</EXTRA_MEMBER>\n' : '\n    EXTRA_MEMBER="1"');
+      const back = parseAll(Buffer.from(String(w.header()) + String(w.record(entry(q))) + String(w.footer())), { format: f });
+      expect((back[0] as Entry).event.general_data).toEqual({ ...q.general_data, extra_member: '1' });
+      expect((back[0] as Entry).event.login).toEqual(q.login);
     }
   });
 

@@ -38,7 +38,9 @@
  * counting every record this writer wrote (passed-through ones too); STATUS_CODE 0 when STATUS
  * is 0, else 1; query-style USER `account.user[login.user] @ account.host [login.ip]`
  * (missing parts empty); on Connect/Change user USER = login.user and PRIV_USER = account.user;
- * on Quit USER = login.user (else account.user); CONNECTION_TYPE `tcp/ip ssl socket named_pipe
+ * on Quit USER = login.user (else account.user), and PRIV_USER = account.user when they differ;
+ * a non-empty login.proxy as PROXY_USER after IP on records other than Connect (Percona's classic
+ * plugin writes it on Quit; the Enterprise layout has none there, so an empty one is dropped); CONNECTION_TYPE `tcp/ip ssl socket named_pipe
  * shared_memory` -> `TCP/IP SSL/TLS Socket Named Pipe Shared Memory` (others as written);
  * STARTUP_OPTIONS = args joined by one space; VERSION is always 1 (the format version).
  *
@@ -62,10 +64,10 @@
  *     filter wrote it before 8.4.9, becomes SERVER_ID of Audit/NoAudit records);
  *   - `connection_id` of Audit/NoAudit records (always 0 in JSON), and `account.*`/`login.*` on
  *     them (8.0 startup events carry both);
- *   - `login.proxy` on every record but Connect/Change user (only those have PROXY_USER);
- *   - `account.user` on Quit when it differs from `login.user` (Quit has one plain USER);
  *   - `account.user`/`login.user` when the USER written would not read back to them: a name with
  *     `[` or `] @ ` in it, such as Percona filter's `root[root] @ localhost []` user values;
+ *   - an empty `login.proxy` on every record but Connect/Change user (the Enterprise layout has no
+ *     PROXY_USER there; a non-empty one is written);
  *   - `connection_data.connection_attributes` in OLD, on Quit, and when empty (`{}`; the block
  *     is written only when attributes exist);
  *   - `connection_data.status` 0 and `connection_data.db` "" on disconnect (a reader drops them),
@@ -448,7 +450,10 @@ export class XmlWriter extends BaseWriter {
       if (user !== undefined && user.includes('[') && parseQueryUser(user) !== null) {
         if (lUser !== undefined) this.drop('login.user');
         if (aUser !== undefined) this.drop('account.user');
-      } else if (kind === 'quit' && aUser !== undefined && lUser !== undefined && aUser !== lUser) this.drop('account.user');
+      }
+    } else if (cls === 'authentication' && lUser === undefined && lIp === undefined) {
+      // The account the statement acts on, as a plain USER (Percona's layout); HOST follows.
+      this.put('USER', aUser);
     } else if (aUser !== undefined || lUser !== undefined || aHost !== undefined || lIp !== undefined) {
       const user = `${aUser ?? ''}[${lUser ?? ''}] @ ${aHost ?? ''} [${lIp ?? ''}]`;
       this.put('USER', user);
@@ -460,7 +465,13 @@ export class XmlWriter extends BaseWriter {
     this.put('OS_LOGIN', lOs);
     this.put('HOST', aHost);
     this.put('IP', lIp);
-    if (kind !== 'connect' && lProxy !== undefined) this.drop('login.proxy');
+    // Not in the Enterprise layout outside Connect, but the XML can hold them (Percona's Quit has both).
+    if (kind === 'quit' && aUser !== undefined && lUser !== undefined && aUser !== lUser) this.put('PRIV_USER', aUser);
+    // The Enterprise layout has no empty PROXY_USER there: an empty one is dropped (counted).
+    if (kind !== 'connect' && lProxy !== undefined) {
+      if (lProxy === '') this.drop('login.proxy');
+      else this.put('PROXY_USER', lProxy);
+    }
 
     switch (kind) {
       case 'connect':
@@ -520,10 +531,7 @@ export class XmlWriter extends BaseWriter {
           case 'parse':
             this.putRaw('COMMAND_CLASS', cls === 'stored_program' ? 'Stored Program' : cls === 'parse' ? 'Parse' : 'Authentication');
             if (data.command_class !== undefined) this.dataUsed.push('command_class'); // a reader keeps it only when it differs
-            if (cls === 'stored_program') {
-              this.put('DB', this.dv('db'));
-              this.put('STORED_PROGRAM', this.dv('name'));
-            } else if (cls === 'parse') {
+            if (cls === 'stored_program') this.put('STORED_PROGRAM', this.dv('name')); else if (cls === 'parse') {
               this.put('FLAGS', this.dv('flags'));
               this.put('SQLTEXT', this.dv('query'));
               this.put('REWRITTEN_QUERY', this.dv('rewritten_query'));
@@ -533,7 +541,7 @@ export class XmlWriter extends BaseWriter {
             if (dataKey === 'general_data') this.put('COMMAND_CLASS', this.dv('sql_command'));
             else this.put('COMMAND_CLASS', data.sql_command !== undefined ? this.dv('sql_command') : this.dv('command'));
         }
-        this.put('SQLTEXT', this.dv('query'));
+        if (!this.dataUsed.includes('query')) this.put('SQLTEXT', this.dv('query'));
         this.put('DB', this.dv('db'));
     }
     this.unmapped();
