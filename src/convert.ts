@@ -49,7 +49,7 @@ export interface ConvertSummary {
   filtered: number;
   /** Records written as their original bytes (same-format pass-through). */
   passedThrough: number;
-  /** Malformed records skipped (with `skip`). */
+  /** Malformed records skipped (with `skip`), and stretches of bytes inside a document that are no record (SKIPPED_DATA). */
   malformed: number;
   /** Torn last records (never written half). */
   truncated: number;
@@ -89,7 +89,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
   };
   const keep = compileFilter(opts.filter ?? {});
   const onProblem = (e: AuditLogError) => {
-    if (e.code === 'MALFORMED_RECORD') summary.malformed++;
+    if (e.code === 'MALFORMED_RECORD' || e.code === 'SKIPPED_DATA') summary.malformed++;
     if (e.code === 'TRUNCATED_RECORD') summary.truncated++;
     if (isDataProblem(e.code)) summary.dataProblems = true;
     if (summary.problems.length < MAX_LISTED) summary.problems.push(problemReport(e));

@@ -12,6 +12,7 @@ export type AuditLogErrorCode =
   | 'TRUNCATED_RECORD'
   | 'TRUNCATED_INPUT'
   | 'UNEXPECTED_DATA'
+  | 'SKIPPED_DATA'
   | 'DECRYPT_FAILED'
   | 'MISSING_PASSWORD'
   | 'DECOMPRESS_FAILED'
@@ -83,6 +84,7 @@ export class AuditLogError extends Error {
       case 'TRUNCATED_RECORD':
       case 'TRUNCATED_INPUT':
       case 'UNEXPECTED_DATA':
+      case 'SKIPPED_DATA':
         return EXIT.DATA_PROBLEMS;
       default:
         return EXIT.INPUT_UNUSABLE;

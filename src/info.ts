@@ -38,7 +38,7 @@ export interface InfoReport {
   commands: Record<string, number>;
   /** Records by user (account user, else login user; `""` when empty; past MAX_DISTINCT users, `(other)`). */
   users: Record<string, number>;
-  /** Malformed records (skipped), with positions. */
+  /** Malformed records (skipped) and bytes inside a document that are no record (SKIPPED_DATA), with positions. */
   malformed: ProblemReport[];
   /** A torn last record (not returned), with its position. */
   truncated: ProblemReport[];
@@ -137,7 +137,8 @@ class Tally {
 
 /** Fold one problem into a report. */
 export function addProblem(r: InfoReport, e: AuditLogError): void {
-  const kind = e.code === 'MALFORMED_RECORD' ? 'malformed' : e.code === 'TRUNCATED_RECORD' ? 'truncated' : 'notices';
+  // Bytes skipped inside a document are a damaged record: listed with the malformed ones.
+  const kind = e.code === 'MALFORMED_RECORD' || e.code === 'SKIPPED_DATA' ? 'malformed' : e.code === 'TRUNCATED_RECORD' ? 'truncated' : 'notices';
   r.counts[kind]++;
   if (r[kind].length < MAX_LISTED) r[kind].push(problemReport(e));
 }

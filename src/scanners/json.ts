@@ -127,9 +127,15 @@ export class JsonScanner extends ByteScanner {
         p = i = next;
       } else if (c === COMMA || c === LBRACKET) {
         this.footerSeen = false;
+        if (c === LBRACKET) {
+          this.flushJunk();
+          this.inDocument = true;
+        }
         i++;
       } else if (c === RBRACKET) {
+        this.flushJunk();
         this.footerSeen = true;
+        this.inDocument = false;
         i++;
       } else {
         // Text outside any record: skip the rest of its line.

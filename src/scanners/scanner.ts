@@ -84,6 +84,13 @@ export abstract class ByteScanner implements Scanner {
   /** Start and end of a pending stretch of unexpected non-whitespace bytes (absolute), or -1. */
   private junkStart = -1;
   private junkEnd = -1;
+  /**
+   * Inside a document: after its header (`<AUDIT>`, `[`) or a record, before its footer.
+   * Bytes skipped there are a damaged record (SKIPPED_DATA, a data problem); before the
+   * first header or after the footer they are only a notice (UNEXPECTED_DATA).
+   */
+  protected inDocument = false;
+  private junkInDocument = false;
   protected footerSeen = false;
   private ended = false;
   /** Whether carry[0] starts a line (stream start, or the byte before it is LF). */
@@ -178,7 +185,10 @@ export abstract class ByteScanner implements Scanner {
       if (!isWhitespace(buf[i]!)) {
         let j = to;
         while (j > i && isWhitespace(buf[j - 1]!)) j--;
-        if (this.junkStart < 0) this.junkStart = this.base + i;
+        if (this.junkStart < 0) {
+          this.junkStart = this.base + i;
+          this.junkInDocument = this.inDocument;
+        }
         this.junkEnd = this.base + j;
         // Text after the footer means the input does not end with it.
         this.footerSeen = false;
@@ -191,8 +201,10 @@ export abstract class ByteScanner implements Scanner {
   protected flushJunk(): void {
     if (this.junkStart < 0) return;
     const n = this.junkEnd - this.junkStart;
+    const inside = this.junkInDocument;
+    const what = `${n} byte${n === 1 ? '' : 's'} (bytes ${this.junkStart}..${this.junkEnd})`;
     this.out.push(
-      new AuditLogError('UNEXPECTED_DATA', `${n} byte${n === 1 ? '' : 's'} of text outside any record skipped`, {
+      new AuditLogError(inside ? 'SKIPPED_DATA' : 'UNEXPECTED_DATA', inside ? `${what} between records are no record (a damaged record?): skipped` : `${what} of text outside any record skipped`, {
         stage: 'frame',
         file: this.file,
         offset: this.junkStart,
@@ -207,6 +219,7 @@ export abstract class ByteScanner implements Scanner {
   protected emit(buf: Buffer, start: number, end: number, event: AuditEvent, format: FormatId = this.format): void {
     this.flushJunk();
     this.footerSeen = false;
+    this.inDocument = true;
     const entry: Entry = {
       event,
       format,
@@ -220,6 +233,7 @@ export abstract class ByteScanner implements Scanner {
   protected problem(code: AuditLogErrorCode, detail: string, start: number, end: number): void {
     this.flushJunk();
     this.footerSeen = false;
+    this.inDocument = true;
     this.out.push(
       new AuditLogError(code, detail, {
         stage: code === 'TRUNCATED_RECORD' ? 'frame' : 'parse',

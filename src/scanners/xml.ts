@@ -113,6 +113,7 @@ export class XmlScanner extends ByteScanner {
         this.skip(buf, p, lt);
         this.flushJunk();
         this.footerSeen = true;
+        this.inDocument = false;
         p = lt + AUDIT_CLOSE.length;
         continue;
       }
@@ -120,6 +121,8 @@ export class XmlScanner extends ByteScanner {
         const e = buf.indexOf(0x3e, lt);
         if (e >= 0) {
           this.skip(buf, p, lt);
+          this.flushJunk();
+          this.inDocument = true;
           p = e + 1;
           continue;
         }
