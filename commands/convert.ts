@@ -32,9 +32,10 @@ export default class Convert extends Command {
     'command-class': many('sql_command / COMMAND_CLASS (select, drop_table, ...)'),
     'connection-id': many('connection id'),
     status: many('ok, error, N or N-M'),
-    since: Flags.string({ description: 'from this time, inclusive (YYYY-MM-DD[ hh:mm:ss])', helpGroup: 'FILTER' }),
+    since: Flags.string({ description: 'from this time, inclusive (YYYY-MM-DD[ hh:mm:ss][Z| UTC|+hh:mm])', helpGroup: 'FILTER' }),
     until: Flags.string({ description: 'up to this time, inclusive; a date alone means the whole day', helpGroup: 'FILTER' }),
     grep: many('regular expression searched in the SQL text'),
+    'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are converted to UTC' }),
     ...passwordFlags,
   };
 
@@ -68,6 +69,7 @@ export default class Convert extends Command {
         onError: flags['on-error'] as 'fail' | 'skip',
         password,
         compress: flags.compress,
+        ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
         ...(encrypt ? { encrypt } : {}),
         onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
         onProgress: (f, n) => bar.update(f, n),

@@ -16,6 +16,7 @@ export default class Info extends Command {
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
+    'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are shown in UTC' }),
     ...passwordFlags,
   };
 
@@ -25,7 +26,7 @@ export default class Info extends Command {
     const reports: InfoReport[] = [];
     try {
       const password = passwordSource(flags);
-      for (const f of files) reports.push(await inspect(f, { password }));
+      for (const f of files) reports.push(await inspect(f, { password, ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}) }));
     } catch (e) {
       failed(this, e, flags.json);
     }

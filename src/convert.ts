@@ -21,6 +21,8 @@ export interface ConvertOptions {
   onError?: 'fail' | 'skip';
   /** Password of encrypted inputs. */
   password?: PasswordSource;
+  /** Zone of local-time inputs (IANA name or `+hh:mm`): their times are converted to UTC on read. */
+  sourceTz?: string;
   /** gzip the output. */
   compress?: boolean;
   /** AES-encrypt the output (after gzip, as the servers write `.gz.enc`). */
@@ -133,7 +135,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     for (const src of inputs) {
       // Original bytes are only needed when they can pass through to the target unchanged.
       const keepRaw = (f: string) => f === opts.to;
-      const log = readAuditLog(src, { onError: opts.onError === 'skip' ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw });
+      const log = readAuditLog(src, { onError: opts.onError === 'skip' ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
       const input: InputSummary = { file: log.file, format: null, layers: [], complete: null, records: 0 };
       summary.inputs.push(input);
       for await (const batch of log.batches()) {

@@ -8,6 +8,7 @@
 import type { AuditEvent } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { canonicalEvent, classEventToName, EVENT_KINDS, GENERAL_COMMAND_NAMES } from './mapping.js';
+import { formatUtc, isRealTime } from './timezone.js';
 
 export interface FilterSpec {
   /** account.user or login.user, exact. */
@@ -98,12 +99,33 @@ function statusOf(e: AuditEvent): number | undefined {
   return n;
 }
 
-/** Normalise a user-given time to `YYYY-MM-DD hh:mm:ss`. */
+/**
+ * Normalise a user-given time to `YYYY-MM-DD hh:mm:ss`: a date, optionally a time
+ * (`hh:mm` or `hh:mm:ss`, after `T` or a blank), optionally a zone (`Z`, ` UTC`, `+hh:mm`,
+ * `-hh:mm`); a time with a zone is converted to UTC. Events are compared on their own
+ * timestamp: UTC ones against the UTC bound, local ones (Percona audit_log_filter without
+ * `--source-tz`) as written.
+ * @throws AuditLogError INVALID_OPTION for anything else, or a date that does not exist (2014-02-30)
+ */
 export function normaliseTime(t: string, endOfDay: boolean): string {
-  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?))?(?:\s*UTC|Z)?$/.exec(t.trim());
-  if (!m) throw new AuditLogError('INVALID_OPTION', `not a time: ${JSON.stringify(t)} (use YYYY-MM-DD or "YYYY-MM-DD hh:mm:ss")`, { stage: 'transform', recoverable: false });
-  const time = m[2] === undefined ? (endOfDay ? '23:59:59' : '00:00:00') : m[2].length === 5 ? `${m[2]}:${endOfDay ? '59' : '00'}` : m[2];
-  return `${m[1]} ${time}`;
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/i.exec(t.trim());
+  const bad = (why: string) =>
+    new AuditLogError('INVALID_OPTION', `not a time: ${JSON.stringify(t)} (${why})`, { stage: 'transform', recoverable: false });
+  if (!m) throw bad('use YYYY-MM-DD, "YYYY-MM-DD hh:mm[:ss]", optionally with Z, " UTC" or +hh:mm');
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const hasTime = m[4] !== undefined;
+  const h = hasTime ? Number(m[4]) : endOfDay ? 23 : 0;
+  const mi = hasTime ? Number(m[5]) : endOfDay ? 59 : 0;
+  const sec = m[6] !== undefined ? Number(m[6]) : endOfDay ? 59 : 0;
+  if (!isRealTime(y, mo, d, h, mi, sec)) throw bad('no such date or time');
+  const zone = m[7];
+  let ms = Date.UTC(y, mo - 1, d, h, mi, sec);
+  if (zone !== undefined && /^[+-]/.test(zone)) {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+    if (Number(z[2]) > 14 || Number(z[3]) > 59) throw bad('no such offset');
+    ms -= (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3])) * 60_000;
+  }
+  return formatUtc(ms);
 }
 
 function statusTest(spec: string): (s: number) => boolean {

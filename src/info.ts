@@ -7,6 +7,7 @@
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { readAuditLog, type ReadOptions, type Source } from './reader.js';
+import { ZONE_NAMES } from './timezone.js';
 
 /** A problem found while reading, by position. */
 export interface ProblemReport {
@@ -32,6 +33,8 @@ export interface InfoReport {
   /** Earliest and latest event timestamp (as the events write them), or null. */
   first: string | null;
   last: string | null;
+  /** The zone of those times: `UTC`, `server local time, zone unknown`, both joined by ` and `, or null without records. */
+  timeZone: string | null;
   /** Records by `class/event`. */
   events: Record<string, number>;
   /** General events by command (`Query`, `Init DB`, ...). */
@@ -74,6 +77,7 @@ function emptyReport(file: string): InfoReport {
     bytes: 0,
     first: null,
     last: null,
+    timeZone: null,
     events: {},
     commands: {},
     users: {},
@@ -106,9 +110,13 @@ class Tally {
   events = new Map<string | undefined, Map<string | undefined, number>>();
   commands = new Map<string, number>();
   users = new Map<string, number>();
+  utc = false;
+  local = false;
 
   add(e: Entry): void {
     this.records++;
+    if (e.timeZone === 'local') this.local = true;
+    else this.utc = true;
     const ev = e.event;
     const ts = ev.timestamp;
     // Only real times (`YYYY-MM-DD hh:mm:ss`) count: test logs hold placeholders like `<DATETIME>`.
@@ -127,12 +135,20 @@ class Tally {
 
   into(r: InfoReport): void {
     r.records += this.records;
+    r.timeZone = zoneName(r.timeZone, this.utc, this.local);
     if (this.first !== null && (r.first === null || this.first < r.first)) r.first = this.first;
     if (this.last !== null && (r.last === null || this.last > r.last)) r.last = this.last;
     for (const [cls, m] of this.events) for (const [ev, n] of m) r.events[`${cls ?? '?'}/${ev ?? '?'}`] = (r.events[`${cls ?? '?'}/${ev ?? '?'}`] ?? 0) + n;
     for (const [k, n] of this.commands) r.commands[k] = (r.commands[k] ?? 0) + n;
     for (const [k, n] of this.users) r.users[k] = (r.users[k] ?? 0) + n;
   }
+}
+
+function zoneName(had: string | null, utc: boolean, local: boolean): string | null {
+  const names = new Set(had === null ? [] : had.split(' and '));
+  if (utc) names.add(ZONE_NAMES.utc);
+  if (local) names.add(ZONE_NAMES.local);
+  return names.size ? [...names].join(' and ') : null;
 }
 
 /** Fold one problem into a report. */
@@ -178,6 +194,7 @@ export function combine(reports: InfoReport[]): InfoReport & { files: InfoReport
     t.bytes += r.bytes;
     if (r.first !== null && (t.first === null || r.first < t.first)) t.first = r.first;
     if (r.last !== null && (t.last === null || r.last > t.last)) t.last = r.last;
+    if (r.timeZone !== null) t.timeZone = zoneName(t.timeZone, r.timeZone.includes(ZONE_NAMES.utc), r.timeZone.includes(ZONE_NAMES.local));
     for (const [k, v] of Object.entries(r.events)) t.events[k] = (t.events[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.commands)) t.commands[k] = (t.commands[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.users)) t.users[k] = (t.users[k] ?? 0) + v;

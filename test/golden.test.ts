@@ -25,7 +25,7 @@ function goldenLines(file: string): string[] {
     JSON.stringify(
       x instanceof AuditLogError
         ? { problem: { code: x.code, offset: x.ctx.offset, end: x.ctx.end, index: x.ctx.index } }
-        : { format: x.format, at: { offset: x.at.offset, end: x.at.end, index: x.at.index }, event: x.event },
+        : { format: x.format, at: { offset: x.at.offset, end: x.at.end, index: x.at.index }, timeZone: x.timeZone, event: x.event },
     ),
   );
 }

@@ -10,6 +10,7 @@ import type { AuditEvent, Entry, FormatId } from '../entry.js';
 import { asBuffer } from '../bytes.js';
 import { AuditLogError, type AuditLogErrorCode } from '../errors.js';
 import { createIdSequencer, type IdSequencer } from '../mapping.js';
+import { createZoneConverter } from '../timezone.js';
 
 /** What a scanner hands back: a record, or a problem at a position. */
 export type ScanItem = Entry | AuditLogError;
@@ -28,6 +29,12 @@ export interface ScannerOptions {
    * records, so memory stays bounded whatever the input. Defaults to 64 MiB.
    */
   maxRecordBytes?: number;
+  /**
+   * The zone of timestamps written in the server's local time (IANA name or `+hh:mm`):
+   * they are converted to UTC on read, before the per-second ids are assigned. Without it
+   * they stay local and the entry says so (`timeZone: 'local'`).
+   */
+  sourceTz?: string;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
@@ -99,9 +106,12 @@ export abstract class ByteScanner implements Scanner {
   private inJunkLine = false;
 
   protected readonly maxRecordBytes: number;
+  /** Local wall-clock time -> UTC, with `sourceTz`. */
+  protected readonly toUtc: ((wall: string) => string) | undefined;
 
   constructor(opts: ScannerOptions = {}) {
     this.file = opts.file ?? '-';
+    this.toUtc = opts.sourceTz === undefined ? undefined : createZoneConverter(opts.sourceTz);
     this.maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.keepRaw = typeof opts.keepRaw === 'function' ? true : (opts.keepRaw ?? true);
   }
@@ -215,8 +225,12 @@ export abstract class ByteScanner implements Scanner {
     this.junkStart = this.junkEnd = -1;
   }
 
-  /** Emit a record spanning buf[start, end) with its event. */
-  protected emit(buf: Buffer, start: number, end: number, event: AuditEvent, format: FormatId = this.format): void {
+  /**
+   * Emit a record spanning buf[start, end) with its event. `zone`: whether its time is
+   * local; `changed`: the event no longer says what the bytes say (a time converted to
+   * UTC), so the bytes are not kept for pass-through.
+   */
+  protected emit(buf: Buffer, start: number, end: number, event: AuditEvent, format: FormatId = this.format, zone: 'utc' | 'local' = 'utc', changed = false): void {
     this.flushJunk();
     this.footerSeen = false;
     this.inDocument = true;
@@ -224,8 +238,9 @@ export abstract class ByteScanner implements Scanner {
       event,
       format,
       at: { file: this.file, offset: this.base + start, end: this.base + end, index: this.index++ },
+      timeZone: zone,
     };
-    if (this.keepRaw) entry.raw = Buffer.from(buf.subarray(start, end));
+    if (this.keepRaw && !changed) entry.raw = Buffer.from(buf.subarray(start, end));
     this.out.push(entry);
   }
 

@@ -18,7 +18,7 @@
  * raw newlines and tabs in OLD values are kept.
  */
 import type { FormatId } from '../entry.js';
-import { FIELD_NAMES, fieldsToEvent, type ExtraValue, type Extras, type Fields } from '../mapping.js';
+import { FIELD_NAMES, fieldsToEvent, xmlTimestampToJson, type ExtraValue, type Extras, type Fields } from '../mapping.js';
 import { bomLength, ByteScanner, isWhitespace, type ScannerOptions } from './scanner.js';
 import { decodeXml } from './xml-text.js';
 
@@ -185,7 +185,26 @@ export class XmlScanner extends ByteScanner {
       this.fmt = fmt;
       this.decided = true;
     }
-    this.emit(buf, ext[0], ext[1], fieldsToEvent(parsed.fields, this.ids, parsed.attributes, parsed.extras, parsed.present), fmt);
+    // Percona audit_log_filter writes local time without a zone (and a RECORD_ID); MySQL
+    // Enterprise ` UTC`, Percona classic `Z` or ` UTC`, and 5.5 files no suffix and no RECORD_ID.
+    const f = parsed.fields;
+    const ts = f.TIMESTAMP;
+    let zone: 'utc' | 'local' = 'utc';
+    let changed = false;
+    if (ts !== undefined && f.RECORD_ID !== undefined && !ts.endsWith(' UTC') && !ts.endsWith('Z')) {
+      zone = 'local';
+      if (this.toUtc) {
+        const wall = xmlTimestampToJson(ts);
+        const utc = this.toUtc(wall);
+        if (utc !== wall || wall.length === 19) {
+          // Converted before the event is built, so its id is the sequence of the UTC time.
+          f.TIMESTAMP = `${utc.slice(0, 10)}T${utc.slice(11)} UTC`;
+          zone = 'utc';
+          changed = true;
+        }
+      }
+    }
+    this.emit(buf, ext[0], ext[1], fieldsToEvent(f, this.ids, parsed.attributes, parsed.extras, parsed.present), fmt, zone, changed);
     return ext[1];
   }
 

@@ -33,8 +33,9 @@
  *   Data members without an element of their own follow as elements under their upper-cased
  *   names (the reader keeps unmapped elements lower-cased), nested in NEW.
  *
- * Values: TIMESTAMP `YYYY-MM-DD hh:mm:ss` -> `YYYY-MM-DDThh:mm:ss UTC` (any other spelling is
- * written as it is); RECORD_ID `seq_<time of the output file's first record>`, seq from 1,
+ * Values: TIMESTAMP `YYYY-MM-DD hh:mm:ss` -> `YYYY-MM-DDThh:mm:ss UTC`, and for a local time
+ * (`Entry.timeZone` 'local', Percona audit_log_filter) `YYYY-MM-DDThh:mm:ss` with no zone, as
+ * Percona writes it: a local time is never written as UTC (any other spelling is written as it is); RECORD_ID `seq_<time of the output file's first record>`, seq from 1,
  * counting every record this writer wrote (passed-through ones too); STATUS_CODE 0 when STATUS
  * is 0, else 1; query-style USER `account.user[login.user] @ account.host [login.ip]`
  * (missing parts empty); on Connect/Change user USER = login.user and PRIV_USER = account.user;
@@ -83,7 +84,7 @@
  */
 import type { AuditEvent, Entry, JsonValue } from '../entry.js';
 import { canonicalEvent, classEventToName, connectionTypeToXml, nameToClassEvent, parseQueryUser, xmlTimestampToJson } from '../mapping.js';
-import { BaseWriter, dataKeyOf, isObject, utf8, type WriterOptions } from './common.js';
+import { BaseWriter, dataKeyOf, isLocalTime, isObject, utf8, type WriterOptions } from './common.js';
 
 export const XML_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<AUDIT>\n';
 export const XML_FOOTER = '</AUDIT>\n';
@@ -270,7 +271,7 @@ export class XmlWriter extends BaseWriter {
     this.out = this.atLineStart ? '' : '\n';
     this.atLineStart = true;
     this.out += this.format === 'new' ? ' <AUDIT_RECORD>\n' : '  <AUDIT_RECORD';
-    this.build(e, ts, json);
+    this.build(e, ts, json, isLocalTime(entry));
     this.out += this.format === 'new' ? ' </AUDIT_RECORD>\n' : '/>\n';
     const text = this.out;
     this.out = '';
@@ -316,7 +317,7 @@ export class XmlWriter extends BaseWriter {
     return v === undefined ? undefined : this.text(v, `${this.dataKey}.${k}`);
   }
 
-  private build(e: AuditEvent, ts: string | undefined, jsonTs: boolean): void {
+  private build(e: AuditEvent, ts: string | undefined, jsonTs: boolean, local: boolean): void {
     const c0: unknown = e.class;
     const e0: unknown = e.event;
     const cls = typeof c0 === 'string' ? c0 : undefined;
@@ -368,7 +369,8 @@ export class XmlWriter extends BaseWriter {
       this.dataUsed.push('command');
     }
 
-    if (jsonTs) this.putRaw('TIMESTAMP', `${ts!.slice(0, 10)}T${ts!.slice(11)} UTC`);
+    // A local time keeps no zone suffix: never written as UTC.
+    if (jsonTs) this.putRaw('TIMESTAMP', `${ts!.slice(0, 10)}T${ts!.slice(11)}${local ? '' : ' UTC'}`);
     else this.put('TIMESTAMP', ts);
     this.put('RECORD_ID', `${this.seq}_${this.openTs}`);
     this.put('NAME', name);
@@ -618,6 +620,10 @@ export class XmlWriter extends BaseWriter {
         case 'id':
         case 'class':
         case 'event':
+          continue;
+        case 'time_zone':
+          // `local` is said by the TIMESTAMP without zone.
+          if (v !== 'local' && v !== 'UTC') this.drop(k);
           continue;
         case 'connection_id':
           if (!withConnectionId) this.drop(k);
