@@ -71,7 +71,7 @@ export default class Convert extends Command {
         compress: flags.compress,
         ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
         ...(encrypt ? { encrypt } : {}),
-        onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
+        onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' || e.code === 'INVALID_UTF8' ? 'Note' : 'Warning'}: ${e.message}\n`),
         onProgress: (f, n) => bar.update(f, n),
       });
     } catch (e) {

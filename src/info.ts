@@ -54,9 +54,9 @@ export interface InfoReport {
 /** Problems listed with their positions, per kind; beyond this they are only counted. */
 export const MAX_LISTED = 1000;
 
-/** Problems that mean data was lost or damaged (exit code 1): all but text outside records. */
+/** Problems that mean data was lost or damaged (exit code 1): all but the notices (text outside records, invalid UTF-8 reported). */
 export function isDataProblem(code: string): boolean {
-  return code !== 'UNEXPECTED_DATA';
+  return code !== 'UNEXPECTED_DATA' && code !== 'INVALID_UTF8';
 }
 
 export function problemReport(e: AuditLogError): ProblemReport {

@@ -180,7 +180,7 @@ export class JsonScanner extends ByteScanner {
       if (k > s + 1 && buf[k - 1] === RBRACE) {
         let v: unknown;
         try {
-          v = JSON.parse(buf.toString('utf8', s, k));
+          v = JSON.parse(this.text(buf, s, k));
         } catch {
           v = undefined;
         }
@@ -246,7 +246,7 @@ export class JsonScanner extends ByteScanner {
       this.pend = st;
       return NEED_MORE;
     }
-    const text = buf.toString('utf8', s, close);
+    const text = this.text(buf, s, close);
     let v: unknown;
     try {
       v = parseTolerant(text);

@@ -6,6 +6,7 @@
  *   const s = new NewXmlScanner({ file: 'audit.log' });
  *   for (const item of [...s.push(chunk1), ...s.push(chunk2), ...s.end()]) ...
  */
+import { isUtf8 } from 'node:buffer';
 import type { AuditEvent, Entry, FormatId } from '../entry.js';
 import { asBuffer } from '../bytes.js';
 import { AuditLogError, type AuditLogErrorCode } from '../errors.js';
@@ -65,6 +66,19 @@ export function bomLength(buf: Buffer, final: boolean): number {
     if (buf[i] !== m[i]) return 0;
   }
   return 3;
+}
+
+/** Offset (from `start`) of the first byte of buf[start, end) that is not part of valid UTF-8. */
+export function firstInvalidUtf8(buf: Buffer, start: number, end: number): number {
+  let i = start;
+  while (i < end) {
+    const c = buf[i]!;
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0 || i + n >= end + (n === 0 ? 1 : 0)) return i - start;
+    if (n > 0 && !isUtf8(buf.subarray(i, i + n + 1))) return i - start;
+    i += n + 1;
+  }
+  return end - start;
 }
 
 export function isWhitespace(c: number): boolean {
@@ -148,7 +162,36 @@ export abstract class ByteScanner implements Scanner {
     this.ended = true;
     this.run(this.carry, true);
     this.flushJunk();
+    if (this.badUtf8 > 0) {
+      const n = this.badUtf8;
+      this.out.push(
+        new AuditLogError(
+          'INVALID_UTF8',
+          `${n} record${n === 1 ? '' : 's'} hold${n === 1 ? 's' : ''} bytes that are not UTF-8 (first at byte${this.badUtf8At.length === 1 ? '' : 's'} ${this.badUtf8At.join(', ')}): ` +
+            'converted values show them as U+FFFD; conversion to the same format keeps the original bytes',
+          { stage: 'parse', file: this.file, offset: this.badUtf8At[0]!, recoverable: true },
+        ),
+      );
+    }
     return this.take();
+  }
+
+  /** Records holding invalid UTF-8, and the absolute offsets of the first few bad bytes. */
+  private badUtf8 = 0;
+  private readonly badUtf8At: number[] = [];
+
+  /**
+   * The text of buf[start, end). Invalid UTF-8 becomes U+FFFD in the text (a value must be
+   * text), and is counted and reported once at the end (INVALID_UTF8), never silently.
+   * The check runs only when the text holds U+FFFD, so valid input pays one native scan.
+   */
+  protected text(buf: Buffer, start: number, end: number): string {
+    const s = buf.toString('utf8', start, end);
+    if (s.indexOf('\ufffd') >= 0 && !isUtf8(buf.subarray(start, end))) {
+      this.badUtf8++;
+      if (this.badUtf8At.length < 5) this.badUtf8At.push(this.base + start + firstInvalidUtf8(buf, start, end));
+    }
+    return s;
   }
 
   private run(buf: Buffer, final: boolean): void {

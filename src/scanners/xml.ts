@@ -169,7 +169,7 @@ export class XmlScanner extends ByteScanner {
       return -1;
     }
     this.waitStart = -1;
-    const text = buf.toString('utf8', lt, recEnd);
+    const text = this.text(buf, lt, recEnd);
     const parsed = elem ? parseElementRecord(text) : parseAttributeRecord(text);
     if (typeof parsed === 'number') return this.torn(buf, lt, lt + Buffer.byteLength(text.slice(0, parsed)), elem);
     if (typeof parsed === 'string') {
