@@ -40,6 +40,9 @@ export interface ScannerOptions {
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
+/** Longest indent (blanks before a record on its line) kept with a record, in bytes. */
+const MAX_INDENT = 4096;
+
 /** The push interface every format scanner implements. */
 export interface Scanner {
   readonly format: FormatId;
@@ -94,10 +97,15 @@ export abstract class ByteScanner implements Scanner {
   abstract readonly format: FormatId;
   readonly file: string;
   protected readonly keepRaw: boolean;
-  /** Unconsumed bytes; `base` is the absolute offset of carry[0]. */
-  private carry: Buffer = EMPTY;
-  /** Work buffer where the carry and the next chunk are joined. */
-  private scratch: Buffer = EMPTY;
+  /**
+   * Unconsumed bytes, kept in `store[head, tail)`; `base` is the absolute offset of
+   * store[head]. New input is appended after them, so carried bytes are never copied
+   * again per push (a long record or a run of blanks costs what its bytes cost): the
+   * store grows by doubling and is compacted only when its free end runs out.
+   */
+  private store: Buffer = EMPTY;
+  private head = 0;
+  private tail = 0;
   protected base = 0;
   protected index = 0;
   protected out: ScanItem[] = [];
@@ -135,32 +143,45 @@ export abstract class ByteScanner implements Scanner {
   }
 
   get bytesRead(): number {
-    return this.base + this.carry.length;
+    return this.base + (this.tail - this.head);
   }
 
   push(chunk: Uint8Array): ScanItem[] {
     if (this.ended) throw new Error('push() after end()');
     if (chunk.length === 0) return [];
     const c = asBuffer(chunk);
-    let buf = c;
-    if (this.carry.length !== 0) {
-      // Join the carried tail and the chunk in a work buffer that is reused from
-      // push to push: a fresh buffer each time is garbage the GC sees late
-      // (external memory), and it showed as tens of MiB of resident memory.
-      const need = this.carry.length + c.length;
-      if (this.scratch.length < need) this.scratch = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.scratch.length, 64 * 1024));
-      this.carry.copy(this.scratch, 0);
-      c.copy(this.scratch, this.carry.length);
-      buf = this.scratch.subarray(0, need);
+    if (this.tail === this.head) {
+      // Nothing carried: scan the chunk itself, and keep only its rest.
+      this.run(c, false, false);
+    } else {
+      this.append(c);
+      this.run(this.store.subarray(this.head, this.tail), false, true);
     }
-    this.run(buf, false);
     return this.take();
+  }
+
+  /** Put `c` after the carried bytes. */
+  private append(c: Buffer): void {
+    const len = this.tail - this.head;
+    const need = len + c.length;
+    if (this.tail + c.length > this.store.length) {
+      if (need > this.store.length >>> 1) {
+        // Grow (doubling): each carried byte is copied O(1) times on average.
+        const next = Buffer.allocUnsafeSlow(Math.max(2 * need, 64 * 1024));
+        this.store.copy(next, 0, this.head, this.tail);
+        this.store = next;
+      } else this.store.copyWithin(0, this.head, this.tail);
+      this.head = 0;
+      this.tail = len;
+    }
+    c.copy(this.store, this.tail);
+    this.tail += c.length;
   }
 
   end(): ScanItem[] {
     if (this.ended) return [];
     this.ended = true;
-    this.run(this.carry, true);
+    this.run(this.store.subarray(this.head, this.tail), true, true);
     this.flushJunk();
     if (this.badUtf8 > 0) {
       const n = this.badUtf8;
@@ -194,27 +215,31 @@ export abstract class ByteScanner implements Scanner {
     return s;
   }
 
-  private run(buf: Buffer, final: boolean): void {
+  /** Scan `buf` (the carried bytes, in the store, or a chunk); keep what it did not consume. */
+  private run(buf: Buffer, final: boolean, inStore: boolean): void {
     const used = this.scan(buf, final);
     if (used > 0) this.lineStartAtBase = buf[used - 1] === 0x0a;
     const rest = buf.length - used;
-    if (rest === 0) this.carry = EMPTY;
-    else if (rest >= buf.length >>> 2 && this.scratch.length !== 0 && buf.buffer === this.scratch.buffer) {
-      // A large tail (a long record still open) in the work buffer: that buffer
-      // becomes the carry's (no copy) and a new one is made next time.
-      this.carry = buf.subarray(used);
-      this.scratch = EMPTY;
+    if (inStore) {
+      this.head += used;
+      if (rest === 0) {
+        this.head = this.tail = 0;
+        // A store grown for a long record is not kept once it is empty.
+        if (this.store.length > 4 * 1024 * 1024) this.store = EMPTY;
+      }
     } else {
-      // Otherwise copy: the caller may reuse its chunk once push() returns.
-      this.carry = Buffer.from(buf.subarray(used));
+      // Copy: the caller may reuse its chunk once push() returns.
+      this.head = this.tail = 0;
+      if (rest > 0) this.append(buf.subarray(used));
     }
     this.base += used;
-    if (!final && this.carry.length > this.maxRecordBytes) {
+    if (!final && rest > this.maxRecordBytes) {
       // Scanners keep their pending state keyed by the record's start offset,
       // so dropping the carry leaves nothing stale behind.
-      this.problem('MALFORMED_RECORD', `record longer than ${this.maxRecordBytes} bytes: skipped`, 0, this.carry.length);
-      this.base += this.carry.length;
-      this.carry = EMPTY;
+      this.problem('MALFORMED_RECORD', `record longer than ${this.maxRecordBytes} bytes: skipped`, 0, rest);
+      this.base += rest;
+      this.head = this.tail = 0;
+      this.store = EMPTY;
       this.lineStartAtBase = false;
     }
   }
@@ -333,8 +358,11 @@ export abstract class ByteScanner implements Scanner {
   protected holdFrom(buf: Buffer, from: number, pos: number): number {
     // Only blanks before pos can be a record's indent: everything else is consumed,
     // so a long line without records is never carried from push to push.
+    // At most MAX_INDENT of them: a longer run of blanks is consumed, not carried from push
+    // to push (a record after it then starts at its first byte, not at its line's start).
     let h = pos;
-    while (h > from && (buf[h - 1] === 0x20 || buf[h - 1] === 0x09)) h--;
+    const stop = Math.max(from, pos - MAX_INDENT);
+    while (h > stop && (buf[h - 1] === 0x20 || buf[h - 1] === 0x09)) h--;
     return h;
   }
 
