@@ -3,6 +3,7 @@ import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from 
 import { progress } from '../cli/progress.js';
 import { convert, type ConvertSummary } from '../src/convert.js';
 import { EXIT } from '../src/errors.js';
+import { expandInputs } from '../src/fileset.js';
 import { unknownEventWarning, type FilterSpec } from '../src/filter.js';
 
 const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
@@ -16,7 +17,7 @@ export default class Convert extends Command {
     '<%= config.bin %> convert audit.log.enc --password-file pw --to new --since "2019-10-03 14:00:00" --until 2019-10-03',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'audit log files (- for stdin)' }) };
+  static override args = { files: Args.string({ description: 'audit log files (- for stdin); a directory means its rotated set, oldest first' }) };
   static override flags = {
     to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
     output: Flags.string({ char: 'o', description: 'write to FILE (atomically, mode 0600) instead of stdout' }),
@@ -63,7 +64,7 @@ export default class Convert extends Command {
     try {
       const password = passwordSource(flags);
       const encrypt = flags.encrypt ? await password.get(flags.output ?? '-') : undefined;
-      summary = await convert(files, flags.output ?? process.stdout, {
+      summary = await convert(await expandInputs(files, { password }), flags.output ?? process.stdout, {
         to: flags.to as 'new' | 'old' | 'json' | 'ndjson' | 'csv',
         filter,
         onError: flags['on-error'] as 'fail' | 'skip',

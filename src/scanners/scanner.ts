@@ -36,6 +36,11 @@ export interface ScannerOptions {
    * they stay local and the entry says so (`timeZone: 'local'`).
    */
   sourceTz?: string;
+  /**
+   * Decoded-stream offset of the first byte pushed, when scanning starts inside
+   * a document at a record boundary (see boundary.ts). Defaults to 0.
+   */
+  startOffset?: number;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
@@ -135,6 +140,7 @@ export abstract class ByteScanner implements Scanner {
     this.file = opts.file ?? '-';
     this.toUtc = opts.sourceTz === undefined ? undefined : createZoneConverter(opts.sourceTz);
     this.maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.base = opts.startOffset ?? 0;
     this.keepRaw = typeof opts.keepRaw === 'function' ? true : (opts.keepRaw ?? true);
   }
 

@@ -214,6 +214,12 @@ function nested(name: string, v: JsonValue, indent: number): string | undefined 
   return `${pad}<${name}>\n${s}${pad}</${name}>\n`;
 }
 
+/** Elements taken from data members, per layout: [element, member]. */
+const TABLE_ELEMENTS = [['COMMAND_CLASS', 'sql_command'], ['DB', 'db'], ['TABLE', 'table'], ['SQLTEXT', 'query']] as const;
+const GENERAL_ELEMENTS = [['COMMAND_CLASS', 'sql_command'], ['SQLTEXT', 'query'], ['DB', 'db']] as const;
+const MESSAGE_ELEMENTS = [['COMPONENT', 'component'], ['PRODUCER', 'producer'], ['MESSAGE', 'message']] as const;
+const VARIABLE_ELEMENTS = [['COMMAND_CLASS', 'sql_command'], ['VARIABLE_NAME', 'name'], ['VARIABLE_VALUE', 'value']] as const;
+
 type Kind = 'startup' | 'shutdown' | 'connect' | 'quit' | 'table' | 'general' | 'other';
 
 type Obj = { [key: string]: JsonValue | undefined };
@@ -286,6 +292,11 @@ export class XmlWriter extends BaseWriter {
     if (v === undefined) return;
     if (this.format === 'new') this.out += v === '' ? `  <${name}/>\n` : `  <${name}>${xmlEscape(v)}</${name}>\n`;
     else this.out += `\n    ${name}="${xmlEscape(v)}"`;
+  }
+
+  /** Append the elements of data members: [element, member] pairs, in order. */
+  private putData(pairs: readonly (readonly [string, string])[]): void {
+    for (const [el, member] of pairs) this.put(el, this.dv(member));
   }
 
   /** Append a field whose value needs no escaping (numbers, our own constants). */
@@ -499,29 +510,20 @@ export class XmlWriter extends BaseWriter {
         break;
       }
       case 'table':
-        this.put('COMMAND_CLASS', this.dv('sql_command'));
-        this.put('DB', this.dv('db'));
-        this.put('TABLE', this.dv('table'));
-        this.put('SQLTEXT', this.dv('query'));
+        this.putData(TABLE_ELEMENTS);
         break;
       case 'general':
-        this.put('COMMAND_CLASS', this.dv('sql_command'));
-        this.put('SQLTEXT', this.dv('query'));
-        this.put('DB', this.dv('db'));
+        this.putData(GENERAL_ELEMENTS);
         break;
       default:
         switch (cls) {
           case 'message':
             this.put('COMMAND_CLASS', ev);
-            this.put('COMPONENT', this.dv('component'));
-            this.put('PRODUCER', this.dv('producer'));
-            this.put('MESSAGE', this.dv('message'));
+            this.putData(MESSAGE_ELEMENTS);
             this.messageMap();
             break;
           case 'global_variable':
-            this.put('COMMAND_CLASS', this.dv('sql_command'));
-            this.put('VARIABLE_NAME', this.dv('name'));
-            this.put('VARIABLE_VALUE', this.dv('value'));
+            this.putData(VARIABLE_ELEMENTS);
             break;
           case 'command':
             // command_data.name repeats the event (Percona's JSON writes both).
