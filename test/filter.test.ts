@@ -157,3 +157,19 @@ describe('--event: one taxonomy for every format', () => {
     expect(w).toContain('Command Start');
   });
 });
+
+describe('CLI: --event', () => {
+  test('convert prints the warning for a value no format uses, and finds Command Start in XML and JSON alike', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const { ROOT, fixturePath } = await import('./helpers.js');
+    const run = (file: string, ev: string) => spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), 'convert', fixturePath(file), '--to', 'ndjson', '--event', ev], { encoding: 'utf8' });
+    const typo = run('public/percona-audit-log-filter-docs/ps-8.4-alf-json.json', 'Qurey');
+    expect(typo.stderr).toMatch(/^Warning: --event "Qurey" matches no event that any format writes\. Known: classes /m);
+    for (const file of ['public/percona-audit-log-filter-docs/ps-8.4-alf-new.xml', 'public/percona-audit-log-filter-docs/ps-8.4-alf-json.json']) {
+      const p = run(file, 'Command Start');
+      expect(p.stderr).toBe('');
+      expect(p.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(['command_start']);
+    }
+  });
+});
