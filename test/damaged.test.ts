@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { AuditLogError } from '../src/errors.js';
 import { parseAll } from '../src/reader.js';
-import { ROOT } from './helpers.js';
+import { entriesOf, fixture, ROOT } from './helpers.js';
 
 const CLI = join(ROOT, 'bin', 'run.js');
 const rec = (n: number) => ` <AUDIT_RECORD>\n  <TIMESTAMP>2019-10-03T14:09:3${n} UTC</TIMESTAMP>\n  <RECORD_ID>${n}_2019-10-03T14:06:33</RECORD_ID>\n  <NAME>Query</NAME>\n  <SQLTEXT>select ${n}</SQLTEXT>\n </AUDIT_RECORD>\n`;
@@ -60,5 +60,65 @@ describe('damaged opening tag or brace', () => {
     expect(items.filter((x) => x instanceof AuditLogError).map((x) => (x as AuditLogError).code)).toEqual(['UNEXPECTED_DATA', 'UNEXPECTED_DATA']);
     const j = parseAll(Buffer.from(`junk line\n[\n${js(1)}\n]\nmore\n`));
     expect(j.filter((x) => x instanceof AuditLogError).map((x) => (x as AuditLogError).code)).toEqual(['UNEXPECTED_DATA', 'UNEXPECTED_DATA']);
+  });
+});
+
+/**
+ * A record whose closing `</AUDIT_RECORD>`, `/>` or `}` is damaged by a byte that is not UTF-8:
+ * that record alone is one MALFORMED_RECORD with its range and number, and reading resumes at the
+ * next record's opening, so every record after it is read byte for byte (none swallowed as
+ * skipped bytes). The replacement character the bad byte decodes to is longer than the byte, so
+ * a cut found in the decoded text must not be taken as a byte count.
+ */
+describe('damaged closing tag or brace', () => {
+  const cases: [string, string, number, number][] = [
+    ['NEW', 'public/mysql-utilities/audit.log.13951424704434196.xml', 30393, 0x99],
+    ['OLD', 'public/mysql-utilities/audit.log.13488316109086370', 8649, 0xfb],
+  ];
+  for (const [name, path, at, value] of cases) {
+    test(`${name}: byte ${at} set to ${value}: the damaged record is MALFORMED_RECORD, the next one and all others are read`, () => {
+      const plain = fixture(path);
+      const records = entriesOf(parseAll(plain, { keepRaw: true }));
+      const hit = records.findIndex((r) => r.at.offset <= at && at < r.at.end);
+      expect(hit).toBeGreaterThanOrEqual(0);
+      expect(hit).toBeLessThan(records.length - 1);
+      const bytes = Buffer.from(plain);
+      bytes[at] = value;
+      const items = parseAll(bytes, { keepRaw: true });
+      const probs = items.filter((x): x is AuditLogError => x instanceof AuditLogError);
+      expect(probs.filter((p) => p.code !== 'INVALID_UTF8').map((p) => [p.code, p.ctx.offset, p.ctx.end, p.ctx.index])).toEqual([
+        ['MALFORMED_RECORD', records[hit]!.at.offset, records[hit]!.at.end, hit],
+      ]);
+      const got = entriesOf(items);
+      const want = records.filter((_, i) => i !== hit);
+      expect(got.map((e) => Buffer.from(e.raw!).toString('latin1'))).toEqual(want.map((e) => Buffer.from(e.raw!).toString('latin1')));
+      expect(got.map((e) => e.at.index)).toEqual(want.map((e) => e.at.index));
+      // The record right after the damaged one, whose bytes the damage did not touch.
+      expect(got[hit]!.at.offset).toBe(records[hit + 1]!.at.offset);
+
+      const dir = mkdtempSync(join(tmpdir(), 'damaged-close-'));
+      const file = join(dir, 'audit.log');
+      writeFileSync(file, bytes);
+      const info = spawnSync(process.execPath, [CLI, 'info', '--json', file], { encoding: 'utf8' });
+      expect(info.status).toBe(1);
+      const rep = JSON.parse(info.stdout) as { records: number; malformed: { code: string; offset: number; end: number; index: number }[] };
+      expect(rep.records).toBe(records.length - 1);
+      expect(rep.malformed).toEqual([expect.objectContaining({ code: 'MALFORMED_RECORD', offset: records[hit]!.at.offset, end: records[hit]!.at.end, index: hit })]);
+    });
+  }
+
+  test('JSON: a closing brace replaced by a byte that is not UTF-8: that record is MALFORMED_RECORD, the next one is read', () => {
+    const text = Buffer.from(`[\n${js(1)},\n${js(2)},\n${js(3)}\n]\n`);
+    const records = entriesOf(parseAll(text, { keepRaw: true }));
+    expect(records).toHaveLength(3);
+    const bytes = Buffer.from(text);
+    bytes[records[1]!.at.end - 3] = 0x99; // the record's last `}`, before `,\n`
+    expect(text[records[1]!.at.end - 3]).toBe(0x7d);
+    const items = parseAll(bytes, { keepRaw: true });
+    const probs = items.filter((x): x is AuditLogError => x instanceof AuditLogError).filter((p) => p.code !== 'INVALID_UTF8');
+    expect(probs.map((p) => [p.code, p.ctx.offset, p.ctx.end, p.ctx.index])).toEqual([['MALFORMED_RECORD', records[1]!.at.offset, records[1]!.at.end, 1]]);
+    const got = entriesOf(items);
+    expect(got.map((e) => Buffer.from(e.raw!).toString())).toEqual([records[0]!, records[2]!].map((e) => Buffer.from(e.raw!).toString()));
+    expect(got[1]!.at.index).toBe(2);
   });
 });

@@ -171,11 +171,11 @@ export class XmlScanner extends ByteScanner {
     this.waitStart = -1;
     const text = this.text(buf, lt, recEnd);
     const parsed = elem ? parseElementRecord(text) : parseAttributeRecord(text);
-    if (typeof parsed === 'number') return this.torn(buf, lt, lt + Buffer.byteLength(text.slice(0, parsed)), elem);
+    if (typeof parsed === 'number') return this.torn(buf, lt, byteOfLt(buf, lt, text, parsed), elem);
     if (typeof parsed === 'string') {
       // A bad record that runs into the next one is torn: resync at the next record.
-      const inner = text.indexOf('<AUDIT_RECORD', 1);
-      if (inner > 0) return this.torn(buf, lt, lt + Buffer.byteLength(text.slice(0, inner)), elem);
+      const inner = buf.subarray(lt + 1, recEnd).indexOf(REC_OPEN);
+      if (inner >= 0) return this.torn(buf, lt, lt + 1 + inner, elem);
       this.problem('MALFORMED_RECORD', parsed, ext[0], ext[1]);
       return ext[1];
     }
@@ -218,6 +218,20 @@ export class XmlScanner extends ByteScanner {
     this.waitStart = -1;
     return cut;
   }
+}
+
+/**
+ * Byte offset in `buf` of the `<` at character `ci` of `text`, the text of the bytes from `from`.
+ * Counted in `<`s, not in UTF-8 lengths: invalid UTF-8 decodes to U+FFFD, whose length is not
+ * that of the bytes it replaces, while a `<` is always the one byte 0x3c and never part of a
+ * replaced sequence. Only torn records pay this.
+ */
+function byteOfLt(buf: Buffer, from: number, text: string, ci: number): number {
+  let n = 0;
+  for (let k = text.indexOf('<'); k >= 0 && k < ci; k = text.indexOf('<', k + 1)) n++;
+  let b = buf.indexOf(0x3c, from);
+  while (n-- > 0) b = buf.indexOf(0x3c, b + 1);
+  return b;
 }
 
 function isNameChar(c: number): boolean {
