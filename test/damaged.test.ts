@@ -122,3 +122,28 @@ describe('damaged closing tag or brace', () => {
     expect(got[1]!.at.index).toBe(2);
   });
 });
+
+describe('a declaration or comment opened inside the document and not closed before the next record', () => {
+  test('OLD, "<?xml" spliced into a record: that record is MALFORMED_RECORD, the next one is read, not swallowed up to a "?>"', () => {
+    const text = HEAD + old(1) + old(2).replace('NAME=', '<?xml version="1.0" en NAME=') + old(3) + '</AUDIT>\n';
+    const items = parseAll(Buffer.from(text));
+    const entries = entriesOf(items);
+    expect(entries.map((e) => JSON.stringify(e.event).match(/select \d/)?.[0])).toEqual(['select 1', 'select 3']);
+    expect(entries[1]!.at.offset).toBe(text.lastIndexOf('  <AUDIT_RECORD'));
+    const probs = items.filter((x): x is AuditLogError => x instanceof AuditLogError);
+    expect(probs.map((p) => p.code)).toEqual(['MALFORMED_RECORD', 'SKIPPED_DATA']);
+    expect(probs[0]!.ctx.index).toBe(1);
+    expect(probs[0]!.ctx.offset).toBe(HEAD.length + old(1).length);
+    // The rest of the damaged record, from the spliced text on, is reported too.
+    expect(probs[1]!.ctx.offset).toBe(text.indexOf('<?xml', 10));
+    expect(probs[1]!.ctx.end).toBe(text.indexOf('select 2') + 'select 2"/>'.length);
+  });
+
+  test('NEW, an unclosed "<!--" between records: SKIPPED_DATA for it alone, the record after it is read, not swallowed up to a ">"', () => {
+    const text = HEAD + rec(1) + ' <!-- x\n' + rec(2) + '</AUDIT>\n';
+    const items = parseAll(Buffer.from(text));
+    expect(entriesOf(items).map((e) => JSON.stringify(e.event).match(/select \d/)?.[0])).toEqual(['select 1', 'select 2']);
+    const probs = items.filter((x): x is AuditLogError => x instanceof AuditLogError);
+    expect(probs.map((p) => [p.code, p.ctx.offset, p.ctx.end])).toEqual([['SKIPPED_DATA', text.indexOf('<!--'), text.indexOf('<!--') + '<!-- x'.length]]);
+  });
+});

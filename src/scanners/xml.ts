@@ -101,6 +101,15 @@ export class XmlScanner extends ByteScanner {
         const close = buf[lt + 1] === 0x3f ? '?>' : '>';
         const e = buf.indexOf(close, lt + 2);
         this.skip(buf, p, lt);
+        // A declaration or comment never holds a record: one that a record starts inside
+        // (damaged, or text spliced in) is text outside records up to that record, which is read.
+        const rec = buf.subarray(lt + 2, e < 0 ? buf.length : e).indexOf(REC_OPEN);
+        if (rec >= 0) {
+          const h = this.holdFrom(buf, lt, lt + 2 + rec);
+          this.skip(buf, lt, h);
+          p = h;
+          continue;
+        }
         if (e < 0) {
           if (!final) return this.holdFrom(buf, p, lt);
           this.skip(buf, lt, buf.length);
