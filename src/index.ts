@@ -25,6 +25,6 @@ export { convert, convertChunks } from './convert.js';
 export type { ConvertOptions, ConvertSummary, InputSummary } from './convert.js';
 export { combine, inspect } from './info.js';
 export type { InfoReport, ProblemReport } from './info.js';
-export { createPasswordSource, openLayers, staticPassword, wrapOutput } from './layers/index.js';
+export { createPasswordSource, openLayers, staticPassword, wrapLayers, wrapOutput } from './layers/index.js';
 export type { LayerDetail, LayerId, PasswordEntry, PasswordSource } from './layers/index.js';
 export { writeAtomic, writeStream } from './sink.js';
