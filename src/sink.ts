@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AuditLogError } from './errors.js';
 
@@ -37,12 +37,48 @@ export function removeTempFiles(): void {
   active.clear();
 }
 
+/** A fresh temporary file name next to `path` (the same directory, so renaming it over `path` is atomic). */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * Count `tmp` among the temporary files that removeTempFiles() deletes when
+ * the program is interrupted. Returns the function that stops counting it.
+ */
+export function trackTemp(tmp: string): () => void {
+  active.add(tmp);
+  return () => active.delete(tmp);
+}
+
+/** Write all chunks to an open file. @returns the number of bytes written */
+export async function writeChunks(fh: FileHandle, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+  let bytes = 0;
+  for await (const c of chunks) {
+    let off = 0;
+    while (off < c.length) {
+      const { bytesWritten } = await fh.write(c, off, c.length - off);
+      off += bytesWritten;
+    }
+    bytes += c.length;
+  }
+  return bytes;
+}
+
+/** fsync a directory, so that a rename inside it survives a crash. Best effort: some file systems refuse. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => undefined);
+  if (!fh) return;
+  await fh.sync().catch(() => undefined);
+  await fh.close();
+}
+
 /**
  * Write all chunks to `path` atomically (temp file, fsync, rename).
  * @returns the number of bytes written
  */
 export async function writeAtomic(path: string, chunks: AsyncIterable<Uint8Array>, mode = 0o600): Promise<number> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempPathFor(path);
   let fh;
   try {
     fh = await open(tmp, 'wx', mode);
@@ -50,16 +86,8 @@ export async function writeAtomic(path: string, chunks: AsyncIterable<Uint8Array
     throw ioError(e, path);
   }
   active.add(tmp);
-  let bytes = 0;
   try {
-    for await (const c of chunks) {
-      let off = 0;
-      while (off < c.length) {
-        const { bytesWritten } = await fh.write(c, off, c.length - off);
-        off += bytesWritten;
-      }
-      bytes += c.length;
-    }
+    const bytes = await writeChunks(fh, chunks);
     await fh.sync();
     await fh.close();
     fh = undefined;
