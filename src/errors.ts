@@ -16,6 +16,7 @@ export type AuditLogErrorCode =
   | 'MISSING_PASSWORD'
   | 'DECOMPRESS_FAILED'
   | 'IO_ERROR'
+  | 'INPUT_CHANGED'
   | 'INVALID_OPTION';
 
 export type Stage = 'read' | 'decrypt' | 'decompress' | 'frame' | 'parse' | 'transform' | 'write';
