@@ -5,7 +5,7 @@
  */
 import type { InfoReport, ProblemReport } from '../src/info.js';
 
-const FORMAT_NAMES: Record<string, string> = {
+export const FORMAT_NAMES: Record<string, string> = {
   new: 'MySQL Enterprise NEW XML',
   old: 'MySQL Enterprise OLD XML',
   json: 'MySQL Enterprise JSON',

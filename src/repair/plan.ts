@@ -226,6 +226,8 @@ export function planRepair(t: TailTracker, ctx: PlanContext): RepairPlan {
   const footerOk = ctx.framing === 'lines' ? lineOk : ctx.complete === true;
   const whole = tailProblems.length === 0 && ctx.contentEnd === ctx.length && !ctx.layerDamaged && drops.length === 0 && footerOk && (root || ctx.complete === true);
   if (whole) return { whole: true, prefix: EMPTY, cut: ctx.length, footer: EMPTY, ...base };
+  // The end is fine (only a layer, a missing header or salvage calls for a rewrite): keep it as it is.
+  if (tailProblems.length === 0 && ctx.contentEnd === ctx.length && footerOk) return { whole: false, prefix: root ? EMPTY : XML_HEADER, cut: ctx.length, footer: EMPTY, ...base };
 
   if (last) {
     const prefix = root ? EMPTY : XML_HEADER;
