@@ -169,23 +169,50 @@ interface Analysis {
   exact: boolean;
 }
 
-async function readAt(fh: FileHandle, start: number, end: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(end - start);
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off);
-    if (bytesRead === 0) break;
-    off += bytesRead;
-  }
-  return buf.subarray(0, off);
+/** The bytes of an input as repair reads them: by range (from the end) or from the start as a stream. */
+interface Input {
+  readonly name: string;
+  readonly size: number;
+  read(start: number, end: number): Promise<Buffer>;
+  stream(): AsyncIterable<Uint8Array>;
 }
 
-/** Offset where the trailing run of NUL bytes of a file starts (its size when there is none). */
-async function nulTailStart(fh: FileHandle, size: number): Promise<number> {
-  let end = size;
+function fileInput(name: string, fh: FileHandle, size: number): Input {
+  return {
+    name,
+    size,
+    async read(start, end) {
+      const buf = Buffer.allocUnsafe(end - start);
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      return buf.subarray(0, off);
+    },
+    stream: () => readBytes(name, name),
+  };
+}
+
+function bufferInput(name: string, bytes: Uint8Array): Input {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    name,
+    size: b.length,
+    read: async (start, end) => b.subarray(start, end),
+    async *stream() {
+      for (let i = 0; i < b.length; i += MIB) yield b.subarray(i, i + MIB);
+    },
+  };
+}
+
+/** Offset where the trailing run of NUL bytes of an input starts (its size when there is none). */
+async function nulTailStart(src: Input): Promise<number> {
+  let end = src.size;
   while (end > 0) {
     const start = Math.max(0, end - MIB);
-    const b = await readAt(fh, start, end);
+    const b = await src.read(start, end);
     let i = b.length;
     while (i > 0 && b[i - 1] === 0) i--;
     if (i > 0) return start + i;
@@ -225,28 +252,29 @@ function scanTail(buf: Buffer, start: number, format: FormatId, framing: Framing
 }
 
 /** Plain file, no salvage: find the cut from the end. Falls back to a full read when the tail holds no record. */
-async function analyseTail(file: string, fh: FileHandle, size: number, opts: RepairOptions): Promise<Analysis> {
-  const contentEnd = await nulTailStart(fh, size);
-  const head = await readAt(fh, 0, Math.min(SNIFF_BYTES, contentEnd));
+async function analyseTail(src: Input, opts: RepairOptions): Promise<Analysis> {
+  const file = src.name;
+  const size = src.size;
+  const contentEnd = await nulTailStart(src);
+  const head = await src.read(0, Math.min(SNIFF_BYTES, contentEnd));
   const format = detectFormat(head, contentEnd <= SNIFF_BYTES, file)!;
   const framing = framingOf(format, head);
   const indent = recordIndent(head, format);
   let bytesParsed = 0;
   for (let window = opts.tailWindow ?? MIB; ; window *= 4) {
-    let start = Math.max(0, contentEnd - window);
-    if (start <= SNIFF_BYTES) start = 0;
+    const start = Math.max(0, contentEnd - window);
     if (start === 0) break;
     if (window > MAX_TAIL_WINDOW) break;
-    const buf = await readAt(fh, start, contentEnd);
+    const buf = await src.read(start, contentEnd);
     const r = scanTail(buf, start, format, framing, indent, file);
     if (r) {
       bytesParsed += r.parsed;
-      const plan = planRepair(r.tracker, { framing, head, contentEnd, length: size, complete: r.complete, exact: false });
+      const plan = planRepair(r.tracker, { framing, head, contentEnd, length: size, complete: r.complete, exact: false, endsWithLf: buf[buf.length - 1] === 0x0a });
       return { format, framing, method: 'tail', layers: [], layerProblems: [], tracker: r.tracker, plan, length: size, contentEnd, bytesParsed, exact: false };
     }
     bytesParsed += buf.length;
   }
-  const a = await analyseStream(file, readBytes(file, file), opts, format);
+  const a = await analyseStream(file, src.stream(), opts, format);
   a.bytesParsed += bytesParsed;
   return a;
 }
@@ -271,6 +299,7 @@ async function analyseStream(file: string, src: AsyncIterable<Uint8Array>, opts:
   let headLen = 0;
   let pushed = 0;
   let nuls = 0;
+  let lastByte = -1;
   const push = (b: Uint8Array) => {
     if (headLen < SNIFF_BYTES) {
       const part = Buffer.from(b.subarray(0, SNIFF_BYTES - headLen));
@@ -278,6 +307,7 @@ async function analyseStream(file: string, src: AsyncIterable<Uint8Array>, opts:
       headLen += part.length;
     }
     pushed += b.length;
+    lastByte = b[b.length - 1]!;
     for (let i = 0; i < b.length; i += MIB) tracker.add(engine.push(b.subarray(i, i + MIB)), 0);
   };
   for await (const chunk of stream) {
@@ -304,7 +334,7 @@ async function analyseStream(file: string, src: AsyncIterable<Uint8Array>, opts:
   const framing = framingOf(fmt, head);
   const contentEnd = pushed;
   const length = pushed + nuls;
-  const plan = planRepair(tracker, { framing, head, contentEnd, length, complete: engine.complete, exact: true, layerDamaged: layerProblems.length > 0 });
+  const plan = planRepair(tracker, { framing, head, contentEnd, length, complete: engine.complete, exact: true, endsWithLf: lastByte === 0x0a, layerDamaged: layerProblems.length > 0 });
   return { format: fmt, framing, method: 'full', layers, layerProblems, tracker, plan, length, contentEnd, bytesParsed: pushed, exact: true };
 }
 
@@ -342,8 +372,9 @@ async function* repairedBytes(src: AsyncIterable<Uint8Array>, plan: RepairPlan, 
 }
 
 /** The decoded stream of the input, again (with the password that opened it the first time). */
-async function decodedAgain(file: string, layers: LayerDetail[]): Promise<AsyncIterable<Uint8Array>> {
-  const src = readBytes(file, file);
+async function decodedAgain(input: Input, layers: LayerDetail[]): Promise<AsyncIterable<Uint8Array>> {
+  const src = input.stream();
+  const file = input.name;
   if (layers.length === 0) return src;
   const aes = layers.filter((l) => l.layer === 'aes-256-cbc');
   let k = 0;
@@ -429,6 +460,72 @@ async function checkOutput(output: string, file: string, st0: BigIntStats): Prom
   if (!st.isFile()) throw invalid(`the output exists and is not a regular file (${st.isSymbolicLink() ? 'a symbolic link' : 'a device, FIFO or directory'}): refusing to replace it`, output);
 }
 
+/** Analyse an input: plain and not salvaging, from its end; otherwise its whole decoded stream. */
+async function analyse(src: Input, opts: RepairOptions): Promise<Analysis> {
+  const head = await src.read(0, Math.min(16, src.size));
+  if (isLayered(head, src.size) || opts.salvage) return analyseStream(src.name, src.stream(), opts);
+  return analyseTail(src, opts);
+}
+
+function reportOf(a: Analysis, file: string, size: number): RepairReport {
+  const { plan, tracker } = a;
+  return {
+    file,
+    format: a.format,
+    framing: a.framing,
+    layers: a.layers.map((l) => (l.layer === 'gzip' ? { layer: 'gzip' } : { layer: l.layer, kdf: l.kdf, ...(l.iterations !== undefined ? { iterations: l.iterations } : {}) })),
+    method: a.method,
+    whole: plan.whole,
+    fileBytes: size,
+    bytes: a.length,
+    bytesParsed: a.bytesParsed,
+    recordsKept: a.exact ? tracker.records : null,
+    lastRecord: plan.last ? { offset: plan.last.offset, end: plan.last.end, index: a.exact ? plan.last.index : null } : null,
+    cut:
+      plan.whole || plan.cut >= a.length
+        ? null
+        : { offset: plan.cut, bytes: a.length - plan.cut, nulBytes: a.length - a.contentEnd, index: plan.cutIndex, problems: plan.cutProblems.map((e) => relativeless(problemOf(e), a.exact)) },
+    headerAdded: plan.prefix.length ? plan.prefix.toString('utf8') : null,
+    footerAdded: plan.footer.length ? plan.footer.toString('utf8') : null,
+    salvaged: tracker.removed.map((r) => ({ ...r })),
+    salvagedCount: tracker.removedCount,
+    problemsLeft: tracker.keptProblems,
+    layerProblems: a.layerProblems.map(problemOf),
+    output: null,
+    backup: null,
+  };
+}
+
+/**
+ * The repaired file's bytes (under the same layers as the input), read again
+ * from the input; the text of what salvage removes goes into the report.
+ */
+async function repairedFile(src: Input, a: Analysis, report: RepairReport): Promise<AsyncIterable<Uint8Array>> {
+  if (a.plan.whole) return src.stream();
+  const capture = (i: number, text: Buffer) => {
+    const r = report.salvaged[i];
+    if (r) r.raw = (r.raw ?? '') + text.toString('utf8');
+  };
+  const plain = repairedBytes(await decodedAgain(src, a.layers), a.plan, capture);
+  return a.layers.length ? wrapLayers(plain, a.layers) : plain;
+}
+
+/**
+ * Repair an audit log held in memory (plain or layered). The result is the
+ * repaired file's bytes (the input itself when it is whole).
+ * @param bytes the file's bytes
+ * @param opts salvage, password, tailWindow (the rest is for files)
+ * @param name file name for errors and the password lookup
+ */
+export async function repairBuffer(bytes: Uint8Array, opts: Pick<RepairOptions, 'salvage' | 'password' | 'tailWindow'> = {}, name = '-'): Promise<{ bytes: Buffer; report: RepairReport }> {
+  const src = bufferInput(name, bytes);
+  const a = await analyse(src, opts);
+  const report = reportOf(a, name, src.size);
+  const parts: Buffer[] = [];
+  for await (const c of await repairedFile(src, a, report)) parts.push(Buffer.from(c));
+  return { bytes: Buffer.concat(parts), report };
+}
+
 /**
  * Repair one audit log file.
  * @param file path of the log (plain, `.gz`, `.enc` or `.gz.enc`; detected from content)
@@ -447,88 +544,50 @@ export async function repair(file: string, opts: RepairOptions = {}): Promise<Re
   if (st0.isSymbolicLink() && opts.inPlace) throw invalid('the file is a symbolic link: repair the file it points to', file);
   const st = st0.isSymbolicLink() ? await stat(file, { bigint: true }) : st0;
   if (!st.isFile()) throw invalid('not a regular file', file);
-  const writes = !opts.check && !opts.dryRun;
   const output = opts.inPlace ? file : opts.output === '-' ? undefined : opts.output;
   if (output !== undefined && !opts.inPlace) await checkOutput(output, file, st);
   const backup = opts.inPlace && opts.backup !== false ? `${file}.bak` : undefined;
-  if (backup && (await lstat(backup).catch(() => undefined))) {
-    throw new AuditLogError('IO_ERROR', `the backup ${backup} already exists: move it away, or repair with --no-backup`, { stage: 'write', file, recoverable: false });
-  }
+  const backupFree = async () => {
+    if (backup && (await lstat(backup).catch(() => undefined))) {
+      throw new AuditLogError('IO_ERROR', `the backup ${backup} already exists: move it away, or repair with --no-backup`, { stage: 'write', file, recoverable: false });
+    }
+  };
 
   const size = Number(st.size);
-  let a: Analysis;
   const fh = await open(file, 'r').catch((e) => {
     throw ioError(e, file);
   });
   try {
-    const head = await readAt(fh, 0, Math.min(16, size));
-    if (isLayered(head, size) || opts.salvage) a = await analyseStream(file, readBytes(file, file), opts);
-    else a = await analyseTail(file, fh, size, opts);
-  } finally {
-    await fh.close();
-  }
-  const { plan, tracker } = a;
-
-  // Salvage: the text of what is removed, read back (a second pass) unless only checking.
-  const salvaged = tracker.removed.map((r) => ({ ...r }));
-  const capture = (i: number, text: Buffer) => {
-    const r = salvaged[i];
-    if (r) r.raw = (r.raw ?? '') + text.toString('utf8');
-  };
-
-  const report: RepairReport = {
-    file,
-    format: a.format,
-    framing: a.framing,
-    layers: a.layers.map((l) => (l.layer === 'gzip' ? { layer: 'gzip' } : { layer: l.layer, kdf: l.kdf, ...(l.iterations !== undefined ? { iterations: l.iterations } : {}) })),
-    method: a.method,
-    whole: plan.whole,
-    fileBytes: size,
-    bytes: a.length,
-    bytesParsed: a.bytesParsed,
-    recordsKept: a.exact ? tracker.records : null,
-    lastRecord: plan.last ? { offset: plan.last.offset, end: plan.last.end, index: a.exact ? plan.last.index : null } : null,
-    cut: plan.whole || plan.cut >= a.length
-      ? null
-      : { offset: plan.cut, bytes: a.length - plan.cut, nulBytes: a.length - a.contentEnd, index: plan.cutIndex, problems: plan.cutProblems.map((e) => relativeless(problemOf(e), a.exact)) },
-    headerAdded: plan.prefix.length ? plan.prefix.toString('utf8') : null,
-    footerAdded: plan.footer.length ? plan.footer.toString('utf8') : null,
-    salvaged,
-    salvagedCount: tracker.removedCount,
-    problemsLeft: tracker.keptProblems,
-    layerProblems: a.layerProblems.map(problemOf),
-    output: null,
-    backup: null,
-  };
-
-  if (opts.check || (plan.whole && opts.inPlace)) return report;
-  const chunks = async () => repairedBytes(await decodedAgain(file, a.layers), plan, capture);
-  if (!writes) {
-    if (salvaged.length) for await (const _ of await chunks()) void _;
-    return report;
-  }
-  const layered = a.layers.length > 0;
-  const encoded = async () => (layered && !plan.whole ? wrapLayers(await chunks(), a.layers) : chunks());
-  if (output === undefined) {
-    await writeStream(opts.stdout ?? process.stdout, plan.whole ? readBytes(file, file) : await encoded());
-    report.output = '-';
-    return report;
-  }
-  const fast = plan.whole || (!layered && plan.prefix.length === 0 && plan.drops.length === 0);
-  const mode = opts.inPlace ? Number(st.mode & 0o7777n) : 0o600;
-  await commit(
-    output,
-    async (tmp) => (fast ? copyCut(file, tmp, plan.whole ? { ...plan, cut: size } : plan) : writeStreamed(tmp, await encoded(), mode)),
-    {
+    const src = fileInput(file, fh, size);
+    const a = await analyse(src, opts);
+    const report = reportOf(a, file, size);
+    const { plan } = a;
+    if (opts.check || (plan.whole && opts.inPlace)) return report;
+    await backupFree();
+    if (opts.dryRun) {
+      // Salvage: read back the text of what would be removed.
+      if (report.salvaged.length) for await (const _ of await repairedFile(src, a, report)) void _;
+      return report;
+    }
+    if (output === undefined) {
+      await writeStream(opts.stdout ?? process.stdout, await repairedFile(src, a, report));
+      report.output = '-';
+      return report;
+    }
+    const fast = plan.whole || (a.layers.length === 0 && plan.prefix.length === 0 && plan.drops.length === 0);
+    const mode = opts.inPlace ? Number(st.mode & 0o7777n) : 0o600;
+    await commit(output, async (tmp) => (fast ? copyCut(file, tmp, plan.whole ? { ...plan, cut: size } : plan) : writeStreamed(tmp, await repairedFile(src, a, report), mode)), {
       file,
       st0: st,
       mode,
       ...(opts.inPlace && process.getuid?.() === 0 ? { owner: { uid: Number(st.uid), gid: Number(st.gid) } } : {}),
       ...(backup ? { backup } : {}),
       ...(opts.beforeCommit ? { beforeCommit: opts.beforeCommit } : {}),
-    },
-  );
-  report.output = output;
-  report.backup = backup ?? null;
-  return report;
+    });
+    report.output = output;
+    report.backup = backup ?? null;
+    return report;
+  } finally {
+    await fh.close();
+  }
 }

@@ -161,6 +161,8 @@ export interface PlanContext {
   complete: boolean | null;
   /** Whether the items cover the decoded stream from its start (record numbers and counts are then exact). */
   exact: boolean;
+  /** Whether the content (before the NUL tail) ends with LF: a footer must be followed by one (Percona appends only after an exact `</AUDIT>\n` or `\n]\n`). */
+  endsWithLf: boolean;
   /** An input layer was cut short or damaged (the file is then not whole whatever its content). */
   layerDamaged?: boolean;
 }
@@ -224,10 +226,11 @@ export function planRepair(t: TailTracker, ctx: PlanContext): RepairPlan {
   let lineOk = true;
   if (ctx.framing === 'lines' && last && !endsWithLf(last.tail) && last.end >= ctx.contentEnd) lineOk = false;
   const footerOk = ctx.framing === 'lines' ? lineOk : ctx.complete === true;
-  const whole = tailProblems.length === 0 && ctx.contentEnd === ctx.length && !ctx.layerDamaged && drops.length === 0 && footerOk && (root || ctx.complete === true);
+  const lfOk = ctx.framing === 'lines' || ctx.endsWithLf;
+  const whole = tailProblems.length === 0 && ctx.contentEnd === ctx.length && !ctx.layerDamaged && drops.length === 0 && footerOk && lfOk && (root || ctx.complete === true);
   if (whole) return { whole: true, prefix: EMPTY, cut: ctx.length, footer: EMPTY, ...base };
   // The end is fine (only a layer, a missing header or salvage calls for a rewrite): keep it as it is.
-  if (tailProblems.length === 0 && ctx.contentEnd === ctx.length && footerOk) return { whole: false, prefix: root ? EMPTY : XML_HEADER, cut: ctx.length, footer: EMPTY, ...base };
+  if (tailProblems.length === 0 && ctx.contentEnd === ctx.length && footerOk) return { whole: false, prefix: root ? EMPTY : XML_HEADER, cut: ctx.length, footer: lfOk ? EMPTY : LF, ...base };
 
   if (last) {
     const prefix = root ? EMPTY : XML_HEADER;

@@ -94,6 +94,8 @@ export class XmlScanner extends ByteScanner {
         }
       }
       if (buf[lt + 1] === 0x3f /* <? */ || buf[lt + 1] === 0x21 /* <! */) {
+        // A declaration after the footer starts another document (Percona writes one at every open).
+        if (buf[lt + 1] === 0x3f) this.footerSeen = false;
         const close = buf[lt + 1] === 0x3f ? '?>' : '>';
         const e = buf.indexOf(close, lt + 2);
         this.skip(buf, p, lt);
@@ -116,6 +118,7 @@ export class XmlScanner extends ByteScanner {
         const e = buf.indexOf(0x3e, lt);
         if (e >= 0) {
           this.skip(buf, p, lt);
+          this.footerSeen = false;
           p = e + 1;
           continue;
         }
