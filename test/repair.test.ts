@@ -25,7 +25,8 @@ const CASES: [string, Kind, Buffer][] = [
   // Percona's plugin writes a new header at every open: two documents back to back.
   ['Percona OLD, two documents back to back', 'old', Buffer.concat([fixture('percona/old-format-5.6-2014.xml'), fixture('percona/old-format-5.7-2021.xml')])],
   ['Percona JSON lines', 'jsonl', fixture('percona/json-format-8.0-charmed-mysql.json')],
-  ['Percona CSV (records over several lines)', 'csv', fixture('percona/csv-mtr-filter-commands.csv')],
+  // Its first 14 records (the ninth spans three lines): every cut of the whole file takes minutes on a busy machine.
+  ['Percona CSV (records over several lines)', 'csv', fixture('percona/csv-mtr-filter-commands.csv').subarray(0, 1984)],
 ];
 
 /** What repair must write for the first `k` bytes of `orig`, when at least one record is complete there. */
@@ -76,7 +77,7 @@ describe('repair at every cut point of real fixtures', () => {
           if (onDisk === 0) expect((await repairBytes(input, opts)).out.equals(out), `on disk, cut ${k}`).toBe(true);
         }
       }
-    });
+    }, 300_000);
   }
 
   it('a whole file is left as it is and check says whole', async () => {
