@@ -30,8 +30,8 @@ function shown(s: string): string {
 export function formatRepair(r: RepairReport, mode: { check: boolean; dryRun: boolean }): string {
   const layers = r.layers.length ? r.layers.map((l) => (l.layer === 'gzip' ? 'gzip' : `aes-256-cbc (${l.kdf === 'pbkdf2' ? `PBKDF2, ${l.iterations} iterations` : 'EVP_BytesToKey'})`)).join(' > ') : 'plain';
   const lines = [`${r.file}`, `  format     ${r.format} (${FORMAT_NAMES[r.format] ?? r.format}), ${layers}`];
-  const how = r.method === 'tail' ? `read from the end: ${r.bytesParsed} of ${r.bytes} bytes parsed` : `read whole: ${r.bytesParsed} bytes parsed`;
-  lines.push(`  state      ${r.whole ? 'whole: nothing to repair' : mode.check ? 'needs repair' : mode.dryRun ? 'needs repair (dry run: nothing written)' : 'repaired'} (${how})`);
+  lines.push(`  state      ${r.whole ? 'whole: nothing to repair' : mode.check ? 'needs repair' : mode.dryRun ? 'needs repair; dry run: nothing written' : 'repaired'}`);
+  lines.push(`  read       ${r.method === 'tail' ? `from the end: ${r.bytesParsed} of ${r.bytes} bytes parsed` : `whole: ${r.bytesParsed} bytes parsed`}`);
   if (r.recordsKept !== null) lines.push(`  kept       ${r.recordsKept} complete records${r.lastRecord ? `, the last at bytes ${r.lastRecord.offset}..${r.lastRecord.end}` : ''}`);
   else if (r.lastRecord) lines.push(`  kept       every record up to byte ${r.lastRecord.end} (not counted: the file was read from its end)`);
   if (r.cut) {
@@ -41,7 +41,7 @@ export function formatRepair(r: RepairReport, mode: { check: boolean; dryRun: bo
   if (r.headerAdded) lines.push(`  header     ${JSON.stringify(r.headerAdded)} added`);
   if (r.footerAdded) lines.push(`  footer     ${JSON.stringify(r.footerAdded)} added`);
   if (r.salvagedCount) {
-    lines.push(`  salvaged   ${r.salvagedCount} malformed record${r.salvagedCount === 1 ? '' : 's'} or stretches of stray text removed`);
+    lines.push(`  salvaged   ${r.salvagedCount} removed from the middle (malformed records, stray text):`);
     for (const s of r.salvaged) {
       lines.push(`    ${problem(s)}`);
       if (s.raw !== undefined) lines.push(`      ${shown(s.raw)}`);

@@ -28,3 +28,5 @@ export type { InfoReport, ProblemReport } from './info.js';
 export { createPasswordSource, openLayers, staticPassword, wrapLayers, wrapOutput } from './layers/index.js';
 export type { LayerDetail, LayerId, PasswordEntry, PasswordSource } from './layers/index.js';
 export { writeAtomic, writeStream } from './sink.js';
+export { repair, repairBuffer } from './repair/index.js';
+export type { LayerReport, RepairOptions, RepairReport, RemovedRecord } from './repair/index.js';
