@@ -19,7 +19,7 @@ import { repairBuffer } from '../src/repair/index.js';
 import { ROOT, fixture, fixturePath } from './helpers.js';
 import { SCRATCH, recordEnds, strictRecords } from './repair-oracle.js';
 
-const PLAIN = fixture('public/percona-audit-log-filter-docs/ps-8.4-alf-new.xml');
+const PLAIN = fixture('percona/old-format-5.6-2014.xml');
 const CLI = join(ROOT, 'bin', 'run.js');
 
 interface Case {
@@ -30,9 +30,9 @@ interface Case {
 }
 const CASES: Case[] = [
   { name: '.gz', file: 'layered/audit.log.gz', gzip: true },
-  { name: '.enc, EVP_BytesToKey', file: 'layered/audit.20230329T111143.log.enc', gzip: false, aes: { password: 'mysql-enterprise-pw' } },
-  { name: '.enc, PBKDF2', file: 'layered/audit.20230329T111143.log.20230329T111143-1.enc', gzip: false, aes: { password: 'percona-pw', iterations: 1000 } },
-  { name: '.gz.enc, PBKDF2', file: 'layered/audit.20230329T111143.log.gz.20230329T111143-2.enc', gzip: true, aes: { password: 'percona-gz-pw', iterations: 1500 } },
+  { name: '.enc, EVP_BytesToKey', file: 'layered/audit.20140429T092940.log.enc', gzip: false, aes: { password: 'mysql-enterprise-pw' } },
+  { name: '.enc, PBKDF2', file: 'layered/audit.20140429T092940.log.20140429T092940-1.enc', gzip: false, aes: { password: 'percona-pw', iterations: 1000 } },
+  { name: '.gz.enc, PBKDF2', file: 'layered/audit.20140429T092940.log.gz.20140429T092940-2.enc', gzip: true, aes: { password: 'percona-gz-pw', iterations: 1500 } },
 ];
 
 const derived = new Map<string, { key: Buffer; iv: Buffer }>();
@@ -111,13 +111,13 @@ describe('repair of layered files at every cut point', () => {
         expect(report.whole, `cut ${k}`).toBe(false);
         const content = openStrict(c, out, k >= 16 && c.aes ? file.subarray(8, 16) : undefined);
         // Exactly the complete records of what was held, byte for byte, then the footer.
-        const ends = recordEnds(PLAIN, 'new').filter((e) => e <= plain.length);
+        const ends = recordEnds(PLAIN, 'old').filter((e) => e <= plain.length);
         expect(PLAIN.subarray(0, plain.length).equals(plain)).toBe(true);
         if (ends.length) {
           const want = plain.length === PLAIN.length ? PLAIN : Buffer.concat([PLAIN.subarray(0, ends[ends.length - 1]), Buffer.from('\n</AUDIT>\n')]);
           expect(content.toString('latin1'), `cut ${k}`).toBe(want.toString('latin1'));
         }
-        expect(strictRecords(content, 'xml', 'new')).toBe(ends.length);
+        expect(strictRecords(content, 'xml', 'old')).toBe(ends.length);
         expect(report.recordsKept).toBe(ends.length);
         if (sample.has(k)) {
           realChecked++;
@@ -140,7 +140,7 @@ describe('repair of layered files at every cut point', () => {
 
   it('CLI --in-place on a .gz.<pwd_id>.enc with a password map: same name, same password, same iterations, fresh salt', () => {
     const c = CASES[3]!;
-    const f = join(SCRATCH, 'audit.20230329T111143.log.gz.20230329T111143-2.enc');
+    const f = join(SCRATCH, 'audit.20140429T092940.log.gz.20140429T092940-2.enc');
     copyFileSync(fixturePath(c.file), f);
     const whole = readFileSync(f);
     const cut = whole.subarray(0, whole.length - 40);
@@ -156,7 +156,7 @@ describe('repair of layered files at every cut point', () => {
     const out = readFileSync(f);
     const dec = execFileSync('openssl', ['enc', '-d', '-aes-256-cbc', '-md', 'sha256', '-pbkdf2', '-iter', '1500', '-pass', 'pass:percona-gz-pw'], { input: out });
     expect(spawnSync('gunzip', ['-t'], { input: dec }).status).toBe(0);
-    expect(strictRecords(execFileSync('gunzip', ['-c'], { input: dec }), 'xml', 'new')).toBe(report.recordsKept);
+    expect(strictRecords(execFileSync('gunzip', ['-c'], { input: dec }), 'xml', 'old')).toBe(report.recordsKept);
     const after = spawnSync(process.execPath, [CLI, 'repair', f, '--password-map', map, '--check'], { encoding: 'utf8' });
     expect(after.status).toBe(0);
   });
