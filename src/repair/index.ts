@@ -10,7 +10,7 @@
  *
  * A plain file is repaired from its end: the last bytes are read, the last
  * complete record is found there and validated by the format's scanner, and
- * the kept bytes are copied by the kernel (copy_file_range), so a file of any
+ * the kept bytes are copied inside the kernel (fs.copyFile), so a file of any
  * size repairs in about the time `cp` takes, and `check` reads a few KiB.
  * Layered files, and `salvage` (which removes malformed records in the middle
  * too), read the whole decoded stream twice: once to plan, once to write.
