@@ -3,6 +3,7 @@ import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from 
 import { progress } from '../cli/progress.js';
 import { convert, type ConvertSummary } from '../src/convert.js';
 import { EXIT } from '../src/errors.js';
+import { expandInputs } from '../src/fileset.js';
 import type { FilterSpec } from '../src/filter.js';
 
 const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
@@ -16,7 +17,7 @@ export default class Convert extends Command {
     '<%= config.bin %> convert audit.log.enc --password-file pw --to new --since "2019-10-03 14:00:00" --until 2019-10-03',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'audit log files (- for stdin)' }) };
+  static override args = { files: Args.string({ description: 'audit log files (- for stdin); a directory means its rotated set, oldest first' }) };
   static override flags = {
     to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
     output: Flags.string({ char: 'o', description: 'write to FILE (atomically, mode 0600) instead of stdout' }),
@@ -24,6 +25,7 @@ export default class Convert extends Command {
     compress: Flags.boolean({ description: 'gzip the output' }),
     encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
     json: Flags.boolean({ description: 'print the summary as JSON (on stdout with -o, else on stderr)' }),
+    'track-db': Flags.boolean({ description: "write each connection's default database into general and table-access events that carry none (across all inputs, in order; unknown stays absent)" }),
     user: many('account or login user'),
     host: many('account host'),
     ip: many('client IP'),
@@ -60,12 +62,13 @@ export default class Convert extends Command {
     try {
       const password = passwordSource(flags);
       const encrypt = flags.encrypt ? await password.get(flags.output ?? '-') : undefined;
-      summary = await convert(files, flags.output ?? process.stdout, {
+      summary = await convert(await expandInputs(files, { password }), flags.output ?? process.stdout, {
         to: flags.to as 'new' | 'old' | 'json' | 'ndjson' | 'csv',
         filter,
         onError: flags['on-error'] as 'fail' | 'skip',
         password,
         compress: flags.compress,
+        trackDb: flags['track-db'],
         ...(encrypt ? { encrypt } : {}),
         onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
         onProgress: (f, n) => bar.update(f, n),

@@ -2,7 +2,9 @@ import { Args, Command, Flags } from '@oclif/core';
 import { formatInfo } from '../cli/info-report.js';
 import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
 import { EXIT } from '../src/errors.js';
+import { expandInputs } from '../src/fileset.js';
 import { combine, hasDataProblems, inspect, type InfoReport } from '../src/info.js';
+import { createDbTracker } from '../src/track-db.js';
 
 export default class Info extends Command {
   static override description = 'Show what an audit log is and what is in it: format, completeness, records, time span, events, users, problems.';
@@ -12,10 +14,11 @@ export default class Info extends Command {
   ];
   static override strict = false;
   static override args = {
-    files: Args.string({ description: 'audit log files to inspect (- for stdin)' }),
+    files: Args.string({ description: 'audit log files to inspect (- for stdin); a directory means its rotated set, oldest first' }),
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
+    'track-db': Flags.boolean({ description: "follow each connection's default database (across all inputs, in order) and count events by database" }),
     ...passwordFlags,
   };
 
@@ -25,7 +28,8 @@ export default class Info extends Command {
     const reports: InfoReport[] = [];
     try {
       const password = passwordSource(flags);
-      for (const f of files) reports.push(await inspect(f, { password }));
+      const trackDb = flags['track-db'] ? createDbTracker() : undefined;
+      for (const f of await expandInputs(files, { password })) reports.push(await inspect(f, { password, ...(trackDb ? { trackDb } : {}) }));
     } catch (e) {
       failed(this, e, flags.json);
     }

@@ -17,7 +17,9 @@ export type AuditLogErrorCode =
   | 'DECOMPRESS_FAILED'
   | 'IO_ERROR'
   | 'INPUT_CHANGED'
-  | 'INVALID_OPTION';
+  | 'INVALID_OPTION'
+  | 'BOOKMARK_NOT_FOUND'
+  | 'STATE_INVALID';
 
 export type Stage = 'read' | 'decrypt' | 'decompress' | 'frame' | 'parse' | 'transform' | 'write';
 
