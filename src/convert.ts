@@ -11,7 +11,7 @@ import { compileFilter, type FilterSpec } from './filter.js';
 import { isDataProblem, MAX_LISTED, problemReport, type ProblemReport } from './info.js';
 import { wrapOutput, type OutputEncryption, type PasswordSource } from './layers/index.js';
 import { readAuditLog, type Source } from './reader.js';
-import { writeAtomic, writeStream } from './sink.js';
+import { openSink, writeAll } from './sink.js';
 import { createWriter, type OutputFormat } from './writers/index.js';
 
 export interface ConvertOptions {
@@ -183,13 +183,16 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
 }
 
 /**
- * Convert inputs into `dest`: a path (written atomically, mode 0600; nothing
- * is left behind if the conversion fails) or a writable stream.
- * @throws AuditLogError the first malformed record (with `onError: 'fail'`), or an unusable input
+ * Convert inputs into `dest`: a path (`-` is stdout; a regular file is
+ * written atomically, mode 0600, and nothing is left behind if the conversion
+ * fails; a device or FIFO is written in place; see src/sink.ts) or a writable stream.
+ * The output is opened before any input is read.
+ * @throws AuditLogError the first malformed record (with `onError: 'fail'`), an unusable input,
+ *   or INVALID_OPTION for an output that is one of the inputs, or binary output to a terminal
  */
 export async function convert(inputs: Source[], dest: string | NodeJS.WritableStream, opts: ConvertOptions): Promise<ConvertSummary> {
+  const sink = await openSink(dest, { inputs, binary: Boolean(opts.compress || opts.encrypt) });
   const { chunks, summary } = convertChunks(inputs, opts);
-  if (typeof dest === 'string') await writeAtomic(dest, chunks);
-  else await writeStream(dest, chunks);
+  await writeAll(sink, chunks);
   return summary;
 }
