@@ -16,10 +16,10 @@ export default class Convert extends Command {
     '<%= config.bin %> convert audit.log.enc --password-file pw --to new --since "2019-10-03 14:00:00" --until 2019-10-03',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'audit log files (- for stdin)' }) };
+  static override args = { files: Args.string({ description: 'audit log files (- for stdin; none and stdin not a terminal: stdin)', ignoreStdin: true }) };
   static override flags = {
     to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
-    output: Flags.string({ char: 'o', description: 'write to FILE (atomically, mode 0600) instead of stdout' }),
+    output: Flags.string({ char: 'o', description: 'write to FILE instead of stdout (- is stdout): a regular file atomically, mode 0600; a device or FIFO in place; never an input' }),
     'on-error': Flags.string({ description: 'at a malformed record: fail (stop, no output file) or skip (count it, go on, exit 1)', options: ['fail', 'skip'], default: 'fail' }),
     compress: Flags.boolean({ description: 'gzip the output' }),
     encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
@@ -60,7 +60,7 @@ export default class Convert extends Command {
     try {
       const password = passwordSource(flags);
       const encrypt = flags.encrypt ? await password.get(flags.output ?? '-') : undefined;
-      summary = await convert(files, flags.output ?? process.stdout, {
+      summary = await convert(files, flags.output ?? '-', {
         to: flags.to as 'new' | 'old' | 'json' | 'ndjson' | 'csv',
         filter,
         onError: flags['on-error'] as 'fail' | 'skip',
@@ -76,8 +76,9 @@ export default class Convert extends Command {
     }
     bar.done();
     const text = JSON.stringify(summary, null, 2) + '\n';
-    if (flags.json) (flags.output ? process.stdout : process.stderr).write(text);
-    else if (flags.output)
+    const toFile = flags.output !== undefined && flags.output !== '-';
+    if (flags.json) (toFile ? process.stdout : process.stderr).write(text);
+    else if (toFile)
       process.stderr.write(
         `${summary.written} records written to ${flags.output} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated)\n`,
       );

@@ -234,6 +234,8 @@ class StreamSink implements ByteSink {
   }
 
   private check(): void {
+    // A failed write may not have emitted its 'error' yet: the stream knows already.
+    this.failure ??= (this.out as { errored?: NodeJS.ErrnoException | null }).errored ?? undefined;
     if (this.failure && this.failure.code !== 'EPIPE') throw ioError(this.failure, this.target.path);
   }
 
