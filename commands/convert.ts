@@ -3,6 +3,7 @@ import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from 
 import { progress } from '../cli/progress.js';
 import { convert, type ConvertSummary } from '../src/convert.js';
 import { EXIT } from '../src/errors.js';
+import { severityLabel } from '../src/problems.js';
 import type { FilterSpec } from '../src/filter.js';
 
 const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
@@ -67,7 +68,7 @@ export default class Convert extends Command {
         password,
         compress: flags.compress,
         ...(encrypt ? { encrypt } : {}),
-        onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
+        onProblem: (e) => process.stderr.write(`${severityLabel(e.code)}: ${e.message}\n`),
         onProgress: (f, n) => bar.update(f, n),
       });
     } catch (e) {

@@ -8,7 +8,8 @@
 import type { Entry } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { compileFilter, type FilterSpec } from './filter.js';
-import { isDataProblem, MAX_LISTED, problemReport, type ProblemReport } from './info.js';
+import { MAX_LISTED, problemReport, type ProblemReport } from './info.js';
+import { isDataProblem } from './problems.js';
 import { wrapOutput, type OutputEncryption, type PasswordSource } from './layers/index.js';
 import { readAuditLog, type Source } from './reader.js';
 import { openSink, writeAll } from './sink.js';

@@ -39,7 +39,9 @@ export interface ErrorContext {
   suggestion?: string;
 }
 
-/** Exit codes of the command-line tool, by error code. */
+import { problem } from './problems.js';
+
+/** Exit codes of the command-line tool (by error code: src/problems.ts). */
 export const EXIT = { OK: 0, DATA_PROBLEMS: 1, USAGE: 2, INPUT_UNUSABLE: 3 } as const;
 
 function where(ctx: ErrorContext): string {
@@ -76,17 +78,7 @@ export class AuditLogError extends Error {
 
   /** The exit code the command-line tool uses when this error stops it. */
   get exitCode(): number {
-    switch (this.code) {
-      case 'INVALID_OPTION':
-        return EXIT.USAGE;
-      case 'MALFORMED_RECORD':
-      case 'TRUNCATED_RECORD':
-      case 'TRUNCATED_INPUT':
-      case 'UNEXPECTED_DATA':
-        return EXIT.DATA_PROBLEMS;
-      default:
-        return EXIT.INPUT_UNUSABLE;
-    }
+    return problem(this.code).exit;
   }
 
   /** Plain object for `--json` output. */

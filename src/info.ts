@@ -6,7 +6,10 @@
  */
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
+import { isDataProblem } from './problems.js';
 import { readAuditLog, type ReadOptions, type Source } from './reader.js';
+
+export { isDataProblem } from './problems.js';
 
 /** A problem found while reading, by position. */
 export interface ProblemReport {
@@ -51,10 +54,6 @@ export interface InfoReport {
 /** Problems listed with their positions, per kind; beyond this they are only counted. */
 export const MAX_LISTED = 1000;
 
-/** Problems that mean data was lost or damaged (exit code 1): all but text outside records. */
-export function isDataProblem(code: string): boolean {
-  return code !== 'UNEXPECTED_DATA';
-}
 
 export function problemReport(e: AuditLogError): ProblemReport {
   const r: ProblemReport = { code: e.code, file: e.ctx.file ?? '-', message: e.detail };

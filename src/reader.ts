@@ -12,6 +12,7 @@ import { detectFormat } from './detect.js';
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { openLayers, type LayerId, type PasswordSource } from './layers/index.js';
+import { problem } from './problems.js';
 import { JsonScanner } from './scanners/json.js';
 import { PerconaCsvScanner } from './scanners/percona-csv.js';
 import type { Scanner, ScanItem, ScannerOptions } from './scanners/scanner.js';
@@ -246,7 +247,7 @@ export class AuditLogReader implements AsyncIterable<Entry> {
       }
       for (const it of items) {
         if (!(it instanceof AuditLogError)) out.push(it);
-        else if (it.code === 'MALFORMED_RECORD' && !skip) {
+        else if (problem(it.code).stops === 'always' || (problem(it.code).stops === 'unless-skip' && !skip)) {
           stop = it;
           break;
         } else onProblem?.(it);
