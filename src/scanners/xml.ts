@@ -17,6 +17,7 @@
  * Attribute values are read without XML attribute-value normalisation, so
  * raw newlines and tabs in OLD values are kept.
  */
+import { excerpt } from '../text.js';
 import type { FormatId } from '../entry.js';
 import { fieldsToEvent, type Fields } from '../mapping.js';
 import { bomLength, ByteScanner, isWhitespace, type ScannerOptions } from './scanner.js';
@@ -394,7 +395,7 @@ export function parseElementRecord(s: string): Parsed | string | number {
       name = k[0];
     } else {
       name = s.slice(lt + 1, nameEnd);
-      for (let q = 0; q < name.length; q++) if (!isNameChar(name.charCodeAt(q))) return `bad element name ${JSON.stringify(name)} at character ${lt}`;
+      for (let q = 0; q < name.length; q++) if (!isNameChar(name.charCodeAt(q))) return `bad element name ${excerpt(name)} at character ${lt}`;
       if (name.length === 0) return `bad element at character ${lt}`;
     }
     if (empty) {
@@ -472,7 +473,7 @@ export function parseAttributeRecord(s: string): Parsed | string | number {
     const eq = s.indexOf('=', i);
     const bad = (): string | number => {
       const inner = s.indexOf('<', 1);
-      return inner > 0 ? inner : `unreadable attribute at character ${i}: ${JSON.stringify(s.slice(i, i + 30))}`;
+      return inner > 0 ? inner : `unreadable attribute at character ${i}: ${excerpt(s.slice(i, i + 30))}`;
     };
     if (eq < 0 || eq === i) return bad();
     let nameEnd = eq;
