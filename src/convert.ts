@@ -9,7 +9,7 @@ import type { Entry } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { compileFilter, type FilterSpec } from './filter.js';
 import { MAX_LISTED, problemReport, type ProblemReport } from './info.js';
-import { isDataProblem } from './problems.js';
+import { isDataProblem, problem, recordProblem } from './problems.js';
 import { wrapOutput, type OutputEncryption, type PasswordSource } from './layers/index.js';
 import { readAuditLog, type Source } from './reader.js';
 import { openSink, writeAll } from './sink.js';
@@ -28,6 +28,8 @@ export interface ConvertOptions {
   encrypt?: OutputEncryption;
   /** Told about every problem that did not stop the conversion. */
   onProblem?: (e: AuditLogError) => void;
+  /** CSV output: prefix cells that start with `=`, `+`, `-` or `@` with `'`. Defaults to false. */
+  csvSafe?: boolean;
   /** Told about progress: bytes read so far of the current input. */
   onProgress?: (file: string, bytesRead: number) => void;
 }
@@ -89,6 +91,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     bytesOut: 0,
   };
   const keep = compileFilter(opts.filter ?? {});
+  const skip = opts.onError === 'skip';
   const onProblem = (e: AuditLogError) => {
     if (e.code === 'MALFORMED_RECORD') summary.malformed++;
     if (e.code === 'TRUNCATED_RECORD') summary.truncated++;
@@ -134,23 +137,33 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     for (const src of inputs) {
       // Original bytes are only needed when they can pass through to the target unchanged.
       const keepRaw = (f: string) => f === opts.to;
-      const log = readAuditLog(src, { onError: opts.onError === 'skip' ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw });
+      const log = readAuditLog(src, { onError: skip ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw });
       const input: InputSummary = { file: log.file, format: null, layers: [], complete: null, records: 0 };
       summary.inputs.push(input);
       for await (const batch of log.batches()) {
         if (!writer) {
           // The source header is kept only when converting to the source's own format.
-          writer = createWriter(opts.to, log.format === opts.to ? { prologue: log.prologue } : {});
+          writer = createWriter(opts.to, { csvSafe: opts.csvSafe ?? false, ...(log.format === opts.to ? { prologue: log.prologue } : {}) });
           put(writer.header());
         }
         for (const e of batch as Entry[]) {
           input.records++;
           summary.read++;
-          if (!keep(e.event)) {
-            summary.filtered++;
+          // A value the filters or the writer cannot handle is that record's problem, handled as --on-error says.
+          let bytes: string | Uint8Array;
+          try {
+            if (!keep(e.event)) {
+              summary.filtered++;
+              continue;
+            }
+            bytes = writer.record(e);
+          } catch (err) {
+            const p = recordProblem(err, e.at, 'write');
+            if (!skip || problem(p.code).stops !== 'unless-skip') throw p;
+            onProblem(p);
             continue;
           }
-          put(writer.record(e));
+          put(bytes);
         }
         if (size >= OUT_BLOCK) yield take();
         opts.onProgress?.(log.file, log.bytesRead);
@@ -161,7 +174,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     }
     if (!writer) {
       // No record at all: still a valid, empty file of the target format.
-      writer = createWriter(opts.to);
+      writer = createWriter(opts.to, { csvSafe: opts.csvSafe ?? false });
       put(writer.header());
     }
     put(writer.footer());

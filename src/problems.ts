@@ -21,7 +21,9 @@
  * | `IO_ERROR` | 3 | no | always | error |
  * | `INVALID_OPTION` | 2 | no | always | error |
  */
-import type { AuditLogErrorCode } from './errors.js';
+import type { Position } from './entry.js';
+import { AuditLogError, type AuditLogErrorCode, type Stage } from './errors.js';
+import { excerpt } from './text.js';
 
 export interface ProblemRule {
   /** Exit code of the command-line tool when this problem ends the command. */
@@ -61,4 +63,17 @@ export function isDataProblem(code: string): boolean {
 export function severityLabel(code: string): string {
   const s = problem(code).severity;
   return s === 'error' ? 'Error' : s === 'warning' ? 'Warning' : 'Note';
+}
+
+/**
+ * A failure while handling one record (an unexpected value, or a bug), as a
+ * problem of that record: MALFORMED_RECORD at its position, so `--on-error`
+ * treats it as any malformed record. An AuditLogError keeps its code and gets
+ * the position when it had none.
+ */
+export function recordProblem(e: unknown, at: Position, stage: Stage): AuditLogError {
+  const ctx = { stage, file: at.file, offset: at.offset, end: at.end, index: at.index, recoverable: true };
+  if (e instanceof AuditLogError) return e.ctx.offset !== undefined ? e : new AuditLogError(e.code, e.detail, { ...e.ctx, ...ctx }, { cause: e });
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return new AuditLogError('MALFORMED_RECORD', `record could not be handled (${stage}): ${excerpt(what, 120)}`, ctx, { cause: e });
 }

@@ -143,8 +143,9 @@ export class JsonWriter extends BaseWriter {
       const body = stripSeparator(entry.raw);
       return first ? body : Buffer.concat([SEPARATOR, body]);
     }
+    const text = (first ? '' : ',\n') + formatJsonEvent(entry.event);
     this.commit(false);
-    return (first ? '' : ',\n') + formatJsonEvent(entry.event);
+    return text;
   }
 }
 
@@ -160,7 +161,8 @@ export class NdjsonWriter extends BaseWriter {
   }
 
   record(entry: Entry): string {
+    const text = JSON.stringify(entry.event) + '\n';
     this.commit(false);
-    return JSON.stringify(entry.event) + '\n';
+    return text;
   }
 }
