@@ -6,10 +6,12 @@
  */
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
+import { addCounts, bump, counts, MAX_DISTINCT, OTHER } from './counts.js';
 import { isDataProblem } from './problems.js';
 import { readAuditLog, type ReadOptions, type Source } from './reader.js';
 
 export { isDataProblem } from './problems.js';
+export { MAX_DISTINCT, OTHER } from './counts.js';
 
 /** A problem found while reading, by position. */
 export interface ProblemReport {
@@ -35,9 +37,9 @@ export interface InfoReport {
   /** Earliest and latest event timestamp (as the events write them), or null. */
   first: string | null;
   last: string | null;
-  /** Records by `class/event`. */
+  /** Records by `class/event` (past MAX_DISTINCT pairs, `(other)`). */
   events: Record<string, number>;
-  /** General events by command (`Query`, `Init DB`, ...). */
+  /** General events by command (`Query`, `Init DB`, ...; past MAX_DISTINCT commands, `(other)`). */
   commands: Record<string, number>;
   /** Records by user (account user, else login user; `""` when empty; past MAX_DISTINCT users, `(other)`). */
   users: Record<string, number>;
@@ -73,9 +75,9 @@ function emptyReport(file: string): InfoReport {
     bytes: 0,
     first: null,
     last: null,
-    events: {},
-    commands: {},
-    users: {},
+    events: counts(),
+    commands: counts(),
+    users: counts(),
     malformed: [],
     truncated: [],
     notices: [],
@@ -83,16 +85,6 @@ function emptyReport(file: string): InfoReport {
   };
 }
 
-
-/** Distinct values counted by name; past this many, the rest count as `(other)` (memory stays bounded). */
-export const MAX_DISTINCT = 10_000;
-
-function bump(m: Map<string, number>, k: string): void {
-  const n = m.get(k);
-  if (n !== undefined) m.set(k, n + 1);
-  else if (m.size < MAX_DISTINCT) m.set(k, 1);
-  else m.set('(other)', (m.get('(other)') ?? 0) + 1);
-}
 
 /**
  * Counts entries into Maps (no string building per entry), folded into a
@@ -102,7 +94,10 @@ class Tally {
   records = 0;
   first: string | null = null;
   last: string | null = null;
+  /** By class, then event; at most MAX_DISTINCT pairs, the rest in otherEvents. */
   events = new Map<string | undefined, Map<string | undefined, number>>();
+  private pairs = 0;
+  private otherEvents = 0;
   commands = new Map<string, number>();
   users = new Map<string, number>();
 
@@ -116,8 +111,13 @@ class Tally {
       if (this.last === null || ts > this.last) this.last = ts;
     }
     let byEvent = this.events.get(ev.class);
-    if (!byEvent) this.events.set(ev.class, (byEvent = new Map()));
-    byEvent.set(ev.event, (byEvent.get(ev.event) ?? 0) + 1);
+    if (!byEvent && this.pairs < MAX_DISTINCT) this.events.set(ev.class, (byEvent = new Map()));
+    const n = byEvent?.get(ev.event);
+    if (n !== undefined) byEvent!.set(ev.event, n + 1);
+    else if (byEvent && this.pairs < MAX_DISTINCT) {
+      byEvent.set(ev.event, 1);
+      this.pairs++;
+    } else this.otherEvents++;
     const cmd = ev.general_data?.command;
     if (typeof cmd === 'string') bump(this.commands, cmd);
     const user = ev.account?.user ?? ev.login?.user;
@@ -128,9 +128,12 @@ class Tally {
     r.records += this.records;
     if (this.first !== null && (r.first === null || this.first < r.first)) r.first = this.first;
     if (this.last !== null && (r.last === null || this.last > r.last)) r.last = this.last;
-    for (const [cls, m] of this.events) for (const [ev, n] of m) r.events[`${cls ?? '?'}/${ev ?? '?'}`] = (r.events[`${cls ?? '?'}/${ev ?? '?'}`] ?? 0) + n;
-    for (const [k, n] of this.commands) r.commands[k] = (r.commands[k] ?? 0) + n;
-    for (const [k, n] of this.users) r.users[k] = (r.users[k] ?? 0) + n;
+    const events = new Map<string, number>();
+    for (const [cls, m] of this.events) for (const [ev, n] of m) bump(events, `${cls ?? '?'}/${ev ?? '?'}`, n);
+    if (this.otherEvents) bump(events, OTHER, this.otherEvents);
+    addCounts(r.events, Object.fromEntries(events));
+    addCounts(r.commands, Object.fromEntries(this.commands));
+    addCounts(r.users, Object.fromEntries(this.users));
   }
 }
 
@@ -176,9 +179,9 @@ export function combine(reports: InfoReport[]): InfoReport & { files: InfoReport
     t.bytes += r.bytes;
     if (r.first !== null && (t.first === null || r.first < t.first)) t.first = r.first;
     if (r.last !== null && (t.last === null || r.last > t.last)) t.last = r.last;
-    for (const [k, v] of Object.entries(r.events)) t.events[k] = (t.events[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(r.commands)) t.commands[k] = (t.commands[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(r.users)) t.users[k] = (t.users[k] ?? 0) + v;
+    addCounts(t.events, r.events);
+    addCounts(t.commands, r.commands);
+    addCounts(t.users, r.users);
     for (const k of ['malformed', 'truncated', 'notices'] as const) {
       t.counts[k] += r.counts[k];
       t[k].push(...r[k].slice(0, MAX_LISTED - t[k].length));

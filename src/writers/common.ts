@@ -3,6 +3,7 @@
  * value helpers. See src/writers/index.ts for the writer interface.
  */
 import type { Entry, JsonValue } from '../entry.js';
+import { bump, counts } from '../counts.js';
 import { AuditLogError } from '../errors.js';
 import { createIdSequencer, type IdSequencer } from '../mapping.js';
 
@@ -58,7 +59,8 @@ export abstract class BaseWriter implements RecordWriter {
   abstract readonly format: OutputFormat;
   protected written = 0;
   protected passed = 0;
-  private readonly dropped: Record<string, number> = Object.create(null) as Record<string, number>;
+  /** At most MAX_DISTINCT paths (unknown keys make new ones), then `(other)` (src/counts.ts). */
+  private readonly dropped = new Map<string, number>();
   /** Paths dropped from the record being written (each counts once per record). */
   private recordDrops: string[] = [];
   /**
@@ -81,7 +83,7 @@ export abstract class BaseWriter implements RecordWriter {
   protected commit(passedThrough: boolean): void {
     this.written++;
     if (passedThrough) this.passed++;
-    for (const p of this.recordDrops) this.dropped[p] = (this.dropped[p] ?? 0) + 1;
+    for (const p of this.recordDrops) bump(this.dropped, p);
     if (this.recordDrops.length) this.recordDrops = [];
   }
 
@@ -95,7 +97,9 @@ export abstract class BaseWriter implements RecordWriter {
   }
 
   summary(): WriteSummary {
-    return { written: this.written, passedThrough: this.passed, droppedFields: { ...this.dropped } };
+    const droppedFields = counts();
+    for (const [k, n] of this.dropped) droppedFields[k] = n;
+    return { written: this.written, passedThrough: this.passed, droppedFields };
   }
 }
 
