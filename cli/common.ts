@@ -9,6 +9,7 @@ import { Flags, type Command } from '@oclif/core';
 import { AuditLogError, EXIT } from '../src/errors.js';
 import { createPasswordSource, type PasswordSource } from '../src/layers/index.js';
 import { removeTempFiles } from '../src/sink.js';
+import { escapeControls } from '../src/text.js';
 import { finish, out, stdoutErrorReported } from './stdio.js';
 
 export { out } from './stdio.js';
@@ -35,8 +36,8 @@ export function failed(cmd: Command, e: unknown, json: boolean): never {
   if (!(e instanceof AuditLogError)) throw e;
   if (json) out(JSON.stringify({ error: e.toJSON() }, null, 2));
   if (e.code === 'IO_ERROR' && e.ctx.stage === 'write' && e.ctx.file === '-') stdoutErrorReported();
-  process.stderr.write(`Error: ${e.message}\n`);
-  if (e.ctx.suggestion) process.stderr.write(`Try: ${e.ctx.suggestion}\n`);
+  process.stderr.write(`Error: ${escapeControls(e.message)}\n`);
+  if (e.ctx.suggestion) process.stderr.write(`Try: ${escapeControls(e.ctx.suggestion)}\n`);
   return cmd.exit(e.exitCode);
 }
 

@@ -4,6 +4,7 @@ import { progress } from '../cli/progress.js';
 import { convert, type ConvertSummary } from '../src/convert.js';
 import { EXIT } from '../src/errors.js';
 import { severityLabel } from '../src/problems.js';
+import { escapeControls } from '../src/text.js';
 import type { FilterSpec } from '../src/filter.js';
 
 const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
@@ -21,7 +22,11 @@ export default class Convert extends Command {
   static override flags = {
     to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
     output: Flags.string({ char: 'o', description: 'write to FILE instead of stdout (- is stdout): a regular file atomically, mode 0600; a device or FIFO in place; never an input' }),
-    'on-error': Flags.string({ description: 'at a malformed record: fail (stop, no output file) or skip (count it, go on, exit 1)', options: ['fail', 'skip'], default: 'fail' }),
+    'on-error': Flags.string({
+      description: 'at a malformed record or an unreadable input: fail (stop, no output file) or skip (report it, go on; exit 1, or 3 when an input was unreadable)',
+      options: ['fail', 'skip'],
+      default: 'fail',
+    }),
     compress: Flags.boolean({ description: 'gzip the output' }),
     'csv-safe': Flags.boolean({ description: "--to csv: prefix cells that start with =, +, - or @ with ' (so spreadsheets do not run them as formulas)" }),
     encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
@@ -70,7 +75,7 @@ export default class Convert extends Command {
         compress: flags.compress,
         csvSafe: flags['csv-safe'],
         ...(encrypt ? { encrypt } : {}),
-        onProblem: (e) => process.stderr.write(`${severityLabel(e.code)}: ${e.message}\n`),
+        onProblem: (e) => process.stderr.write(`${severityLabel(e.code)}: ${escapeControls(e.message)}\n`),
         onProgress: (f, n) => bar.update(f, n),
       });
     } catch (e) {
@@ -83,8 +88,12 @@ export default class Convert extends Command {
     if (flags.json) (toFile ? process.stdout : process.stderr).write(text);
     else if (toFile)
       process.stderr.write(
-        `${summary.written} records written to ${flags.output} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated)\n`,
+        `${summary.written} records written to ${escapeControls(flags.output!)} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated)\n`,
       );
+    if (summary.unreadable.length) {
+      process.stderr.write(`Error: ${summary.unreadable.length} unreadable input${summary.unreadable.length === 1 ? '' : 's'} skipped: ${summary.unreadable.map((p) => escapeControls(p.file)).join(', ')}\n`);
+      this.exit(EXIT.INPUT_UNUSABLE);
+    }
     if (summary.dataProblems) this.exit(EXIT.DATA_PROBLEMS);
     return summary;
   }

@@ -1,8 +1,10 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { formatInfo } from '../cli/info-report.js';
 import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
-import { EXIT } from '../src/errors.js';
-import { combine, hasDataProblems, inspect, type InfoReport } from '../src/info.js';
+import { AuditLogError, EXIT } from '../src/errors.js';
+import { isUnreadable } from '../src/problems.js';
+import { escapeControls } from '../src/text.js';
+import { combine, hasDataProblems, inspect, problemReport, type InfoReport } from '../src/info.js';
 
 export default class Info extends Command {
   static override description = 'Show what an audit log is and what is in it: format, completeness, records, time span, events, users, problems.';
@@ -23,14 +25,22 @@ export default class Info extends Command {
     const { argv, flags } = await this.parse(Info);
     const files = inputs(this, argv as string[]);
     const reports: InfoReport[] = [];
-    try {
-      const password = passwordSource(flags);
-      for (const f of files) reports.push(await inspect(f, { password }));
-    } catch (e) {
-      failed(this, e, flags.json);
+    // Every readable input is reported; the unreadable ones are named after, and the exit is 3.
+    const unreadable: AuditLogError[] = [];
+    const password = passwordSource(flags);
+    for (const f of files) {
+      try {
+        reports.push(await inspect(f, { password }));
+      } catch (e) {
+        if (!(e instanceof AuditLogError) || !isUnreadable(e) || files.length === 1) return failed(this, e, flags.json);
+        unreadable.push(e);
+      }
     }
-    const total = combine(reports);
+    if (!reports.length) return failed(this, unreadable[0], flags.json);
+    const total = { ...combine(reports), unreadable: unreadable.map(problemReport) };
     out(flags.json ? JSON.stringify(total, null, 2) : formatInfo(total));
+    for (const e of unreadable) process.stderr.write(`Error: ${escapeControls(e.message)}\n`);
+    if (unreadable.length) this.exit(EXIT.INPUT_UNUSABLE);
     if (hasDataProblems(total)) this.exit(EXIT.DATA_PROBLEMS);
   }
 }

@@ -9,7 +9,7 @@ import type { Entry } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { compileFilter, type FilterSpec } from './filter.js';
 import { MAX_LISTED, problemReport, type ProblemReport } from './info.js';
-import { isDataProblem, problem, recordProblem } from './problems.js';
+import { isDataProblem, isUnreadable, problem, recordProblem } from './problems.js';
 import { wrapOutput, type OutputEncryption, type PasswordSource } from './layers/index.js';
 import { readAuditLog, type Source } from './reader.js';
 import { openSink, writeAll } from './sink.js';
@@ -60,6 +60,8 @@ export interface ConvertSummary {
   droppedFields: Record<string, number>;
   /** The problems that did not stop the conversion, with their positions (the first MAX_LISTED). */
   problems: ProblemReport[];
+  /** Inputs skipped as unreadable (with `onError: 'skip'`; otherwise the first one stops the conversion). */
+  unreadable: ProblemReport[];
   /** Whether any problem meant data was lost or damaged (malformed or torn records, cut input layers). */
   dataProblems: boolean;
   /** Bytes of output (after compression and encryption). */
@@ -87,6 +89,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     truncated: 0,
     droppedFields: {},
     problems: [],
+    unreadable: [],
     dataProblems: false,
     bytesOut: 0,
   };
@@ -140,33 +143,40 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
       const log = readAuditLog(src, { onError: skip ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw });
       const input: InputSummary = { file: log.file, format: null, layers: [], complete: null, records: 0 };
       summary.inputs.push(input);
-      for await (const batch of log.batches()) {
-        if (!writer) {
-          // The source header is kept only when converting to the source's own format.
-          writer = createWriter(opts.to, { csvSafe: opts.csvSafe ?? false, ...(log.format === opts.to ? { prologue: log.prologue } : {}) });
-          put(writer.header());
-        }
-        for (const e of batch as Entry[]) {
-          input.records++;
-          summary.read++;
-          // A value the filters or the writer cannot handle is that record's problem, handled as --on-error says.
-          let bytes: string | Uint8Array;
-          try {
-            if (!keep(e.event)) {
-              summary.filtered++;
+      try {
+        for await (const batch of log.batches()) {
+          if (!writer) {
+            // The source header is kept only when converting to the source's own format.
+            writer = createWriter(opts.to, { csvSafe: opts.csvSafe ?? false, ...(log.format === opts.to ? { prologue: log.prologue } : {}) });
+            put(writer.header());
+          }
+          for (const e of batch as Entry[]) {
+            input.records++;
+            summary.read++;
+            // A value the filters or the writer cannot handle is that record's problem, handled as --on-error says.
+            let bytes: string | Uint8Array;
+            try {
+              if (!keep(e.event)) {
+                summary.filtered++;
+                continue;
+              }
+              bytes = writer.record(e);
+            } catch (err) {
+              const p = recordProblem(err, e.at, 'write');
+              if (!skip || problem(p.code).stops !== 'unless-skip') throw p;
+              onProblem(p);
               continue;
             }
-            bytes = writer.record(e);
-          } catch (err) {
-            const p = recordProblem(err, e.at, 'write');
-            if (!skip || problem(p.code).stops !== 'unless-skip') throw p;
-            onProblem(p);
-            continue;
+            put(bytes);
           }
-          put(bytes);
+          if (size >= OUT_BLOCK) yield take();
+          opts.onProgress?.(log.file, log.bytesRead);
         }
-        if (size >= OUT_BLOCK) yield take();
-        opts.onProgress?.(log.file, log.bytesRead);
+      } catch (err) {
+        // An input that cannot be read at all (missing, unknown format, wrong password) is skipped and reported with skip.
+        if (!(skip && err instanceof AuditLogError && isUnreadable(err))) throw err;
+        summary.unreadable.push(problemReport(err));
+        onProblem(err);
       }
       input.format = log.format ?? null;
       input.layers = log.layers;

@@ -54,6 +54,16 @@ export function problem(code: string): ProblemRule {
   return (PROBLEMS as Record<string, ProblemRule>)[code] ?? PROBLEMS.IO_ERROR;
 }
 
+/**
+ * An input that cannot be read (missing, unknown format, wrong password, I/O):
+ * a problem that stops reading and ends with exit 3. A command over several
+ * inputs may report it and go on with the others.
+ */
+export function isUnreadable(e: AuditLogError): boolean {
+  const rule = problem(e.code);
+  return rule.stops === 'always' && rule.exit === 3 && e.ctx.stage !== 'write';
+}
+
 /** Problems that mean data was lost or damaged (exit code 1). */
 export function isDataProblem(code: string): boolean {
   return problem(code).dataProblem;
