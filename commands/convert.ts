@@ -5,6 +5,7 @@ import { convert, type ConvertSummary } from '../src/convert.js';
 import { EXIT } from '../src/errors.js';
 import { severityLabel } from '../src/problems.js';
 import { escapeControls } from '../src/text.js';
+import { expandInputs } from '../src/fileset.js';
 import type { FilterSpec } from '../src/filter.js';
 
 const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
@@ -18,7 +19,9 @@ export default class Convert extends Command {
     '<%= config.bin %> convert audit.log.enc --password-file pw --to new --since "2019-10-03 14:00:00" --until 2019-10-03',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'audit log files (- for stdin; none and stdin not a terminal: stdin)', ignoreStdin: true }) };
+  static override args = {
+    files: Args.string({ description: 'audit log files (- for stdin; none and stdin not a terminal: stdin); a directory means its rotated set, oldest first', ignoreStdin: true }),
+  };
   static override flags = {
     to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
     output: Flags.string({ char: 'o', description: 'write to FILE instead of stdout (- is stdout): a regular file atomically, mode 0600; a device or FIFO in place; never an input' }),
@@ -67,7 +70,7 @@ export default class Convert extends Command {
     try {
       const password = passwordSource(flags);
       const encrypt = flags.encrypt ? await password.get(flags.output ?? '-') : undefined;
-      summary = await convert(files, flags.output ?? '-', {
+      summary = await convert(await expandInputs(files, { password }), flags.output ?? '-', {
         to: flags.to as 'new' | 'old' | 'json' | 'ndjson' | 'csv',
         filter,
         onError: flags['on-error'] as 'fail' | 'skip',

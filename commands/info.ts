@@ -2,6 +2,7 @@ import { Args, Command, Flags } from '@oclif/core';
 import { formatInfo } from '../cli/info-report.js';
 import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
+import { expandInputs } from '../src/fileset.js';
 import { isUnreadable } from '../src/problems.js';
 import { escapeControls } from '../src/text.js';
 import { combine, hasDataProblems, inspect, problemReport, type InfoReport } from '../src/info.js';
@@ -14,7 +15,7 @@ export default class Info extends Command {
   ];
   static override strict = false;
   static override args = {
-    files: Args.string({ description: 'audit log files to inspect (- for stdin; none and stdin not a terminal: stdin)', ignoreStdin: true }),
+    files: Args.string({ description: 'audit log files to inspect (- for stdin; none and stdin not a terminal: stdin); a directory means its rotated set, oldest first', ignoreStdin: true }),
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
@@ -28,11 +29,17 @@ export default class Info extends Command {
     // Every readable input is reported; the unreadable ones are named after, and the exit is 3.
     const unreadable: AuditLogError[] = [];
     const password = passwordSource(flags);
-    for (const f of files) {
+    let all: string[];
+    try {
+      all = await expandInputs(files, { password });
+    } catch (e) {
+      return failed(this, e, flags.json);
+    }
+    for (const f of all) {
       try {
         reports.push(await inspect(f, { password }));
       } catch (e) {
-        if (!(e instanceof AuditLogError) || !isUnreadable(e) || files.length === 1) return failed(this, e, flags.json);
+        if (!(e instanceof AuditLogError) || !isUnreadable(e) || all.length === 1) return failed(this, e, flags.json);
         unreadable.push(e);
       }
     }

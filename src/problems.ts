@@ -20,6 +20,8 @@
  * | `DECOMPRESS_FAILED` | 3 | yes (after output: what was inflated stands) | always | warning |
  * | `IO_ERROR` | 3 | no | always | error |
  * | `INVALID_OPTION` | 2 | no | always | error |
+ * | `BOOKMARK_NOT_FOUND` | 3 | no | always | error |
+ * | `STATE_INVALID` | 3 | no | always | error |
  */
 import type { Position } from './entry.js';
 import { AuditLogError, type AuditLogErrorCode, type Stage } from './errors.js';
@@ -47,6 +49,8 @@ export const PROBLEMS: Readonly<Record<AuditLogErrorCode, ProblemRule>> = {
   DECOMPRESS_FAILED: { exit: 3, dataProblem: true, stops: 'always', severity: 'warning' },
   IO_ERROR: { exit: 3, dataProblem: false, stops: 'always', severity: 'error' },
   INVALID_OPTION: { exit: 2, dataProblem: false, stops: 'always', severity: 'error' },
+  BOOKMARK_NOT_FOUND: { exit: 3, dataProblem: false, stops: 'always', severity: 'error' },
+  STATE_INVALID: { exit: 3, dataProblem: false, stops: 'always', severity: 'error' },
 };
 
 /** The table's row for a code (an unknown code counts as an unusable input). */
