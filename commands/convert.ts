@@ -6,7 +6,7 @@ import { EXIT } from '../src/errors.js';
 import { severityLabel } from '../src/problems.js';
 import { escapeControls } from '../src/text.js';
 import { expandInputs } from '../src/fileset.js';
-import type { FilterSpec } from '../src/filter.js';
+import { unknownEventWarning, type FilterSpec } from '../src/filter.js';
 
 const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
 
@@ -34,17 +34,19 @@ export default class Convert extends Command {
     'csv-safe': Flags.boolean({ description: "--to csv: prefix cells that start with =, +, - or @ with ' (so spreadsheets do not run them as formulas)" }),
     encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
     json: Flags.boolean({ description: 'print the summary as JSON (on stdout with -o, else on stderr)' }),
+    'track-db': Flags.boolean({ description: "write each connection's default database into general and table-access events that carry none (across all inputs, in order; unknown stays absent)" }),
     user: many('account or login user'),
     host: many('account host'),
     ip: many('client IP'),
     db: many('database'),
-    event: many('XML NAME (Query, Connect), class, or class/event; case-insensitive'),
+    event: many('XML NAME (Query, Command Start), class, class/event or event (query/start = query_start); case-insensitive'),
     'command-class': many('sql_command / COMMAND_CLASS (select, drop_table, ...)'),
     'connection-id': many('connection id'),
     status: many('ok, error, N or N-M'),
-    since: Flags.string({ description: 'from this time, inclusive (YYYY-MM-DD[ hh:mm:ss])', helpGroup: 'FILTER' }),
+    since: Flags.string({ description: 'from this time, inclusive (YYYY-MM-DD[ hh:mm:ss][Z| UTC|+hh:mm])', helpGroup: 'FILTER' }),
     until: Flags.string({ description: 'up to this time, inclusive; a date alone means the whole day', helpGroup: 'FILTER' }),
     grep: many('regular expression searched in the SQL text'),
+    'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are converted to UTC' }),
     ...passwordFlags,
   };
 
@@ -64,6 +66,8 @@ export default class Convert extends Command {
       until: flags.until,
       grep: flags.grep,
     };
+    const unknownEvent = unknownEventWarning(flags.event);
+    if (unknownEvent) process.stderr.write(`Warning: ${unknownEvent}\n`);
     cleanUpOnSignals();
     const bar = progress(files);
     let summary: ConvertSummary;
@@ -77,6 +81,8 @@ export default class Convert extends Command {
         password,
         compress: flags.compress,
         csvSafe: flags['csv-safe'],
+        trackDb: flags['track-db'],
+        ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
         ...(encrypt ? { encrypt } : {}),
         onProblem: (e) => process.stderr.write(`${severityLabel(e.code)}: ${escapeControls(e.message)}\n`),
         onProgress: (f, n) => bar.update(f, n),

@@ -5,6 +5,7 @@ import { AuditLogError, EXIT } from '../src/errors.js';
 import { expandInputs } from '../src/fileset.js';
 import { isUnreadable } from '../src/problems.js';
 import { escapeControls } from '../src/text.js';
+import { createDbTracker } from '../src/track-db.js';
 import { combine, hasDataProblems, inspect, problemReport, type InfoReport } from '../src/info.js';
 
 export default class Info extends Command {
@@ -19,6 +20,8 @@ export default class Info extends Command {
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
+    'track-db': Flags.boolean({ description: "follow each connection's default database (across all inputs, in order) and count events by database" }),
+    'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are shown in UTC' }),
     ...passwordFlags,
   };
 
@@ -29,6 +32,8 @@ export default class Info extends Command {
     // Every readable input is reported; the unreadable ones are named after, and the exit is 3.
     const unreadable: AuditLogError[] = [];
     const password = passwordSource(flags);
+    const trackDb = flags['track-db'] ? createDbTracker() : undefined;
+    const readOpts = { password, ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}), ...(trackDb ? { trackDb } : {}) };
     let all: string[];
     try {
       all = await expandInputs(files, { password });
@@ -37,7 +42,7 @@ export default class Info extends Command {
     }
     for (const f of all) {
       try {
-        reports.push(await inspect(f, { password }));
+        reports.push(await inspect(f, readOpts));
       } catch (e) {
         if (!(e instanceof AuditLogError) || !isUnreadable(e) || all.length === 1) return failed(this, e, flags.json);
         unreadable.push(e);

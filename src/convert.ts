@@ -14,6 +14,7 @@ import { wrapOutput, type OutputEncryption, type PasswordSource } from './layers
 import { readAuditLog, type Source } from './reader.js';
 import { openSink, writeAll } from './sink.js';
 import { createWriter, type OutputFormat } from './writers/index.js';
+import { createDbTracker, type DbTrackerSummary } from './track-db.js';
 
 export interface ConvertOptions {
   to: OutputFormat;
@@ -22,6 +23,8 @@ export interface ConvertOptions {
   onError?: 'fail' | 'skip';
   /** Password of encrypted inputs. */
   password?: PasswordSource;
+  /** Zone of local-time inputs (IANA name or `+hh:mm`): their times are converted to UTC on read. */
+  sourceTz?: string;
   /** gzip the output. */
   compress?: boolean;
   /** AES-encrypt the output (after gzip, as the servers write `.gz.enc`). */
@@ -32,6 +35,8 @@ export interface ConvertOptions {
   csvSafe?: boolean;
   /** Told about progress: bytes read so far of the current input. */
   onProgress?: (file: string, bytesRead: number) => void;
+  /** Fill each connection's default database into general and table-access events without one (src/track-db.ts), before filtering. */
+  trackDb?: boolean;
 }
 
 export interface InputSummary {
@@ -52,7 +57,7 @@ export interface ConvertSummary {
   filtered: number;
   /** Records written as their original bytes (same-format pass-through). */
   passedThrough: number;
-  /** Malformed records skipped (with `skip`). */
+  /** Malformed records skipped (with `skip`), and stretches of bytes inside a document that are no record (SKIPPED_DATA). */
   malformed: number;
   /** Torn last records (never written half). */
   truncated: number;
@@ -66,6 +71,8 @@ export interface ConvertSummary {
   dataProblems: boolean;
   /** Bytes of output (after compression and encryption). */
   bytesOut: number;
+  /** With `trackDb`: events that got a db, and those left without one. */
+  trackDb?: DbTrackerSummary;
 }
 
 /** Size of the output blocks handed to the layers and the sink, in bytes. */
@@ -95,8 +102,9 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
   };
   const keep = compileFilter(opts.filter ?? {});
   const skip = opts.onError === 'skip';
+  const track = opts.trackDb ? createDbTracker() : undefined;
   const onProblem = (e: AuditLogError) => {
-    if (e.code === 'MALFORMED_RECORD') summary.malformed++;
+    if (e.code === 'MALFORMED_RECORD' || e.code === 'SKIPPED_DATA') summary.malformed++;
     if (e.code === 'TRUNCATED_RECORD') summary.truncated++;
     if (isDataProblem(e.code)) summary.dataProblems = true;
     if (summary.problems.length < MAX_LISTED) summary.problems.push(problemReport(e));
@@ -140,7 +148,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     for (const src of inputs) {
       // Original bytes are only needed when they can pass through to the target unchanged.
       const keepRaw = (f: string) => f === opts.to;
-      const log = readAuditLog(src, { onError: skip ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw });
+      const log = readAuditLog(src, { onError: skip ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
       const input: InputSummary = { file: log.file, format: null, layers: [], complete: null, records: 0 };
       summary.inputs.push(input);
       try {
@@ -153,6 +161,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
           for (const e of batch as Entry[]) {
             input.records++;
             summary.read++;
+            track?.apply(e);
             // A value the filters or the writer cannot handle is that record's problem, handled as --on-error says.
             let bytes: string | Uint8Array;
             try {
@@ -192,6 +201,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     summary.written = ws.written;
     summary.passedThrough = ws.passedThrough;
     summary.droppedFields = ws.droppedFields;
+    if (track) summary.trackDb = track.summary();
     yield take();
   }
 

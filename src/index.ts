@@ -36,3 +36,17 @@ export { createPasswordSource, openLayers, staticPassword, wrapOutput } from './
 export type { LayerId, PasswordEntry, PasswordSource } from './layers/index.js';
 export { assertNotInput, openSink, resolveOutput, writeAll, writeAtomic, writeStream } from './sink.js';
 export type { ByteSink, OutputKind, OutputTarget, SinkOptions } from './sink.js';
+export { eventKind } from './event-kind.js';
+export type { EventKind } from './event-kind.js';
+export { createDbTracker, trackDb, DEFAULT_MAX_CONNECTIONS } from './track-db.js';
+export type { DbTracker, DbTrackerOptions, DbTrackerSummary } from './track-db.js';
+export { createSessionTracker, DEFAULT_MAX_OPEN, SESSION_COLUMNS, sessionCsvHeader, sessionCsvRow } from './sessions.js';
+export type { Session, SessionSummary, SessionTracker, SessionTrackerOptions } from './sessions.js';
+export { compileSessionFilter, readSessions, renderSessions } from './sessions-read.js';
+export type { SessionFilterSpec, SessionFormat, SessionsOptions, SessionsResult } from './sessions-read.js';
+export { createSessionIndex, DEFAULT_RETAIN, identityAt, LOOKAHEAD_SECONDS } from './session-index.js';
+export type { Attribution, SessionIndex, SessionIndexOptions, UnknownReason } from './session-index.js';
+export { annotateBinlog, parseBinlogHeader, splitLines } from './binlog-text.js';
+export type { AnnotateOptions, AnnotateSummary, BinlogHeader } from './binlog-text.js';
+export { attributeBinlog, whoAt } from './who.js';
+export type { WhoOptions } from './who.js';

@@ -9,6 +9,8 @@ import { AuditLogError } from './errors.js';
 import { addCounts, bump, counts, MAX_DISTINCT, OTHER } from './counts.js';
 import { isDataProblem } from './problems.js';
 import { readAuditLog, type ReadOptions, type Source } from './reader.js';
+import type { DbTracker } from './track-db.js';
+import { ZONE_NAMES } from './timezone.js';
 
 export { isDataProblem } from './problems.js';
 export { MAX_DISTINCT, OTHER } from './counts.js';
@@ -37,13 +39,15 @@ export interface InfoReport {
   /** Earliest and latest event timestamp (as the events write them), or null. */
   first: string | null;
   last: string | null;
+  /** The zone of those times: `UTC`, `server local time, zone unknown`, both joined by ` and `, or null without records. */
+  timeZone: string | null;
   /** Records by `class/event` (past MAX_DISTINCT pairs, `(other)`). */
   events: Record<string, number>;
   /** General events by command (`Query`, `Init DB`, ...; past MAX_DISTINCT commands, `(other)`). */
   commands: Record<string, number>;
   /** Records by user (account user, else login user; `""` when empty; past MAX_DISTINCT users, `(other)`). */
   users: Record<string, number>;
-  /** Malformed records (skipped), with positions. */
+  /** Malformed records (skipped) and bytes inside a document that are no record (SKIPPED_DATA), with positions. */
   malformed: ProblemReport[];
   /** A torn last record (not returned), with its position. */
   truncated: ProblemReport[];
@@ -51,6 +55,8 @@ export interface InfoReport {
   notices: ProblemReport[];
   /** How many of each there were (the lists above stop at MAX_LISTED). */
   counts: { malformed: number; truncated: number; notices: number };
+  /** With a db tracker: general and table-access events by db (`""`: none; `(unknown)`: no db known). */
+  databases?: Record<string, number>;
 }
 
 /** Problems listed with their positions, per kind; beyond this they are only counted. */
@@ -75,6 +81,7 @@ function emptyReport(file: string): InfoReport {
     bytes: 0,
     first: null,
     last: null,
+    timeZone: null,
     events: counts(),
     commands: counts(),
     users: counts(),
@@ -100,9 +107,18 @@ class Tally {
   private otherEvents = 0;
   commands = new Map<string, number>();
   users = new Map<string, number>();
+  utc = false;
+  local = false;
+  databases: Map<string, number> | undefined;
+
+  constructor(countDatabases = false) {
+    if (countDatabases) this.databases = new Map();
+  }
 
   add(e: Entry): void {
     this.records++;
+    if (e.timeZone === 'local') this.local = true;
+    else this.utc = true;
     const ev = e.event;
     const ts = ev.timestamp;
     // Only real times (`YYYY-MM-DD hh:mm:ss`) count: test logs hold placeholders like `<DATETIME>`.
@@ -122,10 +138,13 @@ class Tally {
     if (typeof cmd === 'string') bump(this.commands, cmd);
     const user = ev.account?.user ?? ev.login?.user;
     if (typeof user === 'string') bump(this.users, user);
+    const data = ev.table_access_data ?? ev.general_data;
+    if (this.databases && data) bump(this.databases, data.db ?? '(unknown)');
   }
 
   into(r: InfoReport): void {
     r.records += this.records;
+    r.timeZone = zoneName(r.timeZone, this.utc, this.local);
     if (this.first !== null && (r.first === null || this.first < r.first)) r.first = this.first;
     if (this.last !== null && (r.last === null || this.last > r.last)) r.last = this.last;
     const events = new Map<string, number>();
@@ -134,12 +153,24 @@ class Tally {
     addCounts(r.events, Object.fromEntries(events));
     addCounts(r.commands, Object.fromEntries(this.commands));
     addCounts(r.users, Object.fromEntries(this.users));
+    if (this.databases) {
+      r.databases ??= {};
+      addCounts(r.databases, Object.fromEntries(this.databases));
+    }
   }
+}
+
+function zoneName(had: string | null, utc: boolean, local: boolean): string | null {
+  const names = new Set(had === null ? [] : had.split(' and '));
+  if (utc) names.add(ZONE_NAMES.utc);
+  if (local) names.add(ZONE_NAMES.local);
+  return names.size ? [...names].join(' and ') : null;
 }
 
 /** Fold one problem into a report. */
 export function addProblem(r: InfoReport, e: AuditLogError): void {
-  const kind = e.code === 'MALFORMED_RECORD' ? 'malformed' : e.code === 'TRUNCATED_RECORD' ? 'truncated' : 'notices';
+  // Bytes skipped inside a document are a damaged record: listed with the malformed ones.
+  const kind = e.code === 'MALFORMED_RECORD' || e.code === 'SKIPPED_DATA' ? 'malformed' : e.code === 'TRUNCATED_RECORD' ? 'truncated' : 'notices';
   r.counts[kind]++;
   if (r[kind].length < MAX_LISTED) r[kind].push(problemReport(e));
 }
@@ -153,11 +184,16 @@ export function hasDataProblems(r: InfoReport): boolean {
  * Read one input through and report on it. Malformed records are skipped and
  * listed, never fatal; an unreadable input (unknown format, I/O) throws.
  */
-export async function inspect(src: Source, opts: ReadOptions = {}): Promise<InfoReport> {
-  const log = readAuditLog(src, { ...opts, keepRaw: false, onError: 'skip', onProblem: (e) => addProblem(report, e) });
+export async function inspect(src: Source, opts: ReadOptions & { trackDb?: DbTracker } = {}): Promise<InfoReport> {
+  const { trackDb, ...readOpts } = opts;
+  const log = readAuditLog(src, { ...readOpts, keepRaw: false, onError: 'skip', onProblem: (e) => addProblem(report, e) });
   const report = emptyReport(log.file);
-  const tally = new Tally();
-  for await (const batch of log.batches()) for (const e of batch) tally.add(e);
+  const tally = new Tally(trackDb !== undefined);
+  for await (const batch of log.batches())
+    for (const e of batch) {
+      trackDb?.apply(e);
+      tally.add(e);
+    }
   tally.into(report);
   report.layers = log.layers;
   report.format = log.format ?? null;
@@ -179,9 +215,11 @@ export function combine(reports: InfoReport[]): InfoReport & { files: InfoReport
     t.bytes += r.bytes;
     if (r.first !== null && (t.first === null || r.first < t.first)) t.first = r.first;
     if (r.last !== null && (t.last === null || r.last > t.last)) t.last = r.last;
+    if (r.timeZone !== null) t.timeZone = zoneName(t.timeZone, r.timeZone.includes(ZONE_NAMES.utc), r.timeZone.includes(ZONE_NAMES.local));
     addCounts(t.events, r.events);
     addCounts(t.commands, r.commands);
     addCounts(t.users, r.users);
+    if (r.databases) addCounts((t.databases ??= {}), r.databases);
     for (const k of ['malformed', 'truncated', 'notices'] as const) {
       t.counts[k] += r.counts[k];
       t[k].push(...r[k].slice(0, MAX_LISTED - t[k].length));

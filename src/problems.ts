@@ -15,6 +15,8 @@
  * | `TRUNCATED_RECORD` | 1 | yes | never (it is the end) | warning |
  * | `TRUNCATED_INPUT` | 1 | yes | never (it is the end) | warning |
  * | `UNEXPECTED_DATA` | 0 | no (only reported) | never | note |
+ * | `SKIPPED_DATA` | 1 | yes (bytes inside a document were not a record) | never | warning |
+ * | `INVALID_UTF8` | 0 | no (reported; the bytes are kept) | never | note |
  * | `DECRYPT_FAILED` | 3 | no | always | error |
  * | `MISSING_PASSWORD` | 3 | no | always | error |
  * | `DECOMPRESS_FAILED` | 3 | yes (after output: what was inflated stands) | always | warning |
@@ -44,6 +46,8 @@ export const PROBLEMS: Readonly<Record<AuditLogErrorCode, ProblemRule>> = {
   TRUNCATED_RECORD: { exit: 1, dataProblem: true, stops: 'never', severity: 'warning' },
   TRUNCATED_INPUT: { exit: 1, dataProblem: true, stops: 'never', severity: 'warning' },
   UNEXPECTED_DATA: { exit: 0, dataProblem: false, stops: 'never', severity: 'note' },
+  SKIPPED_DATA: { exit: 1, dataProblem: true, stops: 'never', severity: 'warning' },
+  INVALID_UTF8: { exit: 0, dataProblem: false, stops: 'never', severity: 'note' },
   DECRYPT_FAILED: { exit: 3, dataProblem: false, stops: 'always', severity: 'error' },
   MISSING_PASSWORD: { exit: 3, dataProblem: false, stops: 'always', severity: 'error' },
   DECOMPRESS_FAILED: { exit: 3, dataProblem: true, stops: 'always', severity: 'warning' },

@@ -29,7 +29,7 @@
  * formula; cells that are plain numbers (`-1`, `+3.5`) stay as they are.
  */
 import type { AuditEvent, Entry, JsonValue } from '../entry.js';
-import { BaseWriter, EMPTY, dataKeyOf, isObject, utf8, type WriterOptions } from './common.js';
+import { BaseWriter, EMPTY, dataKeyOf, eventWithZone, isObject, utf8, type WriterOptions } from './common.js';
 
 export const CSV_COLUMNS = [
   'timestamp',
@@ -167,7 +167,7 @@ export class CsvWriter extends BaseWriter {
   }
 
   record(entry: Entry): string {
-    const text = csvRow(entry.event, this.safe) + '\r\n';
+    const text = csvRow(eventWithZone(entry), this.safe) + '\r\n';
     this.commit(false);
     return text;
   }
