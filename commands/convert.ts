@@ -3,8 +3,10 @@ import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from 
 import { progress } from '../cli/progress.js';
 import { convert, type ConvertSummary } from '../src/convert.js';
 import { EXIT } from '../src/errors.js';
+import { severityLabel } from '../src/problems.js';
+import { escapeControls } from '../src/text.js';
 import { expandInputs } from '../src/fileset.js';
-import type { FilterSpec } from '../src/filter.js';
+import { unknownEventWarning, type FilterSpec } from '../src/filter.js';
 
 const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
 
@@ -17,12 +19,19 @@ export default class Convert extends Command {
     '<%= config.bin %> convert audit.log.enc --password-file pw --to new --since "2019-10-03 14:00:00" --until 2019-10-03',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'audit log files (- for stdin); a directory means its rotated set, oldest first' }) };
+  static override args = {
+    files: Args.string({ description: 'audit log files (- for stdin; none and stdin not a terminal: stdin); a directory means its rotated set, oldest first', ignoreStdin: true }),
+  };
   static override flags = {
     to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
-    output: Flags.string({ char: 'o', description: 'write to FILE (atomically, mode 0600) instead of stdout' }),
-    'on-error': Flags.string({ description: 'at a malformed record: fail (stop, no output file) or skip (count it, go on, exit 1)', options: ['fail', 'skip'], default: 'fail' }),
+    output: Flags.string({ char: 'o', description: 'write to FILE instead of stdout (- is stdout): a regular file atomically, mode 0600; a device or FIFO in place; never an input' }),
+    'on-error': Flags.string({
+      description: 'at a malformed record or an unreadable input: fail (stop, no output file) or skip (report it, go on; exit 1, or 3 when an input was unreadable)',
+      options: ['fail', 'skip'],
+      default: 'fail',
+    }),
     compress: Flags.boolean({ description: 'gzip the output' }),
+    'csv-safe': Flags.boolean({ description: "--to csv: prefix cells that start with =, +, - or @ with ' (so spreadsheets do not run them as formulas)" }),
     encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
     json: Flags.boolean({ description: 'print the summary as JSON (on stdout with -o, else on stderr)' }),
     'track-db': Flags.boolean({ description: "write each connection's default database into general and table-access events that carry none (across all inputs, in order; unknown stays absent)" }),
@@ -30,13 +39,14 @@ export default class Convert extends Command {
     host: many('account host'),
     ip: many('client IP'),
     db: many('database'),
-    event: many('XML NAME (Query, Connect), class, or class/event; case-insensitive'),
+    event: many('XML NAME (Query, Command Start), class, class/event or event (query/start = query_start); case-insensitive'),
     'command-class': many('sql_command / COMMAND_CLASS (select, drop_table, ...)'),
     'connection-id': many('connection id'),
     status: many('ok, error, N or N-M'),
-    since: Flags.string({ description: 'from this time, inclusive (YYYY-MM-DD[ hh:mm:ss])', helpGroup: 'FILTER' }),
+    since: Flags.string({ description: 'from this time, inclusive (YYYY-MM-DD[ hh:mm:ss][Z| UTC|+hh:mm])', helpGroup: 'FILTER' }),
     until: Flags.string({ description: 'up to this time, inclusive; a date alone means the whole day', helpGroup: 'FILTER' }),
     grep: many('regular expression searched in the SQL text'),
+    'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are converted to UTC' }),
     ...passwordFlags,
   };
 
@@ -56,21 +66,25 @@ export default class Convert extends Command {
       until: flags.until,
       grep: flags.grep,
     };
+    const unknownEvent = unknownEventWarning(flags.event);
+    if (unknownEvent) process.stderr.write(`Warning: ${unknownEvent}\n`);
     cleanUpOnSignals();
     const bar = progress(files);
     let summary: ConvertSummary;
     try {
       const password = passwordSource(flags);
       const encrypt = flags.encrypt ? await password.get(flags.output ?? '-') : undefined;
-      summary = await convert(await expandInputs(files, { password }), flags.output ?? process.stdout, {
+      summary = await convert(await expandInputs(files, { password }), flags.output ?? '-', {
         to: flags.to as 'new' | 'old' | 'json' | 'ndjson' | 'csv',
         filter,
         onError: flags['on-error'] as 'fail' | 'skip',
         password,
         compress: flags.compress,
+        csvSafe: flags['csv-safe'],
         trackDb: flags['track-db'],
+        ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
         ...(encrypt ? { encrypt } : {}),
-        onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
+        onProblem: (e) => process.stderr.write(`${severityLabel(e.code)}: ${escapeControls(e.message)}\n`),
         onProgress: (f, n) => bar.update(f, n),
       });
     } catch (e) {
@@ -79,11 +93,16 @@ export default class Convert extends Command {
     }
     bar.done();
     const text = JSON.stringify(summary, null, 2) + '\n';
-    if (flags.json) (flags.output ? process.stdout : process.stderr).write(text);
-    else if (flags.output)
+    const toFile = flags.output !== undefined && flags.output !== '-';
+    if (flags.json) (toFile ? process.stdout : process.stderr).write(text);
+    else if (toFile)
       process.stderr.write(
-        `${summary.written} records written to ${flags.output} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated)\n`,
+        `${summary.written} records written to ${escapeControls(flags.output!)} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated)\n`,
       );
+    if (summary.unreadable.length) {
+      process.stderr.write(`Error: ${summary.unreadable.length} unreadable input${summary.unreadable.length === 1 ? '' : 's'} skipped: ${summary.unreadable.map((p) => escapeControls(p.file)).join(', ')}\n`);
+      this.exit(EXIT.INPUT_UNUSABLE);
+    }
     if (summary.dataProblems) this.exit(EXIT.DATA_PROBLEMS);
     return summary;
   }

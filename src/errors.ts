@@ -12,6 +12,8 @@ export type AuditLogErrorCode =
   | 'TRUNCATED_RECORD'
   | 'TRUNCATED_INPUT'
   | 'UNEXPECTED_DATA'
+  | 'SKIPPED_DATA'
+  | 'INVALID_UTF8'
   | 'DECRYPT_FAILED'
   | 'MISSING_PASSWORD'
   | 'DECOMPRESS_FAILED'
@@ -42,7 +44,9 @@ export interface ErrorContext {
   suggestion?: string;
 }
 
-/** Exit codes of the command-line tool, by error code. */
+import { problem } from './problems.js';
+
+/** Exit codes of the command-line tool (by error code: src/problems.ts). */
 export const EXIT = { OK: 0, DATA_PROBLEMS: 1, USAGE: 2, INPUT_UNUSABLE: 3 } as const;
 
 function where(ctx: ErrorContext): string {
@@ -79,17 +83,7 @@ export class AuditLogError extends Error {
 
   /** The exit code the command-line tool uses when this error stops it. */
   get exitCode(): number {
-    switch (this.code) {
-      case 'INVALID_OPTION':
-        return EXIT.USAGE;
-      case 'MALFORMED_RECORD':
-      case 'TRUNCATED_RECORD':
-      case 'TRUNCATED_INPUT':
-      case 'UNEXPECTED_DATA':
-        return EXIT.DATA_PROBLEMS;
-      default:
-        return EXIT.INPUT_UNUSABLE;
-    }
+    return problem(this.code).exit;
   }
 
   /** Plain object for `--json` output. */

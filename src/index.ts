@@ -7,6 +7,8 @@
 export type { AuditEvent, Entry, FormatId, JsonValue, Position } from './entry.js';
 export { FORMAT_IDS } from './entry.js';
 export { AuditLogError, EXIT } from './errors.js';
+export { isDataProblem, problem, PROBLEMS } from './problems.js';
+export type { ProblemRule } from './problems.js';
 export type { AuditLogErrorCode, ErrorContext, Stage } from './errors.js';
 export { detectFormat } from './detect.js';
 export { AuditLogReader, AuditReader, createScanner, parseAll, readAuditLog, readBytes } from './reader.js';
@@ -32,7 +34,8 @@ export { combine, inspect } from './info.js';
 export type { InfoReport, ProblemReport } from './info.js';
 export { createPasswordSource, openLayers, staticPassword, wrapLayers, wrapOutput } from './layers/index.js';
 export type { LayerDetail, LayerId, PasswordEntry, PasswordSource } from './layers/index.js';
-export { writeAtomic, writeStream } from './sink.js';
+export { assertNotInput, openSink, resolveOutput, writeAll, writeAtomic, writeStream } from './sink.js';
+export type { ByteSink, OutputKind, OutputTarget, SinkOptions } from './sink.js';
 export { eventKind } from './event-kind.js';
 export type { EventKind } from './event-kind.js';
 export { createDbTracker, trackDb, DEFAULT_MAX_CONNECTIONS } from './track-db.js';

@@ -6,8 +6,14 @@
  */
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
+import { addCounts, bump, counts, MAX_DISTINCT, OTHER } from './counts.js';
+import { isDataProblem } from './problems.js';
 import { readAuditLog, type ReadOptions, type Source } from './reader.js';
 import type { DbTracker } from './track-db.js';
+import { ZONE_NAMES } from './timezone.js';
+
+export { isDataProblem } from './problems.js';
+export { MAX_DISTINCT, OTHER } from './counts.js';
 
 /** A problem found while reading, by position. */
 export interface ProblemReport {
@@ -33,13 +39,15 @@ export interface InfoReport {
   /** Earliest and latest event timestamp (as the events write them), or null. */
   first: string | null;
   last: string | null;
-  /** Records by `class/event`. */
+  /** The zone of those times: `UTC`, `server local time, zone unknown`, both joined by ` and `, or null without records. */
+  timeZone: string | null;
+  /** Records by `class/event` (past MAX_DISTINCT pairs, `(other)`). */
   events: Record<string, number>;
-  /** General events by command (`Query`, `Init DB`, ...). */
+  /** General events by command (`Query`, `Init DB`, ...; past MAX_DISTINCT commands, `(other)`). */
   commands: Record<string, number>;
   /** Records by user (account user, else login user; `""` when empty; past MAX_DISTINCT users, `(other)`). */
   users: Record<string, number>;
-  /** Malformed records (skipped), with positions. */
+  /** Malformed records (skipped) and bytes inside a document that are no record (SKIPPED_DATA), with positions. */
   malformed: ProblemReport[];
   /** A torn last record (not returned), with its position. */
   truncated: ProblemReport[];
@@ -54,10 +62,6 @@ export interface InfoReport {
 /** Problems listed with their positions, per kind; beyond this they are only counted. */
 export const MAX_LISTED = 1000;
 
-/** Problems that mean data was lost or damaged (exit code 1): all but text outside records. */
-export function isDataProblem(code: string): boolean {
-  return code !== 'UNEXPECTED_DATA';
-}
 
 export function problemReport(e: AuditLogError): ProblemReport {
   const r: ProblemReport = { code: e.code, file: e.ctx.file ?? '-', message: e.detail };
@@ -77,9 +81,10 @@ function emptyReport(file: string): InfoReport {
     bytes: 0,
     first: null,
     last: null,
-    events: {},
-    commands: {},
-    users: {},
+    timeZone: null,
+    events: counts(),
+    commands: counts(),
+    users: counts(),
     malformed: [],
     truncated: [],
     notices: [],
@@ -87,16 +92,6 @@ function emptyReport(file: string): InfoReport {
   };
 }
 
-
-/** Distinct values counted by name; past this many, the rest count as `(other)` (memory stays bounded). */
-export const MAX_DISTINCT = 10_000;
-
-function bump(m: Map<string, number>, k: string): void {
-  const n = m.get(k);
-  if (n !== undefined) m.set(k, n + 1);
-  else if (m.size < MAX_DISTINCT) m.set(k, 1);
-  else m.set('(other)', (m.get('(other)') ?? 0) + 1);
-}
 
 /**
  * Counts entries into Maps (no string building per entry), folded into a
@@ -106,9 +101,14 @@ class Tally {
   records = 0;
   first: string | null = null;
   last: string | null = null;
+  /** By class, then event; at most MAX_DISTINCT pairs, the rest in otherEvents. */
   events = new Map<string | undefined, Map<string | undefined, number>>();
+  private pairs = 0;
+  private otherEvents = 0;
   commands = new Map<string, number>();
   users = new Map<string, number>();
+  utc = false;
+  local = false;
   databases: Map<string, number> | undefined;
 
   constructor(countDatabases = false) {
@@ -117,6 +117,8 @@ class Tally {
 
   add(e: Entry): void {
     this.records++;
+    if (e.timeZone === 'local') this.local = true;
+    else this.utc = true;
     const ev = e.event;
     const ts = ev.timestamp;
     // Only real times (`YYYY-MM-DD hh:mm:ss`) count: test logs hold placeholders like `<DATETIME>`.
@@ -125,8 +127,13 @@ class Tally {
       if (this.last === null || ts > this.last) this.last = ts;
     }
     let byEvent = this.events.get(ev.class);
-    if (!byEvent) this.events.set(ev.class, (byEvent = new Map()));
-    byEvent.set(ev.event, (byEvent.get(ev.event) ?? 0) + 1);
+    if (!byEvent && this.pairs < MAX_DISTINCT) this.events.set(ev.class, (byEvent = new Map()));
+    const n = byEvent?.get(ev.event);
+    if (n !== undefined) byEvent!.set(ev.event, n + 1);
+    else if (byEvent && this.pairs < MAX_DISTINCT) {
+      byEvent.set(ev.event, 1);
+      this.pairs++;
+    } else this.otherEvents++;
     const cmd = ev.general_data?.command;
     if (typeof cmd === 'string') bump(this.commands, cmd);
     const user = ev.account?.user ?? ev.login?.user;
@@ -137,21 +144,33 @@ class Tally {
 
   into(r: InfoReport): void {
     r.records += this.records;
+    r.timeZone = zoneName(r.timeZone, this.utc, this.local);
     if (this.first !== null && (r.first === null || this.first < r.first)) r.first = this.first;
     if (this.last !== null && (r.last === null || this.last > r.last)) r.last = this.last;
-    for (const [cls, m] of this.events) for (const [ev, n] of m) r.events[`${cls ?? '?'}/${ev ?? '?'}`] = (r.events[`${cls ?? '?'}/${ev ?? '?'}`] ?? 0) + n;
-    for (const [k, n] of this.commands) r.commands[k] = (r.commands[k] ?? 0) + n;
-    for (const [k, n] of this.users) r.users[k] = (r.users[k] ?? 0) + n;
+    const events = new Map<string, number>();
+    for (const [cls, m] of this.events) for (const [ev, n] of m) bump(events, `${cls ?? '?'}/${ev ?? '?'}`, n);
+    if (this.otherEvents) bump(events, OTHER, this.otherEvents);
+    addCounts(r.events, Object.fromEntries(events));
+    addCounts(r.commands, Object.fromEntries(this.commands));
+    addCounts(r.users, Object.fromEntries(this.users));
     if (this.databases) {
       r.databases ??= {};
-      for (const [k, n] of this.databases) r.databases[k] = (r.databases[k] ?? 0) + n;
+      addCounts(r.databases, Object.fromEntries(this.databases));
     }
   }
 }
 
+function zoneName(had: string | null, utc: boolean, local: boolean): string | null {
+  const names = new Set(had === null ? [] : had.split(' and '));
+  if (utc) names.add(ZONE_NAMES.utc);
+  if (local) names.add(ZONE_NAMES.local);
+  return names.size ? [...names].join(' and ') : null;
+}
+
 /** Fold one problem into a report. */
 export function addProblem(r: InfoReport, e: AuditLogError): void {
-  const kind = e.code === 'MALFORMED_RECORD' ? 'malformed' : e.code === 'TRUNCATED_RECORD' ? 'truncated' : 'notices';
+  // Bytes skipped inside a document are a damaged record: listed with the malformed ones.
+  const kind = e.code === 'MALFORMED_RECORD' || e.code === 'SKIPPED_DATA' ? 'malformed' : e.code === 'TRUNCATED_RECORD' ? 'truncated' : 'notices';
   r.counts[kind]++;
   if (r[kind].length < MAX_LISTED) r[kind].push(problemReport(e));
 }
@@ -196,10 +215,11 @@ export function combine(reports: InfoReport[]): InfoReport & { files: InfoReport
     t.bytes += r.bytes;
     if (r.first !== null && (t.first === null || r.first < t.first)) t.first = r.first;
     if (r.last !== null && (t.last === null || r.last > t.last)) t.last = r.last;
-    for (const [k, v] of Object.entries(r.events)) t.events[k] = (t.events[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(r.commands)) t.commands[k] = (t.commands[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(r.users)) t.users[k] = (t.users[k] ?? 0) + v;
-    if (r.databases) for (const [k, v] of Object.entries(r.databases)) (t.databases ??= {})[k] = (t.databases[k] ?? 0) + v;
+    if (r.timeZone !== null) t.timeZone = zoneName(t.timeZone, r.timeZone.includes(ZONE_NAMES.utc), r.timeZone.includes(ZONE_NAMES.local));
+    addCounts(t.events, r.events);
+    addCounts(t.commands, r.commands);
+    addCounts(t.users, r.users);
+    if (r.databases) addCounts((t.databases ??= {}), r.databases);
     for (const k of ['malformed', 'truncated', 'notices'] as const) {
       t.counts[k] += r.counts[k];
       t[k].push(...r[k].slice(0, MAX_LISTED - t[k].length));
