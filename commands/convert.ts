@@ -3,6 +3,8 @@ import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from 
 import { progress } from '../cli/progress.js';
 import { convert, type ConvertSummary } from '../src/convert.js';
 import { EXIT } from '../src/errors.js';
+import { severityLabel } from '../src/problems.js';
+import { escapeControls } from '../src/text.js';
 import { expandInputs } from '../src/fileset.js';
 import { unknownEventWarning, type FilterSpec } from '../src/filter.js';
 
@@ -17,12 +19,19 @@ export default class Convert extends Command {
     '<%= config.bin %> convert audit.log.enc --password-file pw --to new --since "2019-10-03 14:00:00" --until 2019-10-03',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'audit log files (- for stdin); a directory means its rotated set, oldest first' }) };
+  static override args = {
+    files: Args.string({ description: 'audit log files (- for stdin; none and stdin not a terminal: stdin); a directory means its rotated set, oldest first', ignoreStdin: true }),
+  };
   static override flags = {
     to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
-    output: Flags.string({ char: 'o', description: 'write to FILE (atomically, mode 0600) instead of stdout' }),
-    'on-error': Flags.string({ description: 'at a malformed record: fail (stop, no output file) or skip (count it, go on, exit 1)', options: ['fail', 'skip'], default: 'fail' }),
+    output: Flags.string({ char: 'o', description: 'write to FILE instead of stdout (- is stdout): a regular file atomically, mode 0600; a device or FIFO in place; never an input' }),
+    'on-error': Flags.string({
+      description: 'at a malformed record or an unreadable input: fail (stop, no output file) or skip (report it, go on; exit 1, or 3 when an input was unreadable)',
+      options: ['fail', 'skip'],
+      default: 'fail',
+    }),
     compress: Flags.boolean({ description: 'gzip the output' }),
+    'csv-safe': Flags.boolean({ description: "--to csv: prefix cells that start with =, +, - or @ with ' (so spreadsheets do not run them as formulas)" }),
     encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
     json: Flags.boolean({ description: 'print the summary as JSON (on stdout with -o, else on stderr)' }),
     'track-db': Flags.boolean({ description: "write each connection's default database into general and table-access events that carry none (across all inputs, in order; unknown stays absent)" }),
@@ -65,16 +74,17 @@ export default class Convert extends Command {
     try {
       const password = passwordSource(flags);
       const encrypt = flags.encrypt ? await password.get(flags.output ?? '-') : undefined;
-      summary = await convert(await expandInputs(files, { password }), flags.output ?? process.stdout, {
+      summary = await convert(await expandInputs(files, { password }), flags.output ?? '-', {
         to: flags.to as 'new' | 'old' | 'json' | 'ndjson' | 'csv',
         filter,
         onError: flags['on-error'] as 'fail' | 'skip',
         password,
         compress: flags.compress,
+        csvSafe: flags['csv-safe'],
         trackDb: flags['track-db'],
         ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
         ...(encrypt ? { encrypt } : {}),
-        onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' || e.code === 'INVALID_UTF8' ? 'Note' : 'Warning'}: ${e.message}\n`),
+        onProblem: (e) => process.stderr.write(`${severityLabel(e.code)}: ${escapeControls(e.message)}\n`),
         onProgress: (f, n) => bar.update(f, n),
       });
     } catch (e) {
@@ -83,11 +93,16 @@ export default class Convert extends Command {
     }
     bar.done();
     const text = JSON.stringify(summary, null, 2) + '\n';
-    if (flags.json) (flags.output ? process.stdout : process.stderr).write(text);
-    else if (flags.output)
+    const toFile = flags.output !== undefined && flags.output !== '-';
+    if (flags.json) (toFile ? process.stdout : process.stderr).write(text);
+    else if (toFile)
       process.stderr.write(
-        `${summary.written} records written to ${flags.output} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated)\n`,
+        `${summary.written} records written to ${escapeControls(flags.output!)} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated)\n`,
       );
+    if (summary.unreadable.length) {
+      process.stderr.write(`Error: ${summary.unreadable.length} unreadable input${summary.unreadable.length === 1 ? '' : 's'} skipped: ${summary.unreadable.map((p) => escapeControls(p.file)).join(', ')}\n`);
+      this.exit(EXIT.INPUT_UNUSABLE);
+    }
     if (summary.dataProblems) this.exit(EXIT.DATA_PROBLEMS);
     return summary;
   }

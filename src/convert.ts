@@ -8,10 +8,11 @@
 import type { Entry } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { compileFilter, type FilterSpec } from './filter.js';
-import { isDataProblem, MAX_LISTED, problemReport, type ProblemReport } from './info.js';
+import { MAX_LISTED, problemReport, type ProblemReport } from './info.js';
+import { isDataProblem, isUnreadable, problem, recordProblem } from './problems.js';
 import { wrapOutput, type OutputEncryption, type PasswordSource } from './layers/index.js';
 import { readAuditLog, type Source } from './reader.js';
-import { writeAtomic, writeStream } from './sink.js';
+import { openSink, writeAll } from './sink.js';
 import { createWriter, type OutputFormat } from './writers/index.js';
 import { createDbTracker, type DbTrackerSummary } from './track-db.js';
 
@@ -30,6 +31,8 @@ export interface ConvertOptions {
   encrypt?: OutputEncryption;
   /** Told about every problem that did not stop the conversion. */
   onProblem?: (e: AuditLogError) => void;
+  /** CSV output: prefix cells that start with `=`, `+`, `-` or `@` with `'`. Defaults to false. */
+  csvSafe?: boolean;
   /** Told about progress: bytes read so far of the current input. */
   onProgress?: (file: string, bytesRead: number) => void;
   /** Fill each connection's default database into general and table-access events without one (src/track-db.ts), before filtering. */
@@ -62,6 +65,8 @@ export interface ConvertSummary {
   droppedFields: Record<string, number>;
   /** The problems that did not stop the conversion, with their positions (the first MAX_LISTED). */
   problems: ProblemReport[];
+  /** Inputs skipped as unreadable (with `onError: 'skip'`; otherwise the first one stops the conversion). */
+  unreadable: ProblemReport[];
   /** Whether any problem meant data was lost or damaged (malformed or torn records, cut input layers). */
   dataProblems: boolean;
   /** Bytes of output (after compression and encryption). */
@@ -91,10 +96,12 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     truncated: 0,
     droppedFields: {},
     problems: [],
+    unreadable: [],
     dataProblems: false,
     bytesOut: 0,
   };
   const keep = compileFilter(opts.filter ?? {});
+  const skip = opts.onError === 'skip';
   const track = opts.trackDb ? createDbTracker() : undefined;
   const onProblem = (e: AuditLogError) => {
     if (e.code === 'MALFORMED_RECORD' || e.code === 'SKIPPED_DATA') summary.malformed++;
@@ -141,27 +148,44 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     for (const src of inputs) {
       // Original bytes are only needed when they can pass through to the target unchanged.
       const keepRaw = (f: string) => f === opts.to;
-      const log = readAuditLog(src, { onError: opts.onError === 'skip' ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
+      const log = readAuditLog(src, { onError: skip ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
       const input: InputSummary = { file: log.file, format: null, layers: [], complete: null, records: 0 };
       summary.inputs.push(input);
-      for await (const batch of log.batches()) {
-        if (!writer) {
-          // The source header is kept only when converting to the source's own format.
-          writer = createWriter(opts.to, log.format === opts.to ? { prologue: log.prologue } : {});
-          put(writer.header());
-        }
-        for (const e of batch as Entry[]) {
-          input.records++;
-          summary.read++;
-          track?.apply(e);
-          if (!keep(e.event)) {
-            summary.filtered++;
-            continue;
+      try {
+        for await (const batch of log.batches()) {
+          if (!writer) {
+            // The source header is kept only when converting to the source's own format.
+            writer = createWriter(opts.to, { csvSafe: opts.csvSafe ?? false, ...(log.format === opts.to ? { prologue: log.prologue } : {}) });
+            put(writer.header());
           }
-          put(writer.record(e));
+          for (const e of batch as Entry[]) {
+            input.records++;
+            summary.read++;
+            track?.apply(e);
+            // A value the filters or the writer cannot handle is that record's problem, handled as --on-error says.
+            let bytes: string | Uint8Array;
+            try {
+              if (!keep(e.event)) {
+                summary.filtered++;
+                continue;
+              }
+              bytes = writer.record(e);
+            } catch (err) {
+              const p = recordProblem(err, e.at, 'write');
+              if (!skip || problem(p.code).stops !== 'unless-skip') throw p;
+              onProblem(p);
+              continue;
+            }
+            put(bytes);
+          }
+          if (size >= OUT_BLOCK) yield take();
+          opts.onProgress?.(log.file, log.bytesRead);
         }
-        if (size >= OUT_BLOCK) yield take();
-        opts.onProgress?.(log.file, log.bytesRead);
+      } catch (err) {
+        // An input that cannot be read at all (missing, unknown format, wrong password) is skipped and reported with skip.
+        if (!(skip && err instanceof AuditLogError && isUnreadable(err))) throw err;
+        summary.unreadable.push(problemReport(err));
+        onProblem(err);
       }
       input.format = log.format ?? null;
       input.layers = log.layers;
@@ -169,7 +193,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     }
     if (!writer) {
       // No record at all: still a valid, empty file of the target format.
-      writer = createWriter(opts.to);
+      writer = createWriter(opts.to, { csvSafe: opts.csvSafe ?? false });
       put(writer.header());
     }
     put(writer.footer());
@@ -193,13 +217,16 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
 }
 
 /**
- * Convert inputs into `dest`: a path (written atomically, mode 0600; nothing
- * is left behind if the conversion fails) or a writable stream.
- * @throws AuditLogError the first malformed record (with `onError: 'fail'`), or an unusable input
+ * Convert inputs into `dest`: a path (`-` is stdout; a regular file is
+ * written atomically, mode 0600, and nothing is left behind if the conversion
+ * fails; a device or FIFO is written in place; see src/sink.ts) or a writable stream.
+ * The output is opened before any input is read.
+ * @throws AuditLogError the first malformed record (with `onError: 'fail'`), an unusable input,
+ *   or INVALID_OPTION for an output that is one of the inputs, or binary output to a terminal
  */
 export async function convert(inputs: Source[], dest: string | NodeJS.WritableStream, opts: ConvertOptions): Promise<ConvertSummary> {
+  const sink = await openSink(dest, { inputs, binary: Boolean(opts.compress || opts.encrypt) });
   const { chunks, summary } = convertChunks(inputs, opts);
-  if (typeof dest === 'string') await writeAtomic(dest, chunks);
-  else await writeStream(dest, chunks);
+  await writeAll(sink, chunks);
   return summary;
 }
