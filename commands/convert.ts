@@ -1,11 +1,9 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from '../cli/common.js';
-import { progress } from '../cli/progress.js';
+import { filterFlags, filterSpec } from '../cli/filter-flags.js';
+import { noteProblem, progress, quietFlag } from '../cli/progress.js';
 import { convert, type ConvertSummary } from '../src/convert.js';
 import { EXIT } from '../src/errors.js';
-import type { FilterSpec } from '../src/filter.js';
-
-const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
 
 export default class Convert extends Command {
   static override description =
@@ -24,38 +22,17 @@ export default class Convert extends Command {
     compress: Flags.boolean({ description: 'gzip the output' }),
     encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
     json: Flags.boolean({ description: 'print the summary as JSON (on stdout with -o, else on stderr)' }),
-    user: many('account or login user'),
-    host: many('account host'),
-    ip: many('client IP'),
-    db: many('database'),
-    event: many('XML NAME (Query, Connect), class, or class/event; case-insensitive'),
-    'command-class': many('sql_command / COMMAND_CLASS (select, drop_table, ...)'),
-    'connection-id': many('connection id'),
-    status: many('ok, error, N or N-M'),
-    since: Flags.string({ description: 'from this time, inclusive (YYYY-MM-DD[ hh:mm:ss])', helpGroup: 'FILTER' }),
-    until: Flags.string({ description: 'up to this time, inclusive; a date alone means the whole day', helpGroup: 'FILTER' }),
-    grep: many('regular expression searched in the SQL text'),
+    quiet: quietFlag,
+    ...filterFlags,
     ...passwordFlags,
   };
 
   async run(): Promise<ConvertSummary> {
     const { argv, flags } = await this.parse(Convert);
     const files = inputs(this, argv as string[]);
-    const filter: FilterSpec = {
-      user: flags.user,
-      host: flags.host,
-      ip: flags.ip,
-      db: flags.db,
-      event: flags.event,
-      commandClass: flags['command-class'],
-      connectionId: flags['connection-id'],
-      status: flags.status,
-      since: flags.since,
-      until: flags.until,
-      grep: flags.grep,
-    };
+    const filter = filterSpec(flags);
     cleanUpOnSignals();
-    const bar = progress(files);
+    const bar = progress(files, { quiet: flags.quiet });
     let summary: ConvertSummary;
     try {
       const password = passwordSource(flags);
@@ -67,8 +44,8 @@ export default class Convert extends Command {
         password,
         compress: flags.compress,
         ...(encrypt ? { encrypt } : {}),
-        onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
-        onProgress: (f, n) => bar.update(f, n),
+        onProblem: (e) => noteProblem(e, flags.quiet, bar),
+        onProgress: (log, records) => bar.update(log.file, log.inputBytesRead, log.bytesRead, records),
       });
     } catch (e) {
       bar.done();

@@ -10,7 +10,7 @@ import { AuditLogError } from './errors.js';
 import { compileFilter, type FilterSpec } from './filter.js';
 import { isDataProblem, MAX_LISTED, problemReport, type ProblemReport } from './info.js';
 import { wrapOutput, type OutputEncryption, type PasswordSource } from './layers/index.js';
-import { readAuditLog, type Source } from './reader.js';
+import { readAuditLog, type AuditLogReader, type Source } from './reader.js';
 import { writeAtomic, writeStream } from './sink.js';
 import { createWriter, type OutputFormat } from './writers/index.js';
 
@@ -27,8 +27,8 @@ export interface ConvertOptions {
   encrypt?: OutputEncryption;
   /** Told about every problem that did not stop the conversion. */
   onProblem?: (e: AuditLogError) => void;
-  /** Told about progress: bytes read so far of the current input. */
-  onProgress?: (file: string, bytesRead: number) => void;
+  /** Told about progress after every input block: the current input's reader (bytes read) and the records read so far. */
+  onProgress?: (log: AuditLogReader, records: number) => void;
 }
 
 export interface InputSummary {
@@ -152,7 +152,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
           put(writer.record(e));
         }
         if (size >= OUT_BLOCK) yield take();
-        opts.onProgress?.(log.file, log.bytesRead);
+        opts.onProgress?.(log, summary.read);
       }
       input.format = log.format ?? null;
       input.layers = log.layers;

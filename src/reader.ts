@@ -203,6 +203,8 @@ export class AuditLogReader implements AsyncIterable<Entry> {
   layers: LayerId[] = [];
   /** Offset of the first record (entry or problem), once seen. */
   private firstOffset: number | undefined;
+  /** Bytes of the input itself (the file on disk, before any layer) read so far. */
+  inputBytesRead = 0;
 
   constructor(src: Source, opts: ReadOptions = {}) {
     this.file = opts.file ?? (typeof src === 'string' ? src : '-');
@@ -253,7 +255,7 @@ export class AuditLogReader implements AsyncIterable<Entry> {
       }
       return out;
     };
-    let bytes = readBytes(this.src, this.file, this.opts.blockSize);
+    let bytes: AsyncIterable<Uint8Array> = this.countInput(readBytes(this.src, this.file, this.opts.blockSize));
     if (!this.opts.noLayers) {
       const opened = await openLayers(bytes, { file: this.file, password: this.opts.password, onNotice: (e) => onProblem?.(e) });
       this.layers = opened.layers;
@@ -271,6 +273,13 @@ export class AuditLogReader implements AsyncIterable<Entry> {
     const batch = sift(this.engine.end());
     if (batch.length) yield batch;
     if (stop) throw stop;
+  }
+
+  private async *countInput(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of src) {
+      this.inputBytesRead += chunk.length;
+      yield chunk;
+    }
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Entry> {
