@@ -12,7 +12,7 @@ export default class Info extends Command {
   ];
   static override strict = false;
   static override args = {
-    files: Args.string({ description: 'audit log files to inspect (- for stdin)' }),
+    files: Args.string({ description: 'audit log files to inspect (- for stdin)', ignoreStdin: true }),
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),

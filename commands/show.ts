@@ -9,6 +9,7 @@ import { AuditLogError, EXIT } from '../src/errors.js';
 import { selectEntries } from '../src/select.js';
 
 export default class Show extends Command {
+  static override summary = 'Show matching records: a table on a terminal, tab-separated rows when piped.';
   static override description =
     'Show matching records for a person: on a terminal a table sized to its width (paged when longer than the screen), --vertical one field per line; piped, tab-separated rows. Exits 1 when nothing matched, as grep does. Failed records (status not 0) are marked with ! (and red on a terminal; NO_COLOR turns colour off).';
   static override examples = [
@@ -20,7 +21,7 @@ export default class Show extends Command {
     '<%= config.bin %> show audit.log --since "2019-10-03 14:00" | cut -f3 | sort | uniq -c',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'audit log files (- for stdin)' }) };
+  static override args = { files: Args.string({ description: 'audit log files (- for stdin)', ignoreStdin: true }) };
   static override flags = {
     vertical: Flags.boolean({ char: 'V', description: 'one field per line under a "*** N. row ***" banner (every field, or those of --fields)' }),
     fields: Flags.string({
