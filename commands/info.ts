@@ -1,14 +1,25 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { formatInfo } from '../cli/info-report.js';
+import { formatFileLines, formatSecurity, formatWarnings } from '../cli/info-security-report.js';
 import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
+import { filterFlags, filterSpec } from '../cli/filter-flags.js';
+import { progress, quietFlag } from '../cli/progress.js';
 import { EXIT } from '../src/errors.js';
+import { fileSetWarnings } from '../src/file-set.js';
+import { compileFilter } from '../src/filter.js';
 import { combine, hasDataProblems, inspect, type InfoReport } from '../src/info.js';
+import { SecurityTally } from '../src/security.js';
 
 export default class Info extends Command {
-  static override description = 'Show what an audit log is and what is in it: format, completeness, records, time span, events, users, problems.';
+  static override summary = 'Show what audit logs are and what is in them, and who did what.';
+  static override description =
+    'Format, layers, completeness, records, time span, events, users, problems with their positions; logins and failed logins per user and host with error codes, errors per code, hosts, IPs, databases, SQL command kinds, privileged statements (GRANT, REVOKE, CREATE/DROP/ALTER USER, SET PASSWORD) with time and user, events per hour. Several files: one line each, the totals, and warnings for gaps in time, overlaps and duplicated files. The filters narrow what is counted.';
   static override examples = [
     '<%= config.bin %> info audit.log',
-    '<%= config.bin %> info --json audit.20190415T151322.log audit.log',
+    '<%= config.bin %> info audit.20190415T151322.log audit.log',
+    '<%= config.bin %> info audit.log.gz --user app --since "2019-10-03 14:00"',
+    '<%= config.bin %> info --json audit.log | jq .security.privileged.list',
+    'zcat audit.log.gz | <%= config.bin %> info',
   ];
   static override strict = false;
   static override args = {
@@ -16,21 +27,55 @@ export default class Info extends Command {
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
+    quiet: quietFlag,
+    ...filterFlags,
     ...passwordFlags,
   };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Info);
     const files = inputs(this, argv as string[]);
+    const spec = filterSpec(flags);
+    const filtering = Object.entries(spec).some(([k, v]) => k !== 'ignoreCase' && v !== undefined);
     const reports: InfoReport[] = [];
+    const security = new SecurityTally();
+    const bar = progress(files, { quiet: flags.quiet || flags.json });
     try {
+      compileFilter(spec);
       const password = passwordSource(flags);
-      for (const f of files) reports.push(await inspect(f, { password }));
+      let before = 0;
+      for (const f of files) {
+        const r = await inspect(f, {
+          password,
+          ...(filtering ? { filter: spec } : {}),
+          onEntry: (e) => security.add(e),
+          onProgress: (log, n) => bar.update(log.file, log.inputBytesRead, log.bytesRead, before + n),
+        });
+        before += r.records + (r.filtered ?? 0);
+        reports.push(r);
+      }
     } catch (e) {
-      failed(this, e, flags.json);
+      bar.done();
+      return failed(this, e, flags.json);
     }
+    bar.done();
     const total = combine(reports);
-    out(flags.json ? JSON.stringify(total, null, 2) : formatInfo(total));
+    const sec = security.report();
+    const warnings = await fileSetWarnings(reports);
+    if (flags.json) {
+      out(JSON.stringify({ ...total, security: sec, warnings }, null, 2));
+    } else {
+      const parts: string[] = [];
+      if (reports.length > 1) {
+        parts.push(formatFileLines(reports), '');
+        const name = `total (${reports.length} files)`;
+        parts.push(formatInfo({ ...total, file: name, files: [{ ...total, file: name }] }));
+      } else parts.push(formatInfo(total));
+      if (total.filtered !== undefined) parts.push(`  filtered   ${total.filtered} records did not match the filters`);
+      parts.push(formatSecurity(sec, { bars: process.stdout.isTTY === true }));
+      out(parts.join('\n'));
+      if (warnings.length) process.stderr.write(formatWarnings(warnings) + '\n');
+    }
     if (hasDataProblems(total)) this.exit(EXIT.DATA_PROBLEMS);
   }
 }
