@@ -145,19 +145,31 @@ function cell(c: Column, e: AuditEvent): string {
   return v === undefined ? '' : escapeText(v);
 }
 
-/** Widths that fit `total` columns: the widest column gives way first. */
+/**
+ * Widths that fit `total` columns (two blanks between columns): the widest
+ * columns give way first, all cut to one level, none below MIN_COL.
+ */
 export function fitWidths(natural: number[], total: number): number[] {
-  const w = [...natural];
-  const gaps = 2 * (w.length - 1);
-  let sum = w.reduce((a, b) => a + b, 0) + gaps;
-  while (sum > total) {
-    let i = 0;
-    for (let j = 1; j < w.length; j++) if (w[j]! > w[i]!) i = j;
-    if (w[i]! <= MIN_COL) break;
-    const next = Math.max(MIN_COL, ...w.filter((x, j) => j !== i && x < w[i]!), w[i]! - (sum - total));
-    sum -= w[i]! - next;
-    w[i] = next;
+  const avail = total - 2 * (natural.length - 1);
+  const sum = (level: number) => natural.reduce((a, w) => a + Math.min(w, level), 0);
+  const max = Math.max(...natural);
+  if (sum(max) <= avail) return [...natural];
+  // The highest level at which the columns fit (binary search; at least MIN_COL).
+  let lo = MIN_COL;
+  let hi = max;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (sum(mid) <= avail) lo = mid;
+    else hi = mid - 1;
   }
+  const w = natural.map((x) => Math.min(x, lo));
+  // Columns left of the cut share what the level's rounding leaves over.
+  let spare = avail - sum(lo);
+  for (let i = 0; i < w.length && spare > 0; i++)
+    if (natural[i]! > w[i]!) {
+      w[i]!++;
+      spare--;
+    }
   return w;
 }
 
