@@ -8,7 +8,8 @@
 import { Flags } from '@oclif/core';
 import type { FilterSpec } from '../src/filter.js';
 
-const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
+// Non-greedy: `--user root audit.log` takes one value, so the file stays a file (repeat the flag for more).
+const many = (description: string) => Flags.string({ description, multiple: true, multipleNonGreedy: true, helpGroup: 'FILTER' });
 
 export const filterFlags = {
   user: many('account or login user'),

@@ -36,8 +36,20 @@ export function pagerCommand(env: NodeJS.ProcessEnv = process.env): string | und
   return p === '' || p === 'cat' ? undefined : p;
 }
 
+/** Write, and wait for room when the stream is full; a stream that fails or closes ends the wait (its 'error' handler tells). */
 async function writeTo(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  if (!stream.write(text)) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+  if (stream.write(text)) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
 }
 
 export function createLineOutput(opts: LineOutputOptions): LineOutput {
