@@ -7,7 +7,7 @@
  * update draws it again.
  *
  *   const p = progress(files, { quiet: flags.quiet });
- *   onProgress: (log, records) => p.update(log.file, log.inputBytesRead, log.bytesRead, records)
+ *   onProgress: (log, records) => p.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, records)
  *   p.done();
  */
 import { statSync } from 'node:fs';
@@ -38,10 +38,10 @@ export interface Progress {
   /**
    * @param file the input being read
    * @param diskBytes bytes of that input itself (the file on disk) read so far
-   * @param decodedBytes bytes of its decoded stream (after gzip and AES) read so far
+   * @param decodedBytes bytes of its decoded stream (after gzip and AES) read so far; undefined for an input without layers
    * @param records records read so far, over all inputs
    */
-  update(file: string, diskBytes: number, decodedBytes: number, records: number): void;
+  update(file: string, diskBytes: number, decodedBytes: number | undefined, records: number): void;
   /** Erase the line (before writing data to the same terminal). */
   clear(): void;
   done(): void;
@@ -144,7 +144,7 @@ export function progress(files: string[], opts: ProgressOptions = {}): Progress 
         const pct = Math.min(100, (100 * done) / total);
         parts.push(`${pct.toFixed(0).padStart(3)}%`, `${formatBytes(done)} of ${formatBytes(total)} on disk`);
       } else parts.push(`${formatBytes(done)} read`);
-      if (decodedBytes !== diskBytes) parts.push(`${formatBytes(decodedBytes)} decoded`);
+      if (decodedBytes !== undefined) parts.push(`${formatBytes(decodedBytes)} decoded`);
       parts.push(`${formatCount(records)} records`, `${formatCount(records / secs)} records/s`);
       if (total !== undefined && done > 0 && done < total) parts.push(`${formatDuration(((total - done) * secs) / done)} left`);
       parts.push(file);

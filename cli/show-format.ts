@@ -135,6 +135,8 @@ export interface LayoutOptions {
 
 /** Rows seen before the column widths are fixed (the rest are cut to them). */
 const SAMPLE_ROWS = 100;
+/** Longest the first rows are held for sizing, in milliseconds (rare matches in a large file show at once). */
+const MAX_HOLD_MS = 1000;
 /** Narrowest a column is made to fit the terminal. */
 const MIN_COL = 4;
 
@@ -174,9 +176,10 @@ export function fitWidths(natural: number[], total: number): number[] {
 }
 
 /**
- * A table: the first SAMPLE_ROWS rows are held to size the columns (each at
- * most as wide as its longest value, together at most `width`), then rows
- * stream through cut to those widths.
+ * A table: the first SAMPLE_ROWS rows (or those of the first MAX_HOLD_MS) are
+ * held to size the columns (each at most as wide as its longest value,
+ * together at most `width`), then rows stream through cut to those widths.
+ * Call `rows([])` now and then so held rows go out in time.
  */
 export function createTable(cols: Column[], opts: LayoutOptions): { rows(events: AuditEvent[]): string[]; end(): string[] } {
   let held: { cells: string[]; failed: boolean }[] | undefined = [];
@@ -196,16 +199,19 @@ export function createTable(cols: Column[], opts: LayoutOptions): { rows(events:
     );
     return [opts.colour ? SGR.bold + head + SGR.reset : head, ...rows.map((r) => line(r.cells, r.failed))];
   };
+  let heldSince = 0;
   return {
     rows(events) {
       const out: string[] = [];
       for (const e of events) {
         const r = { cells: cols.map((c) => cell(c, e)), failed: failedEvent(e) };
         if (held) {
+          if (!held.length) heldSince = Date.now();
           held.push(r);
           if (held.length >= SAMPLE_ROWS) out.push(...flush());
         } else out.push(line(r.cells, r.failed));
       }
+      if (held?.length && Date.now() - heldSince > MAX_HOLD_MS) out.push(...flush());
       return out;
     },
     end() {

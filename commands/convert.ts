@@ -45,7 +45,7 @@ export default class Convert extends Command {
         compress: flags.compress,
         ...(encrypt ? { encrypt } : {}),
         onProblem: (e) => noteProblem(e, flags.quiet, bar),
-        onProgress: (log, records) => bar.update(log.file, log.inputBytesRead, log.bytesRead, records),
+        onProgress: (log, records) => bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, records),
       });
     } catch (e) {
       bar.done();

@@ -49,7 +49,7 @@ export default class Info extends Command {
           password,
           ...(filtering ? { filter: spec } : {}),
           onEntry: (e) => security.add(e),
-          onProgress: (log, n) => bar.update(log.file, log.inputBytesRead, log.bytesRead, before + n),
+          onProgress: (log, n) => bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, before + n),
         });
         before += r.records + (r.filtered ?? 0);
         reports.push(r);

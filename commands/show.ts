@@ -70,10 +70,11 @@ export default class Show extends Command {
         filter: filterSpec(flags),
         password: passwordSource(flags),
         onProblem: note,
-        onProgress: (log, records) => out.paging || bar.update(log.file, log.inputBytesRead, log.bytesRead, records),
+        onProgress: (log, records) => out.paging || bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, records),
       });
       for await (let batch of sel.batches()) {
         if (flags.limit !== undefined && shown + batch.length > flags.limit) batch = batch.slice(0, flags.limit - shown);
+        if (!batch.length && (flags.count || flags.vertical || !tty)) continue;
         if (!flags.count && !(await out.write(render(batch, shown)))) break;
         shown += batch.length;
         if (shown === flags.limit) break;

@@ -1,6 +1,6 @@
 /**
  * Selection: the entries of several inputs, read in order as one stream,
- * that pass a filter, in batches (one per input block), and counts of what
+ * that pass a filter, in batches (one per input block, possibly empty), and counts of what
  * was read. Stops reading as soon as the consumer stops (`break`, a limit).
  *
  *   const sel = selectEntries(['audit.log'], { filter: { user: ['root'] } });
@@ -54,7 +54,8 @@ export function selectEntries(inputs: Source[], opts: SelectOptions = {}): { bat
         const out = batch.filter((e) => keep(e.event));
         summary.matched += out.length;
         opts.onProgress?.(log, summary.read);
-        if (out.length) yield out;
+        // Empty batches too: a consumer holding output (a table being sized) gets a turn per block.
+        yield out;
       }
       opts.onProgress?.(log, summary.read);
     }

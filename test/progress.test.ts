@@ -18,11 +18,11 @@ function ticking() {
 }
 
 describe('progress line on stderr', () => {
-  test('on a terminal, for a large enough input: percentage of the file on disk, records/s, time left; cleared at the end', () => {
+  test('on a terminal, for a large enough plain input: percentage of the file on disk, records/s, time left; cleared at the end', () => {
     const { stream, writes } = fakeStderr(true);
     const p = progress([FILE], { stream, minBytes: 0, now: ticking() });
     // One second after the start, half the file read and 3000 records: 3000 records/s, one more second to go.
-    p.update(FILE, SIZE / 2, SIZE / 2, 3000);
+    p.update(FILE, SIZE / 2, undefined, 3000);
     p.done();
     expect(writes[0]).toMatch(/^\r +50% {2}16 KiB of 32 KiB on disk {2}3000 records {2}3000 records\/s {2}0:01 left {2}.*audit\.log\.13951424704434196\.xml\x1b\[K$/);
     expect(writes[0]).not.toContain('decoded');
@@ -39,9 +39,9 @@ describe('progress line on stderr', () => {
   test('stdin: nothing until 64 MiB (here 1 KiB) were read, then the bytes read, without a percentage or time left', () => {
     const { stream, writes } = fakeStderr(true);
     const p = progress(['-'], { stream, minBytes: 1024, now: ticking() });
-    p.update('-', 512, 512, 1);
+    p.update('-', 512, undefined, 1);
     expect(writes).toEqual([]);
-    p.update('-', 4096, 4096, 40);
+    p.update('-', 4096, undefined, 40);
     expect(writes[0]).toMatch(/^\r4 KiB read {2}40 records {2}\d+ records\/s {2}-\x1b\[K$/);
   });
 
@@ -50,10 +50,10 @@ describe('progress line on stderr', () => {
     let t = 0;
     const p = progress([FILE], { stream, minBytes: 0, now: () => t });
     t = 1000;
-    p.update(FILE, 100, 100, 1);
+    p.update(FILE, 100, undefined, 1);
     p.clear();
-    p.update(FILE, 200, 200, 2); // same instant: drawn anyway after a clear
-    p.update(FILE, 300, 300, 3); // same instant: not redrawn
+    p.update(FILE, 200, undefined, 2); // same instant: drawn anyway after a clear
+    p.update(FILE, 300, undefined, 3); // same instant: not redrawn
     expect(writes.length).toBe(3);
     expect(writes[1]).toBe('\r\x1b[K');
     expect(writes[2]).toContain('2 records');
@@ -67,7 +67,7 @@ describe('progress line on stderr', () => {
     ] as const) {
       const { stream, writes } = fakeStderr(tty);
       const p = progress([FILE], { stream, minBytes: min, quiet, now: ticking() });
-      p.update(FILE, 100, 100, 1);
+      p.update(FILE, 100, undefined, 1);
       p.done();
       expect(writes).toEqual([]);
     }
