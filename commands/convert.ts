@@ -4,6 +4,7 @@ import { filterFlags, filterSpec } from '../cli/filter-flags.js';
 import { noteProblem, progress, quietFlag } from '../cli/progress.js';
 import { convert, type ConvertSummary } from '../src/convert.js';
 import { EXIT } from '../src/errors.js';
+import { expandInputs } from '../src/fileset.js';
 
 export default class Convert extends Command {
   static override description =
@@ -14,7 +15,7 @@ export default class Convert extends Command {
     '<%= config.bin %> convert audit.log.enc --password-file pw --to new --since "2019-10-03 14:00:00" --until 2019-10-03',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'audit log files (- for stdin)', ignoreStdin: true }) };
+  static override args = { files: Args.string({ description: 'audit log files (- for stdin); a directory means its rotated set, oldest first', ignoreStdin: true }) };
   static override flags = {
     to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
     output: Flags.string({ char: 'o', description: 'write to FILE (atomically, mode 0600) instead of stdout' }),
@@ -37,7 +38,7 @@ export default class Convert extends Command {
     try {
       const password = passwordSource(flags);
       const encrypt = flags.encrypt ? await password.get(flags.output ?? '-') : undefined;
-      summary = await convert(files, flags.output ?? process.stdout, {
+      summary = await convert(await expandInputs(files, { password }), flags.output ?? process.stdout, {
         to: flags.to as 'new' | 'old' | 'json' | 'ndjson' | 'csv',
         filter,
         onError: flags['on-error'] as 'fail' | 'skip',

@@ -6,6 +6,7 @@ import { filterFlags, filterSpec } from '../cli/filter-flags.js';
 import { progress, quietFlag } from '../cli/progress.js';
 import { EXIT } from '../src/errors.js';
 import { fileSetWarnings } from '../src/file-set.js';
+import { expandInputs } from '../src/fileset.js';
 import { compileFilter } from '../src/filter.js';
 import { combine, hasDataProblems, inspect, type InfoReport } from '../src/info.js';
 import { SecurityTally } from '../src/security.js';
@@ -23,7 +24,7 @@ export default class Info extends Command {
   ];
   static override strict = false;
   static override args = {
-    files: Args.string({ description: 'audit log files to inspect (- for stdin)', ignoreStdin: true }),
+    files: Args.string({ description: 'audit log files to inspect (- for stdin); a directory means its rotated set, oldest first', ignoreStdin: true }),
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
@@ -39,12 +40,14 @@ export default class Info extends Command {
     const filtering = Object.entries(spec).some(([k, v]) => k !== 'ignoreCase' && v !== undefined);
     const reports: InfoReport[] = [];
     const security = new SecurityTally();
-    const bar = progress(files, { quiet: flags.quiet || flags.json });
+    let bar = progress([], { quiet: true });
     try {
       compileFilter(spec);
       const password = passwordSource(flags);
+      const expanded = await expandInputs(files, { password });
+      bar = progress(expanded, { quiet: flags.quiet || flags.json });
       let before = 0;
-      for (const f of files) {
+      for (const f of expanded) {
         const r = await inspect(f, {
           password,
           ...(filtering ? { filter: spec } : {}),

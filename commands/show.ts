@@ -6,6 +6,8 @@ import { isNote, progress, quietFlag } from '../cli/progress.js';
 import { createTable, DEFAULT_FIELDS, resolveColumns, tsvRows, verticalRecord } from '../cli/show-format.js';
 import type { Entry } from '../src/entry.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
+import { expandInputs } from '../src/fileset.js';
+import { compileFilter } from '../src/filter.js';
 import { selectEntries } from '../src/select.js';
 
 export default class Show extends Command {
@@ -17,11 +19,12 @@ export default class Show extends Command {
     '<%= config.bin %> show audit.log.gz --status error --vertical',
     '<%= config.bin %> show audit.log --grep "drop table" -i --fields time,user@host,login.ip,sql',
     '<%= config.bin %> show audit.*.log --event Connect --count',
+    '<%= config.bin %> show /var/lib/mysql --user root --since 2019-10-03',
     'zcat audit.log.gz | <%= config.bin %> show --user root',
     '<%= config.bin %> show audit.log --since "2019-10-03 14:00" | cut -f3 | sort | uniq -c',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'audit log files (- for stdin)', ignoreStdin: true }) };
+  static override args = { files: Args.string({ description: 'audit log files (- for stdin); a directory means its rotated set, oldest first', ignoreStdin: true }) };
   static override flags = {
     vertical: Flags.boolean({ char: 'V', description: 'one field per line under a "*** N. row ***" banner (every field, or those of --fields)' }),
     fields: Flags.string({
@@ -41,7 +44,7 @@ export default class Show extends Command {
     const files = inputs(this, argv as string[]);
     const tty = process.stdout.isTTY === true;
     const colour = tty && !process.env.NO_COLOR;
-    const bar = progress(files, { quiet: flags.quiet });
+    let bar = progress([], { quiet: true });
     const out = createLineOutput({ page: tty && flags.pager && !flags.count, rows: process.stdout.rows || 24, beforeWrite: () => bar.clear() });
     // Notes wait while a pager holds the terminal (the first 100; the rest are counted).
     const heldNotes: string[] = [];
@@ -66,9 +69,14 @@ export default class Show extends Command {
     let shown = 0;
     let dataProblems = false;
     try {
-      const sel = selectEntries(files, {
-        filter: filterSpec(flags),
-        password: passwordSource(flags),
+      const filter = filterSpec(flags);
+      compileFilter(filter);
+      const password = passwordSource(flags);
+      const expanded = await expandInputs(files, { password });
+      bar = progress(expanded, { quiet: flags.quiet });
+      const sel = selectEntries(expanded, {
+        filter,
+        password,
         onProblem: note,
         onProgress: (log, records) => out.paging || bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, records),
       });
