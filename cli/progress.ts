@@ -1,6 +1,6 @@
 /**
  * A progress line on stderr, only when stderr is a terminal and the input is
- * over 64 MiB (stdin: once 64 MiB have been read); otherwise every call is a
+ * over 64 MiB (stdin, or a small .gz: once 64 MiB have been read or decoded); otherwise every call is a
  * no-op. It shows the bytes of the file on disk and of the decoded stream
  * (behind gzip or AES they differ), records per second and the time left.
  * `clear()` erases it before data is written to the same terminal; the next
@@ -112,7 +112,9 @@ export function progress(files: string[], opts: ProgressOptions = {}): Progress 
   if (opts.quiet || !stream.isTTY) return NOOP;
   const sizes = files.map(fileSize);
   const total = sizes.every((n) => n !== undefined) ? sizes.reduce((a: number, b) => a + b!, 0) : undefined;
-  if (total !== undefined && total < minBytes) return NOOP;
+  // A small file on disk can still decode to much more (gzip): then the line shows once that much was decoded.
+  let decodedSoFar = 0;
+  let decodedBefore = 0;
   // Bytes of the inputs before each one (undefined after a stream of unknown size).
   const before = new Map<string, number>();
   let acc = 0;
@@ -130,13 +132,16 @@ export function progress(files: string[], opts: ProgressOptions = {}): Progress 
     update(file, diskBytes, decodedBytes, records) {
       if (file !== current) {
         diskBefore += currentDisk;
+        decodedBefore = decodedSoFar;
         current = file;
       }
       currentDisk = diskBytes;
+      const decodedTotal = decodedBefore + (decodedBytes ?? diskBytes);
+      decodedSoFar = decodedTotal;
       const t = now();
       if (t - last < interval) return;
       const done = total !== undefined ? (before.get(file) ?? 0) + diskBytes : diskBefore + diskBytes;
-      if (total === undefined && done < minBytes) return;
+      if ((total === undefined || total < minBytes) && Math.max(done, decodedTotal) < minBytes) return;
       last = t;
       const secs = Math.max((t - start) / 1000, 1e-3);
       const parts: string[] = [];

@@ -73,3 +73,14 @@ describe('progress line on stderr', () => {
     }
   });
 });
+
+describe('progress for a small compressed file', () => {
+  test('shown once 64 MiB (here 1 KiB) were decoded, although the file on disk is smaller', () => {
+    const { stream, writes } = fakeStderr(true);
+    const p = progress([FILE], { stream, minBytes: SIZE + 1, now: ticking() });
+    p.update(FILE, 1000, 1000, 1);
+    expect(writes).toEqual([]);
+    p.update(FILE, SIZE / 2, 10 * SIZE, 50);
+    expect(writes[0]).toMatch(/^\r +50% {2}16 KiB of 32 KiB on disk {2}320 KiB decoded {2}50 records/);
+  });
+});
