@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { drained } from '../src/sink.js';
 
 export interface LineOutputOptions {
   /** Page when the output is longer than `rows - 1` lines. */
@@ -38,18 +39,7 @@ export function pagerCommand(env: NodeJS.ProcessEnv = process.env): string | und
 
 /** Write, and wait for room when the stream is full; a stream that fails or closes ends the wait (its 'error' handler tells). */
 async function writeTo(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  if (stream.write(text)) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      stream.off('error', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-    stream.on('error', done);
-  });
+  if (!stream.write(text)) await drained(stream);
 }
 
 export function createLineOutput(opts: LineOutputOptions): LineOutput {

@@ -75,7 +75,7 @@ export async function writeAtomic(path: string, chunks: AsyncIterable<Uint8Array
 }
 
 /** Resolves when the stream drains, closes or fails (whichever first), leaving no listener behind. */
-function drained(out: NodeJS.WritableStream): Promise<void> {
+export function drained(out: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       out.off('drain', done);
