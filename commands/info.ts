@@ -10,6 +10,7 @@ import { expandInputs } from '../src/fileset.js';
 import { compileFilter } from '../src/filter.js';
 import { combine, hasDataProblems, inspect, type InfoReport } from '../src/info.js';
 import { SecurityTally } from '../src/security.js';
+import { createDbTracker } from '../src/track-db.js';
 
 export default class Info extends Command {
   static override summary = 'Show what audit logs are and what is in them, and who did what.';
@@ -28,6 +29,7 @@ export default class Info extends Command {
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
+    'track-db': Flags.boolean({ description: "follow each connection's default database (across all inputs, in order) and count events by database" }),
     quiet: quietFlag,
     ...filterFlags,
     ...passwordFlags,
@@ -44,12 +46,14 @@ export default class Info extends Command {
     try {
       compileFilter(spec);
       const password = passwordSource(flags);
+      const trackDb = flags['track-db'] ? createDbTracker() : undefined;
       const expanded = await expandInputs(files, { password });
       bar = progress(expanded, { quiet: flags.quiet || flags.json });
       let before = 0;
       for (const f of expanded) {
         const r = await inspect(f, {
           password,
+          ...(trackDb ? { trackDb } : {}),
           ...(filtering ? { filter: spec } : {}),
           onEntry: (e) => security.add(e),
           onProgress: (log, n) => bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, before + n),

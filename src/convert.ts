@@ -13,6 +13,7 @@ import { wrapOutput, type OutputEncryption, type PasswordSource } from './layers
 import { readAuditLog, type AuditLogReader, type Source } from './reader.js';
 import { writeAtomic, writeStream } from './sink.js';
 import { createWriter, type OutputFormat } from './writers/index.js';
+import { createDbTracker, type DbTrackerSummary } from './track-db.js';
 
 export interface ConvertOptions {
   to: OutputFormat;
@@ -29,6 +30,8 @@ export interface ConvertOptions {
   onProblem?: (e: AuditLogError) => void;
   /** Told about progress after every input block: the current input's reader (bytes read) and the records read so far. */
   onProgress?: (log: AuditLogReader, records: number) => void;
+  /** Fill each connection's default database into general and table-access events without one (src/track-db.ts), before filtering. */
+  trackDb?: boolean;
 }
 
 export interface InputSummary {
@@ -61,6 +64,8 @@ export interface ConvertSummary {
   dataProblems: boolean;
   /** Bytes of output (after compression and encryption). */
   bytesOut: number;
+  /** With `trackDb`: events that got a db, and those left without one. */
+  trackDb?: DbTrackerSummary;
 }
 
 /** Size of the output blocks handed to the layers and the sink, in bytes. */
@@ -88,6 +93,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     bytesOut: 0,
   };
   const keep = compileFilter(opts.filter ?? {});
+  const track = opts.trackDb ? createDbTracker() : undefined;
   const onProblem = (e: AuditLogError) => {
     if (e.code === 'MALFORMED_RECORD') summary.malformed++;
     if (e.code === 'TRUNCATED_RECORD') summary.truncated++;
@@ -145,6 +151,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
         for (const e of batch as Entry[]) {
           input.records++;
           summary.read++;
+          track?.apply(e);
           if (!keep(e.event)) {
             summary.filtered++;
             continue;
@@ -168,6 +175,7 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     summary.written = ws.written;
     summary.passedThrough = ws.passedThrough;
     summary.droppedFields = ws.droppedFields;
+    if (track) summary.trackDb = track.summary();
     yield take();
   }
 

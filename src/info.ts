@@ -8,6 +8,7 @@ import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { compileFilter, type FilterSpec } from './filter.js';
 import { readAuditLog, type AuditLogReader, type ReadOptions, type Source } from './reader.js';
+import type { DbTracker } from './track-db.js';
 
 /** A problem found while reading, by position. */
 export interface ProblemReport {
@@ -49,6 +50,8 @@ export interface InfoReport {
   counts: { malformed: number; truncated: number; notices: number };
   /** With a filter: records read that did not pass it (all other counts are of those that did). */
   filtered?: number;
+  /** With a db tracker: general and table-access events by db (`""`: none; `(unknown)`: no db known). */
+  databases?: Record<string, number>;
 }
 
 /** Problems listed with their positions, per kind; beyond this they are only counted. */
@@ -109,6 +112,11 @@ class Tally {
   events = new Map<string | undefined, Map<string | undefined, number>>();
   commands = new Map<string, number>();
   users = new Map<string, number>();
+  databases: Map<string, number> | undefined;
+
+  constructor(countDatabases = false) {
+    if (countDatabases) this.databases = new Map();
+  }
 
   add(e: Entry): void {
     this.records++;
@@ -126,6 +134,8 @@ class Tally {
     if (typeof cmd === 'string') bump(this.commands, cmd);
     const user = ev.account?.user ?? ev.login?.user;
     if (typeof user === 'string') bump(this.users, user);
+    const data = ev.table_access_data ?? ev.general_data;
+    if (this.databases && data) bump(this.databases, data.db ?? '(unknown)');
   }
 
   into(r: InfoReport): void {
@@ -135,6 +145,10 @@ class Tally {
     for (const [cls, m] of this.events) for (const [ev, n] of m) r.events[`${cls ?? '?'}/${ev ?? '?'}`] = (r.events[`${cls ?? '?'}/${ev ?? '?'}`] ?? 0) + n;
     for (const [k, n] of this.commands) r.commands[k] = (r.commands[k] ?? 0) + n;
     for (const [k, n] of this.users) r.users[k] = (r.users[k] ?? 0) + n;
+    if (this.databases) {
+      r.databases ??= {};
+      for (const [k, n] of this.databases) r.databases[k] = (r.databases[k] ?? 0) + n;
+    }
   }
 }
 
@@ -157,6 +171,8 @@ export interface InspectOptions extends ReadOptions {
   onEntry?: (e: Entry) => void;
   /** Told after every input block: the reader (bytes read) and the records read so far. */
   onProgress?: (log: AuditLogReader, records: number) => void;
+  /** Fill each connection's default database into events without one (src/track-db.ts). */
+  trackDb?: DbTracker;
 }
 
 /**
@@ -164,14 +180,16 @@ export interface InspectOptions extends ReadOptions {
  * listed, never fatal; an unreadable input (unknown format, I/O) throws.
  */
 export async function inspect(src: Source, opts: InspectOptions = {}): Promise<InfoReport> {
-  const { filter, onEntry, onProgress, ...readOpts } = opts;
+  const { filter, onEntry, onProgress, trackDb, ...readOpts } = opts;
   const log = readAuditLog(src, { ...readOpts, keepRaw: false, onError: 'skip', onProblem: (e) => addProblem(report, e) });
   const report = emptyReport(log.file);
-  const tally = new Tally();
+  const tally = new Tally(trackDb !== undefined);
   const keep = filter ? compileFilter(filter) : undefined;
   let filtered = 0;
   for await (const batch of log.batches()) {
     for (const e of batch) {
+      // The connection's db is filled in before filtering (as convert does), so --db sees it.
+      trackDb?.apply(e);
       if (keep && !keep(e.event)) filtered++;
       else {
         tally.add(e);
@@ -206,6 +224,7 @@ export function combine(reports: InfoReport[]): InfoReport & { files: InfoReport
     for (const [k, v] of Object.entries(r.events)) t.events[k] = (t.events[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.commands)) t.commands[k] = (t.commands[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.users)) t.users[k] = (t.users[k] ?? 0) + v;
+    if (r.databases) for (const [k, v] of Object.entries(r.databases)) (t.databases ??= {})[k] = (t.databases[k] ?? 0) + v;
     for (const k of ['malformed', 'truncated', 'notices'] as const) {
       t.counts[k] += r.counts[k];
       t[k].push(...r[k].slice(0, MAX_LISTED - t[k].length));
