@@ -19,7 +19,7 @@ export const quietFlag = Flags.boolean({ char: 'q', description: 'no progress li
 
 /** Problems that are only noted (text outside records, a cut input layer); others are warnings. */
 export function isNote(e: AuditLogError): boolean {
-  return e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT';
+  return e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' || e.code === 'INVALID_UTF8';
 }
 
 /** Write a problem that did not stop reading to stderr: `Note:` (unless quiet) or `Warning:`. */

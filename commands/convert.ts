@@ -5,6 +5,7 @@ import { noteProblem, progress, quietFlag } from '../cli/progress.js';
 import { convert, type ConvertSummary } from '../src/convert.js';
 import { EXIT } from '../src/errors.js';
 import { expandInputs } from '../src/fileset.js';
+import { unknownEventWarning } from '../src/filter.js';
 
 export default class Convert extends Command {
   static override description =
@@ -24,6 +25,7 @@ export default class Convert extends Command {
     encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
     json: Flags.boolean({ description: 'print the summary as JSON (on stdout with -o, else on stderr)' }),
     'track-db': Flags.boolean({ description: "write each connection's default database into general and table-access events that carry none (across all inputs, in order; unknown stays absent)" }),
+    'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are converted to UTC' }),
     quiet: quietFlag,
     ...filterFlags,
     ...passwordFlags,
@@ -33,6 +35,8 @@ export default class Convert extends Command {
     const { argv, flags } = await this.parse(Convert);
     const files = inputs(this, argv as string[]);
     const filter = filterSpec(flags);
+    const unknownEvent = unknownEventWarning(flags.event);
+    if (unknownEvent) process.stderr.write(`Warning: ${unknownEvent}\n`);
     cleanUpOnSignals();
     const bar = progress(files, { quiet: flags.quiet });
     let summary: ConvertSummary;
@@ -46,6 +50,7 @@ export default class Convert extends Command {
         password,
         compress: flags.compress,
         trackDb: flags['track-db'],
+        ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
         ...(encrypt ? { encrypt } : {}),
         onProblem: (e) => noteProblem(e, flags.quiet, bar),
         onProgress: (log, records) => bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, records),

@@ -7,7 +7,7 @@ import { progress, quietFlag } from '../cli/progress.js';
 import { EXIT } from '../src/errors.js';
 import { fileSetWarnings } from '../src/file-set.js';
 import { expandInputs } from '../src/fileset.js';
-import { compileFilter } from '../src/filter.js';
+import { compileFilter, unknownEventWarning } from '../src/filter.js';
 import { combine, hasDataProblems, inspect, type InfoReport } from '../src/info.js';
 import { SecurityTally } from '../src/security.js';
 import { createDbTracker } from '../src/track-db.js';
@@ -30,6 +30,7 @@ export default class Info extends Command {
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
     'track-db': Flags.boolean({ description: "follow each connection's default database (across all inputs, in order) and count events by database" }),
+    'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are shown in UTC' }),
     quiet: quietFlag,
     ...filterFlags,
     ...passwordFlags,
@@ -38,6 +39,8 @@ export default class Info extends Command {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Info);
     const files = inputs(this, argv as string[]);
+    const unknownEvent = unknownEventWarning(flags.event);
+    if (unknownEvent) process.stderr.write(`Warning: ${unknownEvent}\n`);
     const spec = filterSpec(flags);
     const filtering = Object.entries(spec).some(([k, v]) => k !== 'ignoreCase' && v !== undefined);
     const reports: InfoReport[] = [];
@@ -53,6 +56,7 @@ export default class Info extends Command {
       for (const f of expanded) {
         const r = await inspect(f, {
           password,
+          ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
           ...(trackDb ? { trackDb } : {}),
           ...(filtering ? { filter: spec } : {}),
           onEntry: (e) => security.add(e),

@@ -7,7 +7,7 @@ import { createTable, DEFAULT_FIELDS, resolveColumns, tsvRows, verticalRecord } 
 import type { Entry } from '../src/entry.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
 import { expandInputs } from '../src/fileset.js';
-import { compileFilter } from '../src/filter.js';
+import { compileFilter, unknownEventWarning } from '../src/filter.js';
 import { selectEntries } from '../src/select.js';
 
 export default class Show extends Command {
@@ -42,6 +42,8 @@ export default class Show extends Command {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Show);
     const files = inputs(this, argv as string[]);
+    const unknownEvent = unknownEventWarning(flags.event);
+    if (unknownEvent) process.stderr.write(`Warning: ${unknownEvent}\n`);
     const tty = process.stdout.isTTY === true;
     const colour = tty && !process.env.NO_COLOR;
     let bar = progress([], { quiet: true });
