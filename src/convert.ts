@@ -9,10 +9,11 @@ import type { Entry } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { compileFilter, type FilterSpec } from './filter.js';
 import { isDataProblem, MAX_LISTED, problemReport, type ProblemReport } from './info.js';
-import { wrapOutput, type OutputEncryption, type PasswordSource } from './layers/index.js';
+import type { OutputEncryption, PasswordSource } from './layers/index.js';
 import { readAuditLog, type Source } from './reader.js';
-import { writeAtomic, writeStream } from './sink.js';
-import { createWriter, type OutputFormat } from './writers/index.js';
+import type { EntrySink, SinkFile } from './sinks/entry-sink.js';
+import { createFileSink } from './sinks/file.js';
+import type { OutputFormat } from './writers/index.js';
 
 export interface ConvertOptions {
   to: OutputFormat;
@@ -61,18 +62,24 @@ export interface ConvertSummary {
   dataProblems: boolean;
   /** Bytes of output (after compression and encryption). */
   bytesOut: number;
+  /** The files written (none for a stream), in the order they were finished. */
+  files: SinkFile[];
+  /** Files removed by pruning (rotating output), oldest first. */
+  pruned: string[];
 }
 
-/** Size of the output blocks handed to the layers and the sink, in bytes. */
-const OUT_BLOCK = 256 * 1024;
-/** Text is encoded to bytes in pieces of about this many characters. */
-const TEXT_PIECE = 16 * 1024;
+/** Makes the sink of a conversion, once the first input's prologue is known (undefined when it is not kept). */
+export type SinkFactory = (prologue: Uint8Array | undefined) => EntrySink;
 
 /**
- * The output bytes of a conversion, as an async iterable, and its summary
- * (filled in as the bytes are consumed; complete once they all were).
+ * The conversion loop: read inputs in order, filter, and write every kept
+ * entry into the sink `makeSink` returns. The sink is made once the first
+ * input's format is known (its header is kept when converting to the source's
+ * own format), and closed at the end; on any error it is aborted, so no
+ * partial output is left behind.
+ * @throws AuditLogError the first malformed record (with `onError: 'fail'`), an unusable input, or the sink's I/O error
  */
-export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks: AsyncIterable<Uint8Array>; summary: ConvertSummary } {
+export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts: ConvertOptions): Promise<ConvertSummary> {
   const summary: ConvertSummary = {
     to: opts.to,
     inputs: [],
@@ -86,6 +93,8 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     problems: [],
     dataProblems: false,
     bytesOut: 0,
+    files: [],
+    pruned: [],
   };
   const keep = compileFilter(opts.filter ?? {});
   const onProblem = (e: AuditLogError) => {
@@ -95,41 +104,8 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     if (summary.problems.length < MAX_LISTED) summary.problems.push(problemReport(e));
     opts.onProblem?.(e);
   };
-
-  async function* render(): AsyncGenerator<Uint8Array> {
-    let writer: ReturnType<typeof createWriter> | undefined;
-    // Output is gathered into blocks: runs of text are encoded once per block, not per record.
-    let parts: Uint8Array[] = [];
-    let text = '';
-    let size = 0;
-    const put = (b: string | Uint8Array) => {
-      if (typeof b === 'string') {
-        text += b;
-        size += b.length;
-        // Encode in small pieces: one big string per block would be a large heap
-        // object, and those grow the old generation (and resident memory) fast.
-        if (text.length >= TEXT_PIECE) {
-          parts.push(Buffer.from(text, 'utf8'));
-          text = '';
-        }
-        return;
-      }
-      if (b.length === 0) return;
-      if (text) {
-        parts.push(Buffer.from(text, 'utf8'));
-        text = '';
-      }
-      parts.push(b);
-      size += b.length;
-    };
-    const take = (): Uint8Array => {
-      if (text) parts.push(Buffer.from(text, 'utf8'));
-      const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-      parts = [];
-      text = '';
-      size = 0;
-      return out;
-    };
+  let sink: EntrySink | undefined;
+  try {
     for (const src of inputs) {
       // Original bytes are only needed when they can pass through to the target unchanged.
       const keepRaw = (f: string) => f === opts.to;
@@ -137,49 +113,36 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
       const input: InputSummary = { file: log.file, format: null, layers: [], complete: null, records: 0 };
       summary.inputs.push(input);
       for await (const batch of log.batches()) {
-        if (!writer) {
-          // The source header is kept only when converting to the source's own format.
-          writer = createWriter(opts.to, log.format === opts.to ? { prologue: log.prologue } : {});
-          put(writer.header());
-        }
-        for (const e of batch as Entry[]) {
+        // The source header is kept only when converting to the source's own format.
+        sink ??= makeSink(log.format === opts.to ? log.prologue : undefined);
+        const kept: Entry[] = [];
+        for (const e of batch) {
           input.records++;
           summary.read++;
-          if (!keep(e.event)) {
-            summary.filtered++;
-            continue;
-          }
-          put(writer.record(e));
+          if (keep(e.event)) kept.push(e);
+          else summary.filtered++;
         }
-        if (size >= OUT_BLOCK) yield take();
+        await sink.write(kept);
         opts.onProgress?.(log.file, log.bytesRead);
       }
       input.format = log.format ?? null;
       input.layers = log.layers;
       input.complete = log.complete;
     }
-    if (!writer) {
-      // No record at all: still a valid, empty file of the target format.
-      writer = createWriter(opts.to);
-      put(writer.header());
-    }
-    put(writer.footer());
-    const ws = writer.summary();
-    summary.written = ws.written;
-    summary.passedThrough = ws.passedThrough;
-    summary.droppedFields = ws.droppedFields;
-    yield take();
+    // No record at all: still a valid, empty file of the target format.
+    sink ??= makeSink(undefined);
+    const s = await sink.close();
+    summary.written = s.written;
+    summary.passedThrough = s.passedThrough;
+    summary.droppedFields = s.droppedFields;
+    summary.bytesOut = s.bytesOut;
+    summary.files = s.files;
+    summary.pruned = s.pruned;
+    return summary;
+  } catch (e) {
+    await sink?.abort();
+    throw e;
   }
-
-  async function* counted(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    for await (const c of src) {
-      summary.bytesOut += c.length;
-      yield c;
-    }
-  }
-
-  const wrapped = wrapOutput(render(), { compress: opts.compress ?? false, ...(opts.encrypt ? { encrypt: opts.encrypt } : {}) });
-  return { chunks: counted(wrapped), summary };
 }
 
 /**
@@ -188,8 +151,5 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
  * @throws AuditLogError the first malformed record (with `onError: 'fail'`), or an unusable input
  */
 export async function convert(inputs: Source[], dest: string | NodeJS.WritableStream, opts: ConvertOptions): Promise<ConvertSummary> {
-  const { chunks, summary } = convertChunks(inputs, opts);
-  if (typeof dest === 'string') await writeAtomic(dest, chunks);
-  else await writeStream(dest, chunks);
-  return summary;
+  return convertInto(inputs, (prologue) => createFileSink(dest, { to: opts.to, compress: opts.compress ?? false, ...(opts.encrypt ? { encrypt: opts.encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts);
 }
