@@ -1,7 +1,9 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from '../cli/common.js';
+import { rotationFlags, rotationOptions, usesRotationFlags } from '../cli/rotation.js';
 import { progress } from '../cli/progress.js';
-import { convert, type ConvertSummary } from '../src/convert.js';
+import { convert, convertInto, type ConvertOptions, type ConvertSummary } from '../src/convert.js';
+import { createRotatingSink } from '../src/sinks/rotating.js';
 import { EXIT } from '../src/errors.js';
 import type { FilterSpec } from '../src/filter.js';
 
@@ -14,12 +16,15 @@ export default class Convert extends Command {
     '<%= config.bin %> convert audit.log --to json -o audit.json',
     '<%= config.bin %> convert audit.*.log.gz --to ndjson --user root --status error',
     '<%= config.bin %> convert audit.log.enc --password-file pw --to new --since "2019-10-03 14:00:00" --until 2019-10-03',
+    '<%= config.bin %> convert big-audit.log --to new --out-dir archive --rotate-on-size 67108864 --compress',
   ];
   static override strict = false;
   static override args = { files: Args.string({ description: 'audit log files (- for stdin)' }) };
   static override flags = {
     to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
-    output: Flags.string({ char: 'o', description: 'write to FILE (atomically, mode 0600) instead of stdout' }),
+    output: Flags.string({ char: 'o', description: 'write to FILE (atomically, mode 0600) instead of stdout', exclusive: ['out-dir'] }),
+    ...rotationFlags,
+    'out-dir': Flags.string({ description: 'write a rotated file set into DIR, named as the server names it (see --naming)', helpGroup: 'ROTATION' }),
     'on-error': Flags.string({ description: 'at a malformed record: fail (stop, no output file) or skip (count it, go on, exit 1)', options: ['fail', 'skip'], default: 'fail' }),
     compress: Flags.boolean({ description: 'gzip the output' }),
     encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
@@ -54,13 +59,16 @@ export default class Convert extends Command {
       until: flags.until,
       grep: flags.grep,
     };
+    if (!flags['out-dir'] && usesRotationFlags(flags)) this.error('--rotate-on-size, --max-size, --prune-seconds and --rotations need --out-dir', { exit: EXIT.USAGE });
     cleanUpOnSignals();
     const bar = progress(files);
     let summary: ConvertSummary;
     try {
       const password = passwordSource(flags);
-      const encrypt = flags.encrypt ? await password.get(flags.output ?? '-') : undefined;
-      summary = await convert(files, flags.output ?? process.stdout, {
+      const dir = flags['out-dir'];
+      const rot = rotationOptions(flags);
+      const encrypt = flags.encrypt ? await password.get(dir ? rot.encryptedName(dir) : (flags.output ?? '-')) : undefined;
+      const opts: ConvertOptions = {
         to: flags.to as 'new' | 'old' | 'json' | 'ndjson' | 'csv',
         filter,
         onError: flags['on-error'] as 'fail' | 'skip',
@@ -69,17 +77,21 @@ export default class Convert extends Command {
         ...(encrypt ? { encrypt } : {}),
         onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
         onProgress: (f, n) => bar.update(f, n),
-      });
+      };
+      summary = dir
+        ? await convertInto(files, (prologue) => createRotatingSink({ ...rot.sink, dir, to: opts.to, compress: flags.compress, ...(encrypt ? { encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts)
+        : await convert(files, flags.output ?? process.stdout, opts);
     } catch (e) {
       bar.done();
       return failed(this, e, flags.json);
     }
     bar.done();
     const text = JSON.stringify(summary, null, 2) + '\n';
-    if (flags.json) (flags.output ? process.stdout : process.stderr).write(text);
-    else if (flags.output)
+    const where = flags['out-dir'] ? `${summary.files.length} files in ${flags['out-dir']}` : flags.output;
+    if (flags.json) (where ? process.stdout : process.stderr).write(text);
+    else if (where)
       process.stderr.write(
-        `${summary.written} records written to ${flags.output} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated)\n`,
+        `${summary.written} records written to ${where} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated${summary.pruned.length ? `, ${summary.pruned.length} files pruned` : ''})\n`,
       );
     if (summary.dataProblems) this.exit(EXIT.DATA_PROBLEMS);
     return summary;

@@ -131,6 +131,11 @@ export class FileSink implements EntrySink {
     if (typeof ts === 'string') this._lastTimestamp = ts;
   }
 
+  /** Whether the current block is big enough to go to the layers and the disk. */
+  get full(): boolean {
+    return this.size >= OUT_BLOCK;
+  }
+
   /** Hand the current block to the layers and the disk when it is big enough. */
   async flushIfFull(): Promise<void> {
     if (this.size >= OUT_BLOCK) await this.channel.push(this.take());
