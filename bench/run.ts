@@ -12,7 +12,7 @@
  * parse with a well-known library and do the same counting work as `info`.
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,15 +27,17 @@ const root = join(here, '..', '..');
 const dataDir = join(root, 'bench', '.data');
 const MIB = Number(process.env.BENCH_MIB ?? 200);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** The 1 GiB split runs once per round by default (BENCH_RUNS sets it too). */
+const SPLIT_RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const SEED = 20261122;
 
-async function ensureInput(format: 'new' | 'old' | 'json'): Promise<string> {
+async function ensureInput(format: 'new' | 'old' | 'json', mib = MIB): Promise<string> {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, `${format}-${MIB}MiB-${SEED}.${format === 'json' ? 'json' : 'xml'}`);
+  const path = join(dataDir, `${format}-${mib}MiB-${SEED}.${format === 'json' ? 'json' : 'xml'}`);
   if (existsSync(path)) return path;
   const tmp = `${path}.tmp`;
   const out = createWriteStream(tmp);
-  for (const chunk of generateLog({ format, bytes: MIB * 1024 * 1024, seed: SEED })) {
+  for (const chunk of generateLog({ format, bytes: mib * 1024 * 1024, seed: SEED })) {
     if (!out.write(chunk)) await once(out, 'drain');
   }
   out.end();
@@ -66,10 +68,10 @@ async function ensureLayered(plain: string, kind: 'gz' | 'enc' | 'gz.enc'): Prom
   return path;
 }
 
-function runOnce(scenario: string, file: string): Result {
+function runOnce(scenario: string, file: string, env: Record<string, string> = {}): Result {
   const outText = execFileSync(process.execPath, [join(here, 'scenario.js'), scenario, file], {
     encoding: 'utf8',
-    env: { ...process.env, BENCH_PASSWORD: PASSWORD },
+    env: { ...process.env, BENCH_PASSWORD: PASSWORD, ...env },
   });
   return JSON.parse(outText.trim().split('\n').pop()!) as Result;
 }
@@ -87,15 +89,16 @@ function row(label: string, r: Result, base?: Result): string {
   const mibs = r.bytes / 1048576 / (r.ms / 1000);
   const recs = r.records / (r.ms / 1000);
   const vs = base ? `${(base.ms / r.ms).toFixed(2)}x` : '';
-  return `${label.padEnd(34)} ${mibs.toFixed(1).padStart(8)} MiB/s ${(recs / 1000).toFixed(0).padStart(7)} krec/s ${r.maxRssMiB.toFixed(0).padStart(5)} MiB RSS ${vs.padStart(7)}`;
+  return `${label.padEnd(34)} ${mibs.toFixed(1).padStart(8)} MiB/s ${(recs / 1000).toFixed(0).padStart(7)} krec/s ${(Number.isFinite(r.maxRssMiB) ? r.maxRssMiB.toFixed(0) : '-').padStart(5)} MiB RSS ${vs.padStart(7)}`;
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
-const inputs = { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') };
-/** BENCH_ONLY=info,convert,layers runs some sections only. */
-const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers').split(','));
+/** BENCH_ONLY=info,convert,layers,split runs some sections only. */
+const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,split').split(','));
+const needInputs = ['info', 'convert', 'layers'].some((s) => only.has(s));
+const inputs = needInputs ? { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') } : { new: '', old: '', json: '' };
 if (only.has('info')) console.log('== info');
 for (const format of only.has('info') ? (['new', 'old', 'json'] as const) : []) {
   const file = inputs[format];
@@ -120,7 +123,7 @@ for (const [format, ours, theirs, label] of only.has('convert') ? conversions : 
 }
 
 if (only.has('layers')) console.log('== input layers (the new payload; MiB/s of plain bytes; cost vs the plain file, measured in the same rounds)');
-const layered = { plain: inputs.new, gz: await ensureLayered(inputs.new, 'gz'), enc: await ensureLayered(inputs.new, 'enc'), 'gz.enc': await ensureLayered(inputs.new, 'gz.enc') };
+const layered = only.has('layers') ? { plain: inputs.new, gz: await ensureLayered(inputs.new, 'gz'), enc: await ensureLayered(inputs.new, 'enc'), 'gz.enc': await ensureLayered(inputs.new, 'gz.enc') } : {};
 for (const scenario of only.has('layers') ? (['info', 'convert-json'] as const) : []) {
   // Rounds of plain, .gz, .enc, .gz.enc back to back, so that a machine that
   // speeds up or slows down over the run does not show up as a layer's cost.
@@ -135,5 +138,40 @@ for (const scenario of only.has('layers') ? (['info', 'convert-json'] as const) 
     const cost = `${pct >= 0 ? '+' : ''}${pct.toFixed(0)}%`;
     console.log(`${row(`${scenario} .${kind} (${(r.bytes / 1048576).toFixed(0)} MiB on disk)`, { ...r, bytes: plain.bytes })} ${cost.padStart(7)}`);
   }
+}
+if (only.has('split')) {
+  // Same-format split of a 1 GiB NEW XML file into 64 MiB pieces, beside cp and gzip -c of
+  // the same file, in the same rounds (BENCH_SPLIT_MIB changes the size).
+  const mib = Number(process.env.BENCH_SPLIT_MIB ?? 1024);
+  const file = await ensureInput('new', mib);
+  const out = join(dataDir, 'split-out');
+  const fresh = () => {
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out);
+  };
+  const timed = (scenario: string, f: () => void): Result => {
+    fresh();
+    const t0 = process.hrtime.bigint();
+    f();
+    return { scenario, bytes: statSync(file).size, records: 0, ms: Number(process.hrtime.bigint() - t0) / 1e6, maxRssMiB: NaN };
+  };
+  const times: Record<string, Result[]> = { cp: [], gzip: [], split: [], 'split-gz': [] };
+  for (let i = 0; i < SPLIT_RUNS; i++) {
+    times.cp!.push(timed('cp', () => execFileSync('cp', [file, join(out, 'copy')])));
+    times.gzip!.push(timed('gzip', () => execFileSync('sh', ['-c', `gzip -c "${file}" > "${join(out, 'copy.gz')}"`])));
+    for (const s of ['split', 'split-gz'] as const) {
+      fresh();
+      times[s]!.push(runOnce(s, file, { BENCH_SPLIT_DIR: out }));
+    }
+  }
+  const med = (rs: Result[]) => [...rs].sort((x, y) => x.ms - y.ms)[Math.floor(rs.length / 2)]!;
+  console.log(`== split: ${(statSync(file).size / 1048576).toFixed(0)} MiB NEW XML into 64 MiB pieces (same format), median of ${SPLIT_RUNS}`);
+  const cp = med(times.cp!);
+  const gz = med(times.gzip!);
+  console.log(row('baseline: cp', cp));
+  console.log(row('auditlog split (plain)', med(times.split!), cp));
+  console.log(row('baseline: gzip -c', gz));
+  console.log(row('auditlog split --compress', med(times['split-gz']!), gz));
+  rmSync(out, { recursive: true, force: true });
 }
 // The inputs stay in bench/.data for the next run; `rm -r bench/.data` regenerates them.

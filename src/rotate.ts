@@ -31,27 +31,17 @@ import { spawn } from 'node:child_process';
 import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AuditLogError } from './errors.js';
-import { wrapOutput, type OutputEncryption } from './layers/index.js';
+import { wrapOutput } from './layers/index.js';
 import { readAuditLog, readBytes } from './reader.js';
 import { writeAtomic } from './sink.js';
-import { eventTimeMs, fileSet, isRotatedName, layerSuffix, listRotated, rotatedName, type FileSet, type Naming } from './sinks/naming.js';
-import { blockRound, nextRotatedName, prune, pruneCandidates, renameNoClobber } from './sinks/rotation.js';
+import { eventTimeMs, isRotatedName, layerSuffix, listRotated, rotatedName, type FileSet } from './sinks/naming.js';
+import { blockRound, nextRotatedName, policySet, prune, pruneCandidates, renameNoClobber, type RotationPolicy } from './sinks/rotation.js';
 
-export interface RotateOptions {
+export interface RotateOptions extends RotationPolicy {
   /** The server's active log file. */
   file: string;
   /** Rotate only when the file is over this many bytes (rounded down to 4096; under 4096: never). Absent: always. */
   rotateOnSize?: number;
-  /** Default `mysql`. */
-  naming?: Naming;
-  compress?: boolean;
-  encrypt?: OutputEncryption;
-  /** The password's id for encrypted names; absent: `.enc`. */
-  pwdId?: string;
-  maxSize?: number;
-  pruneSeconds?: number;
-  /** Numbered scheme: rotated files kept (1..999). Default 99. */
-  rotations?: number;
   /** Shell command run after the rename, so the server reopens its log. */
   postRotate?: string;
   /** Report what would be done, change nothing. */
@@ -229,15 +219,7 @@ export async function rotateLog(opts: RotateOptions): Promise<RotateReport> {
   const dir = dirname(file);
   const base = basename(file);
   const now = opts.now ?? Date.now;
-  const set: FileSet = fileSet({
-    dir,
-    baseName: base,
-    ...(opts.naming ? { naming: opts.naming } : {}),
-    compress: opts.compress ?? false,
-    encrypt: opts.encrypt !== undefined,
-    ...(opts.pwdId ? { pwdId: opts.pwdId } : {}),
-    ...(opts.rotations !== undefined ? { rotations: opts.rotations } : {}),
-  });
+  const set: FileSet = policySet(dir, base, opts);
   const plain = { compress: false, encrypt: false };
   const finishing = set.compress || set.encrypt;
   const report: RotateReport = { file, dryRun: opts.dryRun ?? false, locked: false, reason: 'missing', renamed: [], hook: [], terminated: [], written: [], pruned: [], pending: [], recovered: [] };

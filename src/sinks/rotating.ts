@@ -28,37 +28,24 @@
  * active name, as the Percona plugin does. An aborted sink removes the file it
  * was writing; the files already rotated stay.
  */
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Entry } from '../entry.js';
 import { AuditLogError } from '../errors.js';
-import type { OutputEncryption } from '../layers/index.js';
 import type { OutputFormat } from '../writers/index.js';
 import { addDropped, type EntrySink, type SinkFile, type SinkSummary } from './entry-sink.js';
 import { FileSink } from './file.js';
-import { activeName, eventTimeMs, fileSet, type FileSet, type Naming } from './naming.js';
-import { blockRound, placeRotated, prune } from './rotation.js';
+import { activeName, eventTimeMs, type FileSet } from './naming.js';
+import { blockRound, placeRotated, policySet, prune, type RotationPolicy } from './rotation.js';
 
-export interface RotatingSinkOptions {
-  /** Directory of the set (must exist). */
+export interface RotatingSinkOptions extends RotationPolicy {
+  /** Directory of the set (created, mode 0700, when missing). */
   dir: string;
   /** The active file's name without layer suffixes. Default `audit.log`. */
   baseName?: string;
   to: OutputFormat;
   /** Rotate once a record takes a file past this many bytes of log (rounded down to 4096; under 4096: never). */
   rotateOnSize: number;
-  /** Default `mysql`. */
-  naming?: Naming;
-  compress?: boolean;
-  encrypt?: OutputEncryption;
-  /** The password's id for encrypted names (`.<pwd_id>.enc`); absent: `.enc`. */
-  pwdId?: string;
-  /** After each rotation: remove the oldest rotated files while together they exceed this many bytes (rounded down to 4096). */
-  maxSize?: number;
-  /** After each rotation (when maxSize is off): remove rotated files older than this many seconds. */
-  pruneSeconds?: number;
-  /** Numbered scheme: rotated files kept (1..999). Default 99. */
-  rotations?: number;
   /** Header source, as for the file sink (same-format conversion). */
   prologue?: Uint8Array;
   /** The clock, ms since the epoch. Default Date.now. */
@@ -81,15 +68,7 @@ export class RotatingSink implements EntrySink {
 
   constructor(opts: RotatingSinkOptions) {
     this.opts = opts;
-    this.set = fileSet({
-      dir: opts.dir,
-      ...(opts.baseName !== undefined ? { baseName: opts.baseName } : {}),
-      ...(opts.naming !== undefined ? { naming: opts.naming } : {}),
-      compress: opts.compress ?? false,
-      encrypt: opts.encrypt !== undefined,
-      ...(opts.pwdId !== undefined ? { pwdId: opts.pwdId } : {}),
-      ...(opts.rotations !== undefined ? { rotations: opts.rotations } : {}),
-    });
+    this.set = policySet(opts.dir, opts.baseName, opts);
     this.limit = blockRound(opts.rotateOnSize);
     this.now = opts.now ?? Date.now;
   }
@@ -100,6 +79,9 @@ export class RotatingSink implements EntrySink {
 
   private async open(): Promise<FileSink> {
     if (!this.checked) {
+      await mkdir(this.set.dir, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
+        throw new AuditLogError('IO_ERROR', `cannot create the directory: ${(e as Error).message}`, { stage: 'write', file: this.set.dir, recoverable: false }, { cause: e });
+      });
       // An active file left from before is not ours to replace.
       const st = await stat(this.activePath).catch(() => undefined);
       if (st)

@@ -17,7 +17,37 @@
 import { link, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditLogError } from '../errors.js';
-import { compactUtc, legacyFraction, listRotated, rotatedName, type FileSet, type RotatedFile } from './naming.js';
+import type { OutputEncryption } from '../layers/index.js';
+import { compactUtc, fileSet, legacyFraction, listRotated, rotatedName, type FileSet, type Naming, type RotatedFile } from './naming.js';
+
+/** How a set is named, layered and pruned: what the rotating sink and `auditlog rotate` share. */
+export interface RotationPolicy {
+  /** Default `mysql`. */
+  naming?: Naming;
+  compress?: boolean;
+  encrypt?: OutputEncryption;
+  /** The password's id for encrypted names (`.<pwd_id>.enc`); absent: `.enc`. */
+  pwdId?: string;
+  /** After each rotation: remove the oldest rotated files while together they exceed this many bytes (rounded down to 4096). */
+  maxSize?: number;
+  /** After each rotation (when maxSize is off): remove rotated files older than this many seconds. */
+  pruneSeconds?: number;
+  /** Numbered scheme: rotated files kept (1..999). Default 99. */
+  rotations?: number;
+}
+
+/** The file set of `baseName` in `dir` under a policy. */
+export function policySet(dir: string, baseName: string | undefined, p: RotationPolicy): FileSet {
+  return fileSet({
+    dir,
+    ...(baseName !== undefined ? { baseName } : {}),
+    ...(p.naming !== undefined ? { naming: p.naming } : {}),
+    compress: p.compress ?? false,
+    encrypt: p.encrypt !== undefined,
+    ...(p.pwdId !== undefined ? { pwdId: p.pwdId } : {}),
+    ...(p.rotations !== undefined ? { rotations: p.rotations } : {}),
+  });
+}
 
 function ioError(e: unknown, file: string): AuditLogError {
   const err = e as NodeJS.ErrnoException;
