@@ -194,8 +194,13 @@ describe('auditlog rotate killed at random moments', () => {
       for (let round = 0; round < 6; round++) {
         await new Promise((r) => setTimeout(r, 300));
         const child = spawn(process.execPath, [CLI, 'rotate', ...args], { stdio: 'ignore' });
-        const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-        await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 1600)));
+        let gone = false;
+        const exited = new Promise<void>((resolve) => child.on('exit', () => ((gone = true), resolve())));
+        // Once the run holds its lock (its start-up takes long on a loaded machine), kill it
+        // somewhere in the job: renaming, in the hook, compressing, pruning, or just after.
+        const lock = join(dir, '.audit.log.rotate.lock');
+        for (let i = 0; i < 3000 && !gone && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, Math.floor(random() * 400)));
         child.kill('SIGKILL');
         await exited;
         // Killed while holding the lock: in the middle of the job.
