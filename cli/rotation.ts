@@ -11,7 +11,7 @@ import { activeName, fileSet, NAMINGS, type Naming } from '../src/sinks/naming.j
 
 export const rotationFlags = {
   'rotate-on-size': Flags.integer({
-    description: 'rotate once a record takes the file past N bytes (rounded down to a multiple of 4096; under 4096: never)',
+    description: 'rotate once the file is past N bytes (convert: once a record takes it past; N rounded down to a multiple of 4096; under 4096: never)',
     min: 0,
     helpGroup: 'ROTATION',
   }),
