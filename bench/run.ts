@@ -12,7 +12,7 @@
  * parse with a well-known library and do the same counting work as `info`.
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,7 +20,10 @@ import { fileURLToPath } from 'node:url';
 import { createReadStream } from 'node:fs';
 import { wrapOutput } from '../src/layers/index.js';
 import { writeAtomic } from '../src/sink.js';
+import { discoverFileSet } from '../src/fileset.js';
+import { readAuditLog } from '../src/reader.js';
 import { generateLog } from './generate.js';
+import { writeRotatedSet } from './read-data.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -46,12 +49,45 @@ async function ensureInput(format: 'new' | 'old' | 'json', mib = MIB): Promise<s
   return path;
 }
 
+/** A plain JSON file of `mib` MiB. */
+async function ensureJson(mib: number): Promise<string> {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, `json-${mib}MiB-${SEED}.json`);
+  if (existsSync(path)) return path;
+  const out = createWriteStream(`${path}.tmp`);
+  for (const chunk of generateLog({ format: 'json', bytes: mib * 1024 * 1024, seed: SEED })) if (!out.write(chunk)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+  renameSync(`${path}.tmp`, path);
+  return path;
+}
+
+/** The bookmark of the event `back` events before the end of a JSON file (read from its last MiB). */
+async function nearEnd(path: string, back: number): Promise<{ timestamp: string; id: number }> {
+  const size = statSync(path).size;
+  const tail: { timestamp: string; id: number }[] = [];
+  for await (const e of readAuditLog(path, { keepRaw: false, range: { start: Math.max(1, size - (1 << 20)) } })) tail.push({ timestamp: e.event.timestamp!, id: e.event.id! });
+  return tail[Math.max(0, tail.length - back)]!;
+}
+
+/** A start time in the middle of a set: the first event of its middle file, plus a little. */
+async function middleStart(dir: string): Promise<string> {
+  const set = await discoverFileSet([dir]);
+  const f = set.files[Math.floor(set.files.length / 2)]!;
+  return f.first!;
+}
+
 interface Result {
   scenario: string;
   bytes: number;
   records: number;
   ms: number;
   maxRssMiB: number;
+  bytesParsed?: number;
+  bytesIn?: number;
+  probes?: number;
+  filesRead?: number;
+  bookmark?: unknown;
 }
 
 const PASSWORD = 'bench-password';
@@ -68,8 +104,8 @@ async function ensureLayered(plain: string, kind: 'gz' | 'enc' | 'gz.enc'): Prom
   return path;
 }
 
-function runOnce(scenario: string, file: string, env: Record<string, string> = {}): Result {
-  const outText = execFileSync(process.execPath, [join(here, 'scenario.js'), scenario, file], {
+function runOnce(scenario: string, file: string, arg?: string, env: Record<string, string> = {}): Result {
+  const outText = execFileSync(process.execPath, [join(here, 'scenario.js'), scenario, file, ...(arg !== undefined ? [arg] : [])], {
     encoding: 'utf8',
     env: { ...process.env, BENCH_PASSWORD: PASSWORD, ...env },
   });
@@ -77,9 +113,9 @@ function runOnce(scenario: string, file: string, env: Record<string, string> = {
 }
 
 /** Median time of RUNS runs; peak RSS is the largest seen. */
-function run(scenario: string, file: string): Result {
+function run(scenario: string, file: string, arg?: string): Result {
   const results: Result[] = [];
-  for (let i = 0; i < RUNS; i++) results.push(runOnce(scenario, file));
+  for (let i = 0; i < RUNS; i++) results.push(runOnce(scenario, file, arg));
   results.sort((a, b) => a.ms - b.ms);
   const med = results[Math.floor(results.length / 2)]!;
   return { ...med, maxRssMiB: Math.max(...results.map((r) => r.maxRssMiB)) };
@@ -95,13 +131,13 @@ function row(label: string, r: Result, base?: Result): string {
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
-/** BENCH_ONLY=info,convert,layers,split runs some sections only. */
-const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,split').split(','));
-const needInputs = ['info', 'convert', 'layers'].some((s) => only.has(s));
-const inputs = needInputs ? { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') } : { new: '', old: '', json: '' };
+/** BENCH_ONLY=info,convert,layers,read,split runs some sections only. */
+const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,split').split(','));
+const needsInputs = ['info', 'convert', 'layers'].some((s) => only.has(s));
+const inputs = needsInputs ? { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') } : undefined;
 if (only.has('info')) console.log('== info');
 for (const format of only.has('info') ? (['new', 'old', 'json'] as const) : []) {
-  const file = inputs[format];
+  const file = inputs![format];
   console.log(`-- ${format}: ${(statSync(file).size / 1048576).toFixed(0)} MiB`);
   console.log(row('read (ceiling)', run('read', file)));
   const base = run(format === 'json' ? 'stream-json-info' : 'sax-info', file);
@@ -116,14 +152,14 @@ const conversions = [
   ['json', 'convert-ndjson', 'stream-json-convert-ndjson', 'json -> ndjson'],
 ] as const;
 for (const [format, ours, theirs, label] of only.has('convert') ? conversions : []) {
-  const file = inputs[format];
+  const file = inputs![format];
   const base = run(theirs, file);
   console.log(row(`baseline: ${theirs.startsWith('sax') ? 'sax' : 'stream-json'} ${label}`, base));
   console.log(row(`auditlog convert ${label}`, run(ours, file), base));
 }
 
 if (only.has('layers')) console.log('== input layers (the new payload; MiB/s of plain bytes; cost vs the plain file, measured in the same rounds)');
-const layered = only.has('layers') ? { plain: inputs.new, gz: await ensureLayered(inputs.new, 'gz'), enc: await ensureLayered(inputs.new, 'enc'), 'gz.enc': await ensureLayered(inputs.new, 'gz.enc') } : {};
+const layered = only.has('layers') ? { plain: inputs!.new, gz: await ensureLayered(inputs!.new, 'gz'), enc: await ensureLayered(inputs!.new, 'enc'), 'gz.enc': await ensureLayered(inputs!.new, 'gz.enc') } : {};
 for (const scenario of only.has('layers') ? (['info', 'convert-json'] as const) : []) {
   // Rounds of plain, .gz, .enc, .gz.enc back to back, so that a machine that
   // speeds up or slows down over the run does not show up as a layer's cost.
@@ -139,6 +175,29 @@ for (const scenario of only.has('layers') ? (['info', 'convert-json'] as const) 
     console.log(`${row(`${scenario} .${kind} (${(r.bytes / 1048576).toFixed(0)} MiB on disk)`, { ...r, bytes: plain.bytes })} ${cost.padStart(7)}`);
   }
 }
+if (only.has('read')) {
+  // read --bookmark / bookmark / read --start on 1 GiB (BENCH_READ_MIB): what matters is how little is parsed.
+  const READ_MIB = Number(process.env.BENCH_READ_MIB ?? 1024);
+  const big = await ensureJson(READ_MIB);
+  const setDir = join(dataDir, `set-${READ_MIB}MiB-${SEED}`);
+  if (!existsSync(join(setDir, 'audit.log'))) writeRotatedSet(setDir, { bytes: READ_MIB * 1048576, fileBytes: 64 * 1048576, seed: SEED });
+  const mark = runOnce('bookmark', big).bookmark as { timestamp: string; id: number };
+  // An event about 1,000 events before the end: the bookmark's second, or the events just before it.
+  const near = await nearEnd(big, 1000);
+  console.log(`== read (${READ_MIB} MiB plain JSON file; bookmark ${JSON.stringify(near)}; newest ${JSON.stringify(mark)})`);
+  const readRow = (label: string, r: Result) =>
+    `${label.padEnd(34)} ${r.ms.toFixed(0).padStart(8)} ms  ${String(r.bytesParsed ?? '-').padStart(10)} bytes parsed ${String(r.bytesIn ?? '-').padStart(10)} bytes read ${String(r.probes ?? '-').padStart(3)} probes ${String(r.filesRead ?? '-').padStart(3)} files ${r.maxRssMiB.toFixed(0).padStart(5)} MiB RSS`;
+  const rb = run('read-bookmark', big, JSON.stringify(near));
+  console.log(readRow('read --bookmark (100 events)', rb));
+  const lin = runOnce('read-linear', big, JSON.stringify(near));
+  console.log(`${readRow('baseline: parse from the start', { ...lin, bytesParsed: lin.bytes })} ${(lin.ms / rb.ms).toFixed(0).padStart(6)}x`);
+  console.log(readRow('bookmark', run('bookmark', big)));
+  const files = readdirSync(setDir).length;
+  const middle = await middleStart(setDir);
+  const rs = run('read-start', setDir, middle);
+  console.log(readRow(`read --start (set of ${files} files)`, rs));
+}
+
 if (only.has('split')) {
   // Same-format split of a 1 GiB NEW XML file into 64 MiB pieces, beside cp and gzip -c of
   // the same file, in the same rounds (BENCH_SPLIT_MIB changes the size).
@@ -161,7 +220,7 @@ if (only.has('split')) {
     times.gzip!.push(timed('gzip', () => execFileSync('sh', ['-c', `gzip -c "${file}" > "${join(out, 'copy.gz')}"`])));
     for (const s of ['split', 'split-gz'] as const) {
       fresh();
-      times[s]!.push(runOnce(s, file, { BENCH_SPLIT_DIR: out }));
+      times[s]!.push(runOnce(s, file, undefined, { BENCH_SPLIT_DIR: out }));
     }
   }
   const med = (rs: Result[]) => [...rs].sort((x, y) => x.ms - y.ms)[Math.floor(rs.length / 2)]!;

@@ -5,6 +5,7 @@ import { progress } from '../cli/progress.js';
 import { convert, convertInto, type ConvertOptions, type ConvertSummary } from '../src/convert.js';
 import { createRotatingSink } from '../src/sinks/rotating.js';
 import { EXIT } from '../src/errors.js';
+import { expandInputs } from '../src/fileset.js';
 import type { FilterSpec } from '../src/filter.js';
 
 const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
@@ -19,7 +20,7 @@ export default class Convert extends Command {
     '<%= config.bin %> convert big-audit.log --to new --out-dir archive --rotate-on-size 67108864 --compress',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'audit log files (- for stdin)' }) };
+  static override args = { files: Args.string({ description: 'audit log files (- for stdin); a directory means its rotated set, oldest first' }) };
   static override flags = {
     to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
     output: Flags.string({ char: 'o', description: 'write to FILE (atomically, mode 0600) instead of stdout', exclusive: ['out-dir'] }),
@@ -68,6 +69,7 @@ export default class Convert extends Command {
       const dir = flags['out-dir'];
       const rot = rotationOptions(flags);
       const encrypt = flags.encrypt ? await password.get(dir ? rot.encryptedName(dir) : (flags.output ?? '-')) : undefined;
+      const sources = await expandInputs(files, { password });
       const opts: ConvertOptions = {
         to: flags.to as 'new' | 'old' | 'json' | 'ndjson' | 'csv',
         filter,
@@ -79,8 +81,8 @@ export default class Convert extends Command {
         onProgress: (f, n) => bar.update(f, n),
       };
       summary = dir
-        ? await convertInto(files, (prologue) => createRotatingSink({ ...rot.sink, dir, to: opts.to, compress: flags.compress, ...(encrypt ? { encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts)
-        : await convert(files, flags.output ?? process.stdout, opts);
+        ? await convertInto(sources, (prologue) => createRotatingSink({ ...rot.sink, dir, to: opts.to, compress: flags.compress, ...(encrypt ? { encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts)
+        : await convert(sources, flags.output ?? process.stdout, opts);
     } catch (e) {
       bar.done();
       return failed(this, e, flags.json);

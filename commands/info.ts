@@ -2,6 +2,7 @@ import { Args, Command, Flags } from '@oclif/core';
 import { formatInfo } from '../cli/info-report.js';
 import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
 import { EXIT } from '../src/errors.js';
+import { expandInputs } from '../src/fileset.js';
 import { combine, hasDataProblems, inspect, type InfoReport } from '../src/info.js';
 
 export default class Info extends Command {
@@ -12,7 +13,7 @@ export default class Info extends Command {
   ];
   static override strict = false;
   static override args = {
-    files: Args.string({ description: 'audit log files to inspect (- for stdin)' }),
+    files: Args.string({ description: 'audit log files to inspect (- for stdin); a directory means its rotated set, oldest first' }),
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
@@ -25,7 +26,7 @@ export default class Info extends Command {
     const reports: InfoReport[] = [];
     try {
       const password = passwordSource(flags);
-      for (const f of files) reports.push(await inspect(f, { password }));
+      for (const f of await expandInputs(files, { password })) reports.push(await inspect(f, { password }));
     } catch (e) {
       failed(this, e, flags.json);
     }

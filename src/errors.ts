@@ -16,7 +16,9 @@ export type AuditLogErrorCode =
   | 'MISSING_PASSWORD'
   | 'DECOMPRESS_FAILED'
   | 'IO_ERROR'
-  | 'INVALID_OPTION';
+  | 'INVALID_OPTION'
+  | 'BOOKMARK_NOT_FOUND'
+  | 'STATE_INVALID';
 
 export type Stage = 'read' | 'decrypt' | 'decompress' | 'frame' | 'parse' | 'transform' | 'write';
 

@@ -7,11 +7,13 @@
  *   for await (const entry of log) console.log(entry.at.index, entry.event.timestamp);
  *   console.log(log.format, log.complete);
  */
-import { open } from 'node:fs/promises';
-import { detectFormat } from './detect.js';
+import { detectFormat, SNIFF_BYTES } from './detect.js';
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
-import { openLayers, type LayerId, type PasswordSource } from './layers/index.js';
+import { IdStage } from './ids.js';
+import { openInput, type Input, type LayerParams, type Source } from './input.js';
+import type { LayerId, PasswordSource } from './layers/index.js';
+import { findBoundary, NEED_MORE } from './scanners/boundary.js';
 import { JsonScanner } from './scanners/json.js';
 import { PerconaCsvScanner } from './scanners/percona-csv.js';
 import type { Scanner, ScanItem, ScannerOptions } from './scanners/scanner.js';
@@ -37,7 +39,18 @@ export function createScanner(format: FormatId, options: ScannerOptions = {}): S
 export interface AuditReaderOptions extends ScannerOptions {
   /** Skip detection and read as this format. */
   format?: FormatId;
+  /**
+   * Start inside the document: the first byte pushed is at this decoded offset
+   * (> 0), anywhere in a record. Bytes up to the next record boundary are
+   * skipped without being reported (they belong to a record before the start).
+   * Needs `format`. The byte just before the offset is expected first, as
+   * context (whether the wanted start is a line start).
+   */
+  inside?: number;
 }
+
+/** A record longer than this while looking for the first boundary inside a document is given up on. */
+const MAX_SKIP = 64 * 1024 * 1024;
 
 /** How many first bytes of a stream are kept to give back its prologue. */
 export const PROLOGUE_BYTES = 4096;
@@ -56,7 +69,8 @@ export class AuditReader {
 
   constructor(opts: AuditReaderOptions = {}) {
     this.opts = opts;
-    if (opts.format) this.scanner = createScanner(opts.format, opts);
+    if (opts.format && !opts.inside) this.scanner = createScanner(opts.format, opts);
+    if (opts.inside && !opts.format) throw new Error('AuditReader: inside needs format');
   }
 
   /** The detected format, once known. */
@@ -67,8 +81,9 @@ export class AuditReader {
   get complete(): boolean | null {
     return this.scanner ? this.scanner.complete : null;
   }
+  /** Bytes consumed so far, as an offset in the decoded stream. */
   get bytesRead(): number {
-    return this.scanner ? this.scanner.bytesRead : this.pendingBytes;
+    return this.scanner ? this.scanner.bytesRead : (this.opts.inside ? this.opts.inside - 1 : 0) + this.pendingBytes;
   }
 
   /**
@@ -76,6 +91,7 @@ export class AuditReader {
    * `<?xml ...?>\n<AUDIT>\n`), when they are among the first PROLOGUE_BYTES.
    */
   prologue(offset: number): Buffer | undefined {
+    if (this.opts.inside) return undefined;
     return offset <= this.start.length ? this.start.subarray(0, offset) : undefined;
   }
 
@@ -90,6 +106,7 @@ export class AuditReader {
     this.pendingBytes += chunk.byteLength;
     const head = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
     this.pending = [head];
+    if (this.opts.inside) return this.enterInside(head, false);
     const fmt = detectFormat(head, false, this.opts.file);
     if (fmt === null) return [];
     this.pending = [];
@@ -97,7 +114,19 @@ export class AuditReader {
     return this.scanner.push(head);
   }
 
+  /** Starting inside: skip to the first record boundary (context byte first), then scan from it. */
+  private enterInside(buf: Buffer, final: boolean): ScanItem[] {
+    const b = findBoundary(this.opts.format!, buf, 1, final || buf.length > MAX_SKIP);
+    if (b === NEED_MORE) return [];
+    this.pending = [];
+    const startOffset = this.opts.inside! - 1 + b;
+    this.scanner = createScanner(this.opts.format!, { ...this.opts, startOffset });
+    const items = b < buf.length ? this.scanner.push(buf.subarray(b)) : [];
+    return final ? items.concat(this.scanner.end()) : items;
+  }
+
   end(): ScanItem[] {
+    if (!this.scanner && this.opts.inside) return this.enterInside(Buffer.concat(this.pending), true);
     if (!this.scanner) {
       const head = Buffer.concat(this.pending);
       this.pending = [];
@@ -112,8 +141,8 @@ export class AuditReader {
   }
 }
 
-/** Where bytes come from: a path (`-` is stdin), bytes, or a stream of chunks. */
-export type Source = string | Uint8Array | AsyncIterable<Uint8Array>;
+export type { Source } from './input.js';
+export { readBytes, DEFAULT_BLOCK_SIZE } from './input.js';
 
 export interface ReadOptions extends AuditReaderOptions {
   /**
@@ -132,63 +161,50 @@ export interface ReadOptions extends AuditReaderOptions {
   password?: PasswordSource;
   /** Read the bytes as they are, without looking for gzip or AES layers. */
   noLayers?: boolean;
+  /**
+   * Read only this range of the decoded stream: from the first record boundary
+   * at or after `start` (what comes before it is skipped, not reported), up to
+   * `end` (exclusive; default the end). Cheap for plain and AES files
+   * (addressable), done by reading and dropping bytes for the others.
+   */
+  range?: { start: number; end?: number };
+  /** An input already opened (its layers' keys derived once), read instead of opening the source again. */
+  input?: Input;
+  /** The id stage to number events with (to carry its state across files); a fresh one by default. */
+  ids?: IdStage;
+  /** Told what the input edge learned, before the first entry (or at the end when there is none). */
+  onStart?: (info: InputInfo) => void;
+  /** Told what the input edge saw, once the input was read to its end. */
+  onEnd?: (seen: InputSeen) => void;
 }
 
-export const DEFAULT_BLOCK_SIZE = 1 << 20;
+/** What an input is: told before its first entry. */
+export interface InputInfo extends LayerParams {
+  file: string;
+  format: FormatId | undefined;
+  /** The bytes before the first record (the XML header), when known. */
+  prologue: Buffer | undefined;
+  /** Whether the input can be read from any offset without reading what is before. */
+  addressable: boolean;
+  /** Length of the decoded stream, when addressable. */
+  size: number | undefined;
+}
+
+/** What reading an input saw: told at its end. */
+export interface InputSeen {
+  file: string;
+  /** Ended with the format's footer; null for formats without one. */
+  complete: boolean | null;
+  /** Offset where reading stopped in the decoded stream (its length, when read from start to end). */
+  bytes: number;
+  /** Bytes read from the file or stream (before the layers). */
+  bytesIn: number;
+  /** End of the last complete record, or null when there was none. */
+  lastGood: number | null;
+}
+
 /** Bytes handed to a scanner at a time (see batches()). */
 const SCAN_SLICE = 128 * 1024;
-
-/**
- * A file's bytes in blocks, read into two buffers that take turns: the next
- * block is read while the current one is being used, and no new memory is
- * allocated per block (1 MiB blocks allocated afresh were garbage the GC
- * reclaimed late: about 60 MiB of resident memory). A block is valid until
- * the next one is asked for.
- */
-async function* readFileBlocks(path: string, blockSize: number): AsyncGenerator<Uint8Array> {
-  const fh = await open(path, 'r');
-  let pending: Promise<{ bytesRead: number }> | undefined;
-  try {
-    const bufs = [Buffer.allocUnsafeSlow(blockSize), Buffer.allocUnsafeSlow(blockSize)];
-    let k = 0;
-    pending = fh.read(bufs[0]!, 0, blockSize, null);
-    for (;;) {
-      const { bytesRead } = await pending;
-      pending = undefined;
-      if (bytesRead === 0) return;
-      const cur = bufs[k]!;
-      k ^= 1;
-      pending = fh.read(bufs[k]!, 0, blockSize, null);
-      yield cur.subarray(0, bytesRead);
-    }
-  } finally {
-    await pending?.catch(() => undefined);
-    await fh.close();
-  }
-}
-
-/**
- * The bytes of a source, as an async iterable of chunks. I/O errors become
- * IO_ERROR. For a path, a chunk is only valid until the next one is asked for.
- */
-export async function* readBytes(src: Source, file: string, blockSize = DEFAULT_BLOCK_SIZE): AsyncIterable<Uint8Array> {
-  if (src instanceof Uint8Array) {
-    yield src;
-    return;
-  }
-  const stream: AsyncIterable<Uint8Array> = typeof src === 'string' ? (src === '-' ? process.stdin : readFileBlocks(src, blockSize)) : src;
-  try {
-    yield* stream;
-  } catch (e) {
-    if (e instanceof AuditLogError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    throw new AuditLogError('IO_ERROR', err.code ? `${err.code}: ${err.message}` : String(err.message ?? err), {
-      stage: 'read',
-      file,
-      recoverable: false,
-    }, { cause: e });
-  }
-}
 
 /**
  * The entries of one audit log, as an async iterable; after iteration its
@@ -196,19 +212,25 @@ export async function* readBytes(src: Source, file: string, blockSize = DEFAULT_
  */
 export class AuditLogReader implements AsyncIterable<Entry> {
   readonly file: string;
-  private readonly engine: AuditReader;
+  private engine: AuditReader;
   private readonly src: Source;
   private readonly opts: ReadOptions;
   /** Input layers found (outermost first), once reading started. */
   layers: LayerId[] = [];
   /** Offset of the first record (entry or problem), once seen. */
   private firstOffset: number | undefined;
+  /** The input edge, once reading started. */
+  input: Input | undefined;
+  /** The first bytes of the stream, when reading started inside it. */
+  private head: Buffer | undefined;
+  private readonly ids: IdStage;
 
   constructor(src: Source, opts: ReadOptions = {}) {
     this.file = opts.file ?? (typeof src === 'string' ? src : '-');
     this.src = src;
     this.opts = opts;
     this.engine = new AuditReader({ ...opts, file: this.file });
+    this.ids = opts.ids ?? new IdStage();
   }
 
   get format(): FormatId | undefined {
@@ -227,7 +249,13 @@ export class AuditLogReader implements AsyncIterable<Entry> {
    * the whole input when it holds no record and is short.
    */
   get prologue(): Buffer | undefined {
+    if (this.head) return prologueOf(this.head, this.format);
     return this.engine.prologue(this.firstOffset ?? this.engine.bytesRead);
+  }
+
+  private info(): InputInfo {
+    const i = this.input!;
+    return { file: this.file, ...i.params, format: this.format, prologue: this.prologue, addressable: i.addressable, size: i.size };
   }
 
   /**
@@ -253,29 +281,76 @@ export class AuditLogReader implements AsyncIterable<Entry> {
       }
       return out;
     };
-    let bytes = readBytes(this.src, this.file, this.opts.blockSize);
-    if (!this.opts.noLayers) {
-      const opened = await openLayers(bytes, { file: this.file, password: this.opts.password, onNotice: (e) => onProblem?.(e) });
-      this.layers = opened.layers;
-      bytes = opened.stream;
-    }
+    let lastGood: number | null = null;
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      this.opts.onStart?.(this.info());
+    };
+    const input = this.opts.input ?? await openInput(this.src, { file: this.file, password: this.opts.password, noLayers: this.opts.noLayers, blockSize: this.opts.blockSize, onNotice: (e) => onProblem?.(e) });
+    this.input = input;
+    this.layers = input.params.layers;
+    const range = this.opts.range;
+    let bytes: AsyncIterable<Uint8Array>;
+    if (range && range.start > 0) {
+      // Inside the document: the format comes from the head, then bytes from the byte before start.
+      let format = this.opts.format;
+      if (!format) {
+        const head = await collect(input.slice(0, Math.min(SNIFF_BYTES, range.start)));
+        this.layers = input.params.layers;
+        this.head = head;
+        const f = detectFormat(head, head.length < SNIFF_BYTES, this.file);
+        if (f === null) throw new Error('unreachable: detection with the whole head');
+        format = f;
+      }
+      this.engine = new AuditReader({ ...this.opts, file: this.file, format, inside: range.start });
+      bytes = input.slice(range.start - 1, range.end);
+    } else bytes = range?.end !== undefined ? input.slice(0, range.end) : input.stream();
+    const ids = this.ids;
+    const emit = (items: ScanItem[]): Entry[] => {
+      const b = sift(items);
+      for (const e of b) ids.assign(e);
+      if (b.length) {
+        lastGood = b[b.length - 1]!.at.end;
+        this.layers = input.params.layers;
+        start();
+      }
+      return b;
+    };
     for await (const chunk of bytes) {
       // Blocks are read whole but scanned in slices: smaller batches die young,
       // which keeps the heap (and resident memory) small.
       for (let i = 0; i < chunk.length; i += SCAN_SLICE) {
-        const batch = sift(this.engine.push(chunk.subarray(i, i + SCAN_SLICE)));
+        const batch = emit(this.engine.push(chunk.subarray(i, i + SCAN_SLICE)));
         if (batch.length) yield batch;
         if (stop) throw stop;
       }
     }
-    const batch = sift(this.engine.end());
+    this.layers = input.params.layers;
+    const batch = emit(this.engine.end());
     if (batch.length) yield batch;
     if (stop) throw stop;
+    start();
+    this.opts.onEnd?.({ file: this.file, complete: this.complete, bytes: this.bytesRead, bytesIn: input.bytesIn, lastGood });
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Entry> {
     for await (const batch of this.batches()) yield* batch;
   }
+}
+
+async function collect(src: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of src) parts.push(Buffer.from(c));
+  return Buffer.concat(parts);
+}
+
+/** The bytes before the first record boundary of a stream's head (its header), when the head holds one. */
+export function prologueOf(head: Buffer, format: FormatId | undefined): Buffer | undefined {
+  if (!format) return undefined;
+  const b = findBoundary(format, head, 0, true);
+  return b < head.length ? head.subarray(0, b) : undefined;
 }
 
 /** Read one audit log. See AuditLogReader. */

@@ -73,7 +73,7 @@ describe('CLI: auditlog info', () => {
       const problems = out.malformed.length + (out as unknown as { truncated: unknown[] }).truncated.length;
       expect(p.status, r.file).toBe(problems ? 1 : 0);
     }
-    // One CLI start per corpus file (about 50): over a minute on a loaded machine.
+    // One CLI process per corpus file (about 45): on a loaded 2-core machine their start-up alone can pass the default minute.
   }, 240_000);
 
   test('human output names the format, the count and the malformed record position', () => {

@@ -138,8 +138,8 @@ export interface EncryptOptions {
   batchSize?: number;
 }
 
-/** True when the last block of `plain` (length a multiple of 16, > 0) ends in valid PKCS#7 padding. */
-function padLength(plain: Buffer): number {
+/** Length of the valid PKCS#7 padding that ends `plain` (length a multiple of 16, > 0), or 0. */
+export function padLength(plain: Buffer): number {
   const n = plain[plain.length - 1]!;
   if (n < 1 || n > BLOCK || n > plain.length) return 0;
   for (let i = plain.length - n; i < plain.length; i++) if (plain[i] !== n) return 0;

@@ -28,6 +28,11 @@ export interface ScannerOptions {
    * records, so memory stays bounded whatever the input. Defaults to 64 MiB.
    */
   maxRecordBytes?: number;
+  /**
+   * Decoded-stream offset of the first byte pushed, when scanning starts inside
+   * a document at a record boundary (see boundary.ts). Defaults to 0.
+   */
+  startOffset?: number;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
@@ -96,6 +101,7 @@ export abstract class ByteScanner implements Scanner {
   constructor(opts: ScannerOptions = {}) {
     this.file = opts.file ?? '-';
     this.maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.base = opts.startOffset ?? 0;
     this.keepRaw = typeof opts.keepRaw === 'function' ? true : (opts.keepRaw ?? true);
   }
 

@@ -1,0 +1,420 @@
+/**
+ * `read` and `bookmark`: the server's `audit_log_read()` and
+ * `audit_log_read_bookmark()` over a file set, offline (spec section 5).
+ * Events come out in the order written, from a bookmarked event, from the
+ * first event at or after a time, or right after a saved cursor; as many as
+ * asked for, and the result says whether more are left.
+ *
+ *   const set = await discoverFileSet(['/var/lib/mysql']);
+ *   const r = readEvents(set, { bookmark: { timestamp: '2024-01-01 00:00:00', id: 0 }, maxArrayLength: 100 });
+ *   for await (const batch of r.events) for (const ev of batch) console.log(JSON.stringify(ev));
+ *   console.log(r.result.more, r.result.cursor);    // cursor: where the next read resumes
+ *
+ * Not parsing what is not needed: a file is skipped whole when the next
+ * file's first event (read from its first bytes) says the target is not in it;
+ * inside a large plain or AES file the target is found by binary search on
+ * byte offsets, resynchronising on record boundaries, which assumes, as the
+ * servers write them, that timestamps do not go backwards. gzip files are read
+ * from their start. Ids of XML and Percona events are counted per second
+ * from a point where the second changes, so they match a read from the start.
+ */
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import type { AuditEvent, Entry } from './entry.js';
+import { AuditLogError } from './errors.js';
+import { headOf, type FileSet, type SetFile } from './fileset.js';
+import { IdStage, type IdState } from './ids.js';
+import { isDataProblem } from './info.js';
+import { openInput, type Input } from './input.js';
+import type { PasswordSource } from './layers/index.js';
+import { readAuditLog } from './reader.js';
+import { discoverFileSet } from './fileset.js';
+import { loadState, saveState, STATE_VERSION } from './state.js';
+
+/** A bookmark: an event's timestamp and id (`audit_log_read_bookmark()`). */
+export type Bookmark = IdState;
+
+/** Where a read stopped: just after the last event it returned. */
+export interface Cursor {
+  /** The file, by name when the cursor was taken and by the hash of its first bytes (names change at rotation). */
+  file: { name: string; fingerprint: string; fingerprintBytes: number };
+  /** Decoded-stream offset just past the last event returned. */
+  offset: number;
+  /** That event's timestamp and id: the id stage's state there. */
+  last: Bookmark;
+}
+
+export interface ReadEventsOptions {
+  /** Start at exactly this event. */
+  bookmark?: Bookmark;
+  /** Start at the first event at or after this time (`YYYY-MM-DD[ hh:mm:ss]`). */
+  start?: string;
+  /** Resume right after this cursor (when neither a bookmark nor a start is given); also the cursor returned when no event is read. */
+  after?: Cursor;
+  /** At most this many events. Default: all. */
+  maxArrayLength?: number;
+  password?: PasswordSource;
+  /** Told about every problem that did not stop reading. */
+  onProblem?: (e: AuditLogError) => void;
+}
+
+export interface ReadStats {
+  /** Decoded bytes handed to the scanners. */
+  bytesParsed: number;
+  /** Bytes read from disk (before the layers). */
+  bytesIn: number;
+  /** Files opened beyond their first bytes. */
+  filesRead: string[];
+  /** Binary-search probes. */
+  probes: number;
+}
+
+export interface ReadEventsResult {
+  /** Events returned. */
+  count: number;
+  /** Whether events are left after the last one returned (false: the array ends with `null`). */
+  more: boolean;
+  /** Where the next read resumes, or null when no event was returned and none was before. */
+  cursor: Cursor | null;
+  /** Whether problems meant data was lost or damaged (malformed records, a cut rotated file). */
+  dataProblems: boolean;
+  stats: ReadStats;
+}
+
+/** Below this decoded size a file is read from its start rather than searched. */
+const SEARCH_MIN = 1 << 20;
+/** The binary search stops when the range left is this small, and reads it through. */
+const SEARCH_WINDOW = 64 * 1024;
+/** First window read to find a record at a probe offset (grown when a record is longer). */
+const PROBE_BYTES = 16 * 1024;
+/** Bytes of a file's start that identify it in a cursor. */
+const FINGERPRINT_BYTES = 4096;
+
+/** `YYYY-MM-DD[( |T)hh:mm:ss]` -> `YYYY-MM-DD hh:mm:ss`; a date alone means 00:00:00. */
+export function parseStart(s: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2}))?$/.exec(s.trim());
+  if (!m) throw new AuditLogError('INVALID_OPTION', `start time must be YYYY-MM-DD or "YYYY-MM-DD hh:mm:ss", got ${JSON.stringify(s)}`, { stage: 'read', recoverable: false });
+  return `${m[1]} ${m[2] ?? '00:00:00'}`;
+}
+
+/** A bookmark from its JSON text: `{"timestamp": "YYYY-MM-DD hh:mm:ss", "id": N}` (both required, as the server wants). */
+export function parseBookmark(text: string): Bookmark {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new AuditLogError('INVALID_OPTION', `bookmark is not JSON: ${(e as Error).message}`, { stage: 'read', recoverable: false });
+  }
+  const o = v as { timestamp?: unknown; id?: unknown };
+  if (o === null || typeof o !== 'object' || typeof o.timestamp !== 'string' || !Number.isSafeInteger(o.id) || (o.id as number) < 0)
+    throw new AuditLogError('INVALID_OPTION', 'bookmark must be {"timestamp": "YYYY-MM-DD hh:mm:ss", "id": N}, both required', { stage: 'read', recoverable: false });
+  return { timestamp: o.timestamp, id: o.id as number };
+}
+
+/** Orders events as the servers write them: by timestamp, then id. */
+function cmp(a: Bookmark, b: Bookmark): number {
+  return a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : a.id - b.id;
+}
+
+/** The files' inputs, opened once each (an AES key is derived once), and what reading them cost. */
+class Inputs {
+  private readonly open = new Map<string, Input>();
+  readonly stats: ReadStats = { bytesParsed: 0, bytesIn: 0, filesRead: [], probes: 0 };
+  constructor(private readonly password: PasswordSource | undefined) {}
+
+  async get(path: string): Promise<Input> {
+    let i = this.open.get(path);
+    if (!i) this.open.set(path, (i = await openInput(path, { password: this.password })));
+    return i;
+  }
+
+  read(path: string): void {
+    if (!this.stats.filesRead.includes(path)) this.stats.filesRead.push(path);
+  }
+
+  finish(): ReadStats {
+    this.stats.bytesIn = [...this.open.values()].reduce((n, i) => n + i.bytesIn, 0);
+    return this.stats;
+  }
+}
+
+/** Where a read starts: a file, an offset in it, and the id state there. */
+interface Position {
+  index: number;
+  offset: number;
+  ids: IdState | null;
+}
+
+/**
+ * The first record at or after `offset` of a file (never past `limit`), read
+ * in a small window that grows when the record is longer.
+ */
+async function recordAt(f: SetFile, input: Input, inputs: Inputs, offset: number, limit: number): Promise<Entry | undefined> {
+  inputs.stats.probes++;
+  for (let w = PROBE_BYTES; ; w *= 4) {
+    const end = Math.min(limit, offset + w);
+    let first: Entry | undefined;
+    const log = readAuditLog(f.path, { input, format: f.format!, keepRaw: false, onError: 'skip', range: { start: offset, end } });
+    for await (const batch of log.batches()) {
+      first = batch[0];
+      break;
+    }
+    inputs.stats.bytesParsed += Math.max(0, log.bytesRead - offset);
+    if (first || end >= limit) return first;
+  }
+}
+
+/**
+ * An offset of file `f` from which reading finds every event at or after `t`:
+ * the start of a record older than `t` (or the file's start).
+ */
+async function search(f: SetFile, inputs: Inputs, t: string): Promise<number> {
+  const input = await inputs.get(f.path);
+  if (!input.addressable || input.size === undefined || input.size < SEARCH_MIN || !f.format) return 0;
+  let lo = 0;
+  let hi = input.size;
+  while (hi - lo > SEARCH_WINDOW) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const e = await recordAt(f, input, inputs, mid, hi);
+    if (e === undefined || e.event.timestamp === undefined) hi = mid;
+    else if (e.event.timestamp < t) lo = e.at.offset;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The position from which every event at or after `t` is read, with ids counted right. */
+async function locate(set: FileSet, inputs: Inputs, t: string): Promise<Position> {
+  // The last file whose first event is older than t holds the first event at or after t, or the file after it does.
+  let index = 0;
+  set.files.forEach((f, i) => {
+    if (f.first !== null && f.first < t) index = i;
+  });
+  const f = set.files[index];
+  if (!f || f.first === null || f.first >= t) return { index, offset: 0, ids: null };
+  // From a record older than t, a fresh id stage counts t's second from 0, as the server did.
+  return { index, offset: await search(f, inputs, t), ids: null };
+}
+
+function fingerprint(head: Buffer): string {
+  return createHash('sha256').update(head).digest('hex');
+}
+
+function stateError(detail: string, suggestion?: string): AuditLogError {
+  return new AuditLogError('STATE_INVALID', detail, { stage: 'read', recoverable: false, ...(suggestion ? { suggestion } : {}) });
+}
+
+/** The file a cursor points at, found by the hash of its first bytes, whatever it is called now. */
+async function resume(set: FileSet, inputs: Inputs, c: Cursor): Promise<Position> {
+  const byName = (f: SetFile) => (basename(f.path) === c.file.name ? 0 : 1);
+  const candidates = set.files.map((f, index) => ({ f, index })).sort((a, b) => byName(a.f) - byName(b.f));
+  for (const { f, index } of candidates) {
+    if (f.first !== null && f.first > c.last.timestamp) continue;
+    const input = await inputs.get(f.path);
+    const head = await headOf(input, c.file.fingerprintBytes);
+    if (head.length !== c.file.fingerprintBytes || fingerprint(head) !== c.file.fingerprint) continue;
+    if (input.size !== undefined && input.size < c.offset)
+      throw stateError(`${f.path} is shorter (${input.size} bytes) than the saved position (${c.offset}): it was truncated or replaced`, 'remove the state file to read from the oldest event, or give --start or --bookmark');
+    return { index, offset: c.offset, ids: c.last };
+  }
+  throw stateError(
+    `the file the state points at (${c.file.name}, last event ${JSON.stringify(c.last)}) is no longer in the set: it was removed or pruned, and events after it may be lost`,
+    'remove the state file to read from the oldest event, or give --start or --bookmark',
+  );
+}
+
+/**
+ * Events of a file set from a position, in batches, and the result (filled in
+ * as the batches are consumed; complete once they all were).
+ * @throws AuditLogError BOOKMARK_NOT_FOUND when the bookmark names no event (its nearest events named)
+ */
+export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events: AsyncIterable<AuditEvent[]>; result: ReadEventsResult } {
+  const inputs = new Inputs(opts.password);
+  const result: ReadEventsResult = { count: 0, more: false, cursor: opts.after ?? null, dataProblems: false, stats: inputs.stats };
+  const max = opts.maxArrayLength ?? Infinity;
+  const start = opts.start !== undefined ? parseStart(opts.start) : undefined;
+
+  async function* events(): AsyncGenerator<AuditEvent[]> {
+    // A bookmark or a start time positions the read; otherwise it resumes after the cursor, or starts at the oldest event.
+    let pos: Position = { index: 0, offset: 0, ids: null };
+    if (opts.bookmark) pos = await locate(set, inputs, opts.bookmark.timestamp);
+    else if (start !== undefined) pos = await locate(set, inputs, start);
+    else if (opts.after) pos = await resume(set, inputs, opts.after);
+    const ids = new IdStage(pos.ids);
+    // Before the first event returned: what is skipped, and the nearest events to a bookmark.
+    let found = opts.bookmark === undefined && start === undefined;
+    let before: Bookmark | undefined;
+    let lastCursorFile: { path: string; fp: { name: string; fingerprint: string; fingerprintBytes: number } } | undefined;
+    const fpOf = async (f: SetFile, end: number) => {
+      const n = Math.min(FINGERPRINT_BYTES, end);
+      if (lastCursorFile?.path === f.path && lastCursorFile.fp.fingerprintBytes === n) return lastCursorFile.fp;
+      const fp = { name: basename(f.path), fingerprint: fingerprint(await headOf(await inputs.get(f.path), n)), fingerprintBytes: n };
+      lastCursorFile = { path: f.path, fp };
+      return fp;
+    };
+    for (let i = pos.index; i < set.files.length; i++) {
+      const f = set.files[i]!;
+      const last = i === set.files.length - 1;
+      const from = i === pos.index ? pos.offset : 0;
+      const input = await inputs.get(f.path);
+      inputs.read(f.path);
+      const log = readAuditLog(f.path, {
+        input,
+        keepRaw: false,
+        onError: 'skip',
+        ids,
+        ...(f.format ? { format: f.format } : {}),
+        ...(from > 0 ? { range: { start: from } } : {}),
+        onProblem: (e) => {
+          // The active file's torn end (a record, a gzip member or an AES block being written) is read next time.
+          if (last && f.active && (e.code === 'TRUNCATED_RECORD' || e.code === 'TRUNCATED_INPUT')) return;
+          if (isDataProblem(e.code)) result.dataProblems = true;
+          opts.onProblem?.(e);
+        },
+      });
+      let done = false;
+      try {
+        for await (const batch of log.batches()) {
+          const out: AuditEvent[] = [];
+          let lastEntry: Entry | undefined;
+          for (const e of batch) {
+            const ev = e.event;
+            if (!found) {
+              const here = { timestamp: ev.timestamp ?? '', id: ev.id ?? 0 };
+              if (opts.bookmark) {
+                const c = cmp(here, opts.bookmark);
+                if (c < 0) {
+                  before = here;
+                  continue;
+                }
+                if (c > 0) throw notFound(opts.bookmark, before, here);
+              } else if (here.timestamp < start!) continue;
+              found = true;
+            }
+            if (result.count >= max) {
+              result.more = true;
+              done = true;
+              break;
+            }
+            out.push(ev);
+            result.count++;
+            lastEntry = e;
+          }
+          if (lastEntry) {
+            const ev = lastEntry.event;
+            result.cursor = { file: await fpOf(f, lastEntry.at.end), offset: lastEntry.at.end, last: { timestamp: ev.timestamp ?? '', id: ev.id ?? 0 } };
+          }
+          if (out.length) yield out;
+          if (done) break;
+        }
+      } finally {
+        inputs.stats.bytesParsed += Math.max(0, log.bytesRead - from);
+      }
+      if (done) break;
+    }
+    if (!found && opts.bookmark) throw notFound(opts.bookmark, before, undefined);
+    inputs.finish();
+  }
+
+  return { events: events(), result };
+}
+
+function notFound(b: Bookmark, before: Bookmark | undefined, after: Bookmark | undefined): AuditLogError {
+  const near = [before ? `the event before it is ${JSON.stringify(before)}` : 'no event is before it', after ? `the next one is ${JSON.stringify(after)}` : 'no event is after it'];
+  return new AuditLogError('BOOKMARK_NOT_FOUND', `no event has the bookmark ${JSON.stringify(b)}: ${near.join(', ')}`, {
+    stage: 'read',
+    recoverable: false,
+    suggestion: 'take a bookmark from `auditlog bookmark` or from an event read before, or use --start',
+  });
+}
+
+/**
+ * The bookmark of the newest event of a set (`audit_log_read_bookmark()`),
+ * reading only the end of the newest file that has events (all of it when
+ * it is compressed), or null when the set has no event.
+ */
+export async function newestBookmark(set: FileSet, opts: { password?: PasswordSource; onProblem?: (e: AuditLogError) => void } = {}): Promise<{ bookmark: Bookmark | null; stats: ReadStats }> {
+  const inputs = new Inputs(opts.password);
+  for (let i = set.files.length - 1; i >= 0; i--) {
+    const f = set.files[i]!;
+    if (f.format === null) continue;
+    const input = await inputs.get(f.path);
+    inputs.read(f.path);
+    let lastEv: AuditEvent | undefined;
+    const size = input.addressable ? input.size! : undefined;
+    for (let w = PROBE_BYTES * 4; lastEv === undefined; w *= 4) {
+      const from = size === undefined ? 0 : Math.max(0, size - w);
+      const log = readAuditLog(f.path, { input, format: f.format, keepRaw: false, onError: 'skip', ...(from > 0 ? { range: { start: from } } : {}) });
+      for await (const batch of log.batches()) if (batch.length) lastEv = batch[batch.length - 1]!.event;
+      inputs.stats.bytesParsed += Math.max(0, log.bytesRead - from);
+      if (from === 0) break;
+    }
+    if (lastEv === undefined) continue;
+    const ts = lastEv.timestamp ?? '';
+    if (f.format === 'json' && typeof lastEv.id === 'number') return { bookmark: { timestamp: ts, id: lastEv.id }, stats: inputs.finish() };
+    // Computed ids: count the newest second from where it starts (possibly in an earlier file).
+    const r = readEvents(set, { start: ts, ...(opts.password ? { password: opts.password } : {}) });
+    let last: AuditEvent | undefined;
+    for await (const batch of r.events) last = batch[batch.length - 1] ?? last;
+    const s = inputs.finish();
+    s.bytesParsed += r.result.stats.bytesParsed;
+    s.bytesIn += r.result.stats.bytesIn;
+    s.probes += r.result.stats.probes;
+    return { bookmark: last ? { timestamp: last.timestamp ?? '', id: last.id ?? 0 } : null, stats: s };
+  }
+  return { bookmark: null, stats: inputs.finish() };
+}
+
+/**
+ * The events as the server's `audit_log_read()` returns them: a JSON array,
+ * one compact event per line, ending with `null` when nothing more is left;
+ * or NDJSON. `write` is awaited for each piece, so when `end()` resolves
+ * everything was handed on.
+ */
+export class EventOutput {
+  private n = 0;
+  constructor(
+    private readonly write: (text: string) => Promise<void>,
+    private readonly ndjson = false,
+  ) {}
+
+  async events(events: AuditEvent[]): Promise<void> {
+    let text = this.n === 0 && !this.ndjson ? '[\n' : '';
+    for (const e of events) {
+      text += this.ndjson ? JSON.stringify(e) + '\n' : (this.n === 0 ? '' : ',\n') + JSON.stringify(e);
+      this.n++;
+    }
+    await this.write(text);
+  }
+
+  /** Close the array: with a final `null` when no event is left (`more` false). */
+  async end(more: boolean): Promise<void> {
+    if (this.ndjson) return;
+    await this.write((this.n === 0 ? '[\n' : more ? '\n' : ',\n') + (more ? ']\n' : 'null\n]\n'));
+  }
+}
+
+export interface RunReadOptions extends Omit<ReadEventsOptions, 'after'> {
+  /** A directory, the active file's path, or files. */
+  paths: string[];
+  /** Cursor file: resume after it, and save the new position once the output is written. */
+  state?: string;
+  ndjson?: boolean;
+}
+
+/**
+ * `auditlog read`: find the set, resume from the state (if any), write the
+ * events through `write`, and only then save the new cursor (atomically).
+ */
+export async function runRead(opts: RunReadOptions, write: (text: string) => Promise<void>): Promise<{ set: FileSet; result: ReadEventsResult }> {
+  const set = await discoverFileSet(opts.paths, { ...(opts.password ? { password: opts.password } : {}) });
+  const state = opts.state ? await loadState(opts.state) : null;
+  const { paths: _p, state: _s, ndjson, ...rest } = opts;
+  const r = readEvents(set, { ...rest, ...(state?.cursor ? { after: state.cursor } : {}) });
+  const out = new EventOutput(write, ndjson);
+  for await (const batch of r.events) await out.events(batch);
+  await out.end(r.result.more);
+  // Only once the events are out: a cursor never runs ahead of what was printed.
+  if (opts.state) await saveState(opts.state, { version: STATE_VERSION, cursor: r.result.cursor });
+  return { set, result: r.result };
+}
