@@ -7,7 +7,7 @@
  */
 import { Flags } from '@oclif/core';
 import { join } from 'node:path';
-import { activeName, fileSet, NAMINGS, type Naming } from '../src/sinks/naming.js';
+import { activeName, setLayout, NAMINGS, type Naming } from '../src/sinks/naming.js';
 
 export const rotationFlags = {
   'rotate-on-size': Flags.integer({
@@ -56,6 +56,6 @@ export function rotationOptions(flags: RotationFlagValues) {
   return {
     sink,
     /** The active encrypted file's path in `dir`, whose pwd_id picks the --password-map entry. */
-    encryptedName: (dir: string) => join(dir, activeName(fileSet({ dir, naming: sink.naming, compress: flags.compress ?? false, encrypt: true, ...(sink.pwdId ? { pwdId: sink.pwdId } : {}) }))),
+    encryptedName: (dir: string) => join(dir, activeName(setLayout({ dir, naming: sink.naming, compress: flags.compress ?? false, encrypt: true, ...(sink.pwdId ? { pwdId: sink.pwdId } : {}) }))),
   };
 }

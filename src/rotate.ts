@@ -34,7 +34,7 @@ import { AuditLogError } from './errors.js';
 import { wrapOutput } from './layers/index.js';
 import { readAuditLog, readBytes } from './reader.js';
 import { writeAtomic } from './sink.js';
-import { eventTimeMs, isRotatedName, layerSuffix, listRotated, rotatedName, type FileSet } from './sinks/naming.js';
+import { eventTimeMs, isRotatedName, layerSuffix, listRotated, rotatedName, type SetLayout } from './sinks/naming.js';
 import { blockRound, nextRotatedName, policySet, prune, pruneCandidates, renameNoClobber, type RotationPolicy } from './sinks/rotation.js';
 
 export interface RotateOptions extends RotationPolicy {
@@ -219,7 +219,7 @@ export async function rotateLog(opts: RotateOptions): Promise<RotateReport> {
   const dir = dirname(file);
   const base = basename(file);
   const now = opts.now ?? Date.now;
-  const set: FileSet = policySet(dir, base, opts);
+  const set: SetLayout = policySet(dir, base, opts);
   const plain = { compress: false, encrypt: false };
   const finishing = set.compress || set.encrypt;
   const report: RotateReport = { file, dryRun: opts.dryRun ?? false, locked: false, reason: 'missing', renamed: [], hook: [], terminated: [], written: [], pruned: [], pending: [], recovered: [] };

@@ -1,16 +1,19 @@
 /**
  * The rotating sink through `auditlog convert --out-dir`: 50 MiB generated logs
  * split into 1 MiB pieces in every naming scheme, plain, gzip, AES and both,
- * checked with the real gunzip/openssl and strict parsers, and read back.
+ * checked with the real gunzip/openssl and strict parsers, found again by the
+ * file-set discovery, and read back in that order.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { generateLog } from '../bench/generate.js';
 import type { AuditEvent, Entry } from '../src/entry.js';
+import { discoverFileSet } from '../src/fileset.js';
+import { staticPassword } from '../src/layers/index.js';
 import { parseAll, readAuditLog } from '../src/reader.js';
 import { entriesOf, ROOT, saxesRecords } from './helpers.js';
 
@@ -152,7 +155,11 @@ describe('convert --out-dir --rotate-on-size 1048576: a generated log in 1 MiB p
       if (c.naming === 'numbered') expect(names).toContain(`audit.log${c.compress ? '.gz' : ''}${c.encrypt ? `.${PWD_ID}.enc` : ''}`);
 
       decodeAll(dir, dec, c);
+      // The set's discovery (as `read` finds files) and the names' own order agree.
       const ordered = eventOrder(c, names);
+      const found = await discoverFileSet([dir], { password: staticPassword('split-secret') });
+      expect(found.ignored).toEqual([]);
+      expect(found.files.map((f) => basename(f.path))).toEqual(ordered);
       const footer = c.format === 'json' ? '\n]\n' : '</AUDIT>\n';
       const back: string[] = [];
       let lastTs = '';

@@ -7,7 +7,7 @@ import { generateLogString } from '../bench/generate.js';
 import type { Entry } from '../src/entry.js';
 import { AuditLogError } from '../src/errors.js';
 import { parseAll } from '../src/reader.js';
-import { activeName, fileSet, listRotated, rotatedName } from '../src/sinks/naming.js';
+import { activeName, setLayout, listRotated, rotatedName } from '../src/sinks/naming.js';
 import { createRotatingSink } from '../src/sinks/rotating.js';
 import { blockRound, placeRotated, prune, pruneCandidates, renameNoClobber, shiftNumbered } from '../src/sinks/rotation.js';
 import { entriesOf, saxesRecords } from './helpers.js';
@@ -25,21 +25,21 @@ function jsonEntries(records: number, seed = 1): Entry[] {
 describe('names', () => {
   test('each scheme with its layer suffixes, as the servers write them', () => {
     const dir = '/d';
-    const mysql = fileSet({ dir, compress: true, encrypt: true, pwdId: '20190414T223342-2' });
+    const mysql = setLayout({ dir, compress: true, encrypt: true, pwdId: '20190414T223342-2' });
     expect(activeName(mysql)).toBe('audit.log.gz.20190414T223342-2.enc');
     expect(rotatedName(mysql, { time: T0 })).toBe('audit.20190415T151322.log.gz.20190414T223342-2.enc');
     expect(rotatedName(mysql, { time: T0, seq: 2 })).toBe('audit.20190415T151322-2.log.gz.20190414T223342-2.enc');
-    expect(rotatedName(fileSet({ dir, encrypt: true }), { time: T0 })).toBe('audit.20190415T151322.log.enc');
-    expect(rotatedName(fileSet({ dir, naming: 'legacy' }), { time: T0, seq: 7720000 })).toBe('audit.log.15553412027720000');
-    expect(rotatedName(fileSet({ dir, naming: 'numbered', rotations: 9 }), { seq: 3 })).toBe('audit.log.3');
-    expect(rotatedName(fileSet({ dir, naming: 'numbered' }), { seq: 3 })).toBe('audit.log.03');
-    expect(rotatedName(fileSet({ dir, naming: 'numbered', rotations: 100, compress: true }), { seq: 3 })).toBe('audit.log.003.gz');
-    expect(() => fileSet({ dir, encrypt: true, pwdId: 'nope' })).toThrow(AuditLogError);
+    expect(rotatedName(setLayout({ dir, encrypt: true }), { time: T0 })).toBe('audit.20190415T151322.log.enc');
+    expect(rotatedName(setLayout({ dir, naming: 'legacy' }), { time: T0, seq: 7720000 })).toBe('audit.log.15553412027720000');
+    expect(rotatedName(setLayout({ dir, naming: 'numbered', rotations: 9 }), { seq: 3 })).toBe('audit.log.3');
+    expect(rotatedName(setLayout({ dir, naming: 'numbered' }), { seq: 3 })).toBe('audit.log.03');
+    expect(rotatedName(setLayout({ dir, naming: 'numbered', rotations: 100, compress: true }), { seq: 3 })).toBe('audit.log.003.gz');
+    expect(() => setLayout({ dir, encrypt: true, pwdId: 'nope' })).toThrow(AuditLogError);
   });
 
   test('a clash in the same second gets the next -N after the highest in use, never an overwrite', async () => {
     const dir = tmp();
-    const set = fileSet({ dir });
+    const set = setLayout({ dir });
     writeFileSync(join(dir, 'audit.20190415T151322.log.gz'), 'older, already compressed');
     writeFileSync(join(dir, 'audit.20190415T151322-4.log'), 'older still');
     const a = join(dir, 'a');
@@ -49,7 +49,7 @@ describe('names', () => {
     expect(readFileSync(join(dir, 'audit.20190415T151322.log.gz'), 'utf8')).toBe('older, already compressed');
     expect((await listRotated(set)).map((f) => f.name)).toEqual(['audit.20190415T151322.log.gz', 'audit.20190415T151322-4.log', 'audit.20190415T151322-5.log']);
     // Legacy: the next free fraction.
-    const legacy = fileSet({ dir, naming: 'legacy' });
+    const legacy = setLayout({ dir, naming: 'legacy' });
     for (const n of ['b', 'c']) writeFileSync(join(dir, n), n);
     expect((await placeRotated(legacy, join(dir, 'b'), { time: T0 })).name).toBe('audit.log.15553412027720000');
     expect((await placeRotated(legacy, join(dir, 'c'), { time: T0 })).name).toBe('audit.log.15553412027720001');
@@ -66,7 +66,7 @@ describe('names', () => {
 
   test('a numbered shift interrupted half-way is completed by the next one, order kept', async () => {
     const dir = tmp();
-    const set = fileSet({ dir, naming: 'numbered', rotations: 9 });
+    const set = setLayout({ dir, naming: 'numbered', rotations: 9 });
     // .1 .2 .3 were being shifted; .3 -> .4 happened, then the process died.
     for (const [n, body] of [['1', 'newest'], ['2', 'middle'], ['4', 'oldest']] as const) writeFileSync(join(dir, `audit.log.${n}`), body);
     expect(await shiftNumbered(set)).toEqual([]);
@@ -96,7 +96,7 @@ describe('pruning, as the servers do it', () => {
 
   test('on disk: the active file is never pruned, however big or old', async () => {
     const dir = tmp();
-    const set = fileSet({ dir });
+    const set = setLayout({ dir });
     writeFileSync(join(dir, 'audit.log'), 'x'.repeat(100_000));
     utimesSync(join(dir, 'audit.log'), new Date(0), new Date(0));
     writeFileSync(join(dir, 'audit.20190101T000000.log'), 'x'.repeat(5000));
@@ -143,7 +143,7 @@ describe('the rotating sink', () => {
     await sink.write(entries);
     const s = await sink.close();
     expect(s.pruned.length).toBeGreaterThan(0);
-    const rotated = await listRotated(fileSet({ dir, naming: 'numbered', rotations: 999 }));
+    const rotated = await listRotated(setLayout({ dir, naming: 'numbered', rotations: 999 }));
     expect(rotated.reduce((n, f) => n + f.size, 0)).toBeLessThanOrEqual(3 * 8192 + 4096);
     expect(rotated.map((f) => f.name)).toEqual(['audit.log.003', 'audit.log.002', 'audit.log.001']);
     // The newest events are all there: the active file and the kept ones read back as the input's tail.
@@ -160,7 +160,7 @@ describe('the rotating sink', () => {
     const sink = createRotatingSink({ dir, to: 'json', rotateOnSize: 8192, pruneSeconds: 60, now: () => lastTs });
     await sink.write(entries);
     const s = await sink.close();
-    const kept = await listRotated(fileSet({ dir }));
+    const kept = await listRotated(setLayout({ dir }));
     const point = lastTs - 60_000;
     for (const f of kept) expect(f.time).toBeGreaterThanOrEqual(Math.floor(point / 1000) * 1000);
     expect(kept[kept.length - 1]!.time).toBe(Math.floor(lastTs / 1000) * 1000);

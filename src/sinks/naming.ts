@@ -3,7 +3,7 @@
  * mysql-enterprise-audit.md §2.1-2.2, percona-audit-log.md §4), and the listing
  * of a set's rotated files, oldest first.
  *
- *   const set = fileSet({ dir: '/var/lib/mysql', naming: 'mysql', compress: true });
+ *   const set = setLayout({ dir: '/var/lib/mysql', naming: 'mysql', compress: true });
  *   activeName(set)                                   // 'audit.log.gz'
  *   rotatedName(set, { time: Date.parse('2019-04-15T15:13:22Z') })  // 'audit.20190415T151322.log.gz'
  *   await listRotated(set)                            // [{ name, path, time, seq, size }, ...] oldest first
@@ -32,7 +32,7 @@ export const NAMINGS: readonly Naming[] = ['mysql', 'legacy', 'numbered'];
 /** Percona's default `audit_log_rotations` is 0 (no rotation); ours for the numbered scheme: two digits. */
 export const DEFAULT_ROTATIONS = 99;
 
-export interface FileSetOptions {
+export interface SetLayoutOptions {
   dir: string;
   /** The active file's name without layer suffixes. Default `audit.log`. */
   baseName?: string;
@@ -45,7 +45,7 @@ export interface FileSetOptions {
   rotations?: number;
 }
 
-export interface FileSet {
+export interface SetLayout {
   dir: string;
   baseName: string;
   naming: Naming;
@@ -62,7 +62,7 @@ function invalid(detail: string): AuditLogError {
 }
 
 /** Check and complete the options of a set. */
-export function fileSet(o: FileSetOptions): FileSet {
+export function setLayout(o: SetLayoutOptions): SetLayout {
   const baseName = o.baseName ?? 'audit.log';
   if (baseName === '' || baseName.includes('/') || baseName.startsWith('.')) throw invalid(`base name ${JSON.stringify(baseName)} must be a plain file name`);
   const naming = o.naming ?? 'mysql';
@@ -74,12 +74,12 @@ export function fileSet(o: FileSetOptions): FileSet {
 }
 
 /** `.gz`, `.<pwd_id>.enc`, both or none: the suffix for the set's layers. */
-export function layerSuffix(set: FileSet, layers: { compress: boolean; encrypt: boolean } = set): string {
+export function layerSuffix(set: SetLayout, layers: { compress: boolean; encrypt: boolean } = set): string {
   return (layers.compress ? '.gz' : '') + (layers.encrypt ? (set.pwdId ? `.${set.pwdId}.enc` : '.enc') : '');
 }
 
 /** The active file's name: `audit.log[.gz][.<pwd_id>.enc]`. */
-export function activeName(set: FileSet): string {
+export function activeName(set: SetLayout): string {
   return set.baseName + layerSuffix(set);
 }
 
@@ -101,7 +101,7 @@ function stemAndExt(baseName: string): [string, string] {
 }
 
 /** Digits of the numbered scheme (1 for rotations 1..9, 2 for 10..99, 3 for 100..999). */
-export function numberDigits(set: FileSet): number {
+export function numberDigits(set: SetLayout): number {
   return String(set.rotations).length;
 }
 
@@ -110,7 +110,7 @@ export function numberDigits(set: FileSet): number {
  * legacy: `time` (ms; its seconds are the 10 digits) and `seq` the 7 fraction
  * digits (legacyFraction); numbered: `seq` is the number.
  */
-export function rotatedName(set: FileSet, at: { time?: number; seq?: number }, layers: { compress: boolean; encrypt: boolean } = set): string {
+export function rotatedName(set: SetLayout, at: { time?: number; seq?: number }, layers: { compress: boolean; encrypt: boolean } = set): string {
   const suffix = layerSuffix(set, layers);
   switch (set.naming) {
     case 'mysql': {
@@ -151,7 +151,7 @@ function escapeRe(s: string): string {
 }
 
 /** A RegExp matching the set's rotated names (any layers); groups: ts/number, clash, gz, enc. */
-function rotatedRe(set: FileSet): RegExp {
+function rotatedRe(set: SetLayout): RegExp {
   const layers = '(\\.gz)?((?:\\.\\d{8}T\\d{6}-\\d+)?\\.enc)?';
   switch (set.naming) {
     case 'mysql': {
@@ -166,7 +166,7 @@ function rotatedRe(set: FileSet): RegExp {
 }
 
 /** Whether `name` is one of the set's rotated names (any layers). */
-export function isRotatedName(set: FileSet, name: string): boolean {
+export function isRotatedName(set: SetLayout, name: string): boolean {
   return rotatedRe(set).test(name);
 }
 
@@ -176,13 +176,13 @@ function parseCompactUtc(s: string): number {
 }
 
 /** Order of a set's rotated files: oldest first. */
-export function compareRotated(set: FileSet, a: RotatedFile, b: RotatedFile): number {
+export function compareRotated(set: SetLayout, a: RotatedFile, b: RotatedFile): number {
   if (set.naming === 'numbered') return b.seq - a.seq;
   return a.time - b.time || a.seq - b.seq;
 }
 
 /** The set's rotated files in its directory, oldest first. A missing directory is an empty set. */
-export async function listRotated(set: FileSet): Promise<RotatedFile[]> {
+export async function listRotated(set: SetLayout): Promise<RotatedFile[]> {
   let names: string[];
   try {
     names = await readdir(set.dir);

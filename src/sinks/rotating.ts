@@ -35,7 +35,7 @@ import { AuditLogError } from '../errors.js';
 import type { OutputFormat } from '../writers/index.js';
 import { addDropped, type EntrySink, type SinkFile, type SinkSummary } from './entry-sink.js';
 import { FileSink } from './file.js';
-import { activeName, eventTimeMs, type FileSet } from './naming.js';
+import { activeName, eventTimeMs, type SetLayout } from './naming.js';
 import { blockRound, placeRotated, policySet, prune, type RotationPolicy } from './rotation.js';
 
 export interface RotatingSinkOptions extends RotationPolicy {
@@ -53,7 +53,7 @@ export interface RotatingSinkOptions extends RotationPolicy {
 }
 
 export class RotatingSink implements EntrySink {
-  readonly set: FileSet;
+  readonly set: SetLayout;
   private readonly opts: RotatingSinkOptions;
   private readonly limit: number;
   private readonly now: () => number;

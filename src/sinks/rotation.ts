@@ -18,7 +18,7 @@ import { link, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditLogError } from '../errors.js';
 import type { OutputEncryption } from '../layers/index.js';
-import { compactUtc, fileSet, legacyFraction, listRotated, rotatedName, type FileSet, type Naming, type RotatedFile } from './naming.js';
+import { compactUtc, setLayout, legacyFraction, listRotated, rotatedName, type SetLayout, type Naming, type RotatedFile } from './naming.js';
 
 /** How a set is named, layered and pruned: what the rotating sink and `auditlog rotate` share. */
 export interface RotationPolicy {
@@ -37,8 +37,8 @@ export interface RotationPolicy {
 }
 
 /** The file set of `baseName` in `dir` under a policy. */
-export function policySet(dir: string, baseName: string | undefined, p: RotationPolicy): FileSet {
-  return fileSet({
+export function policySet(dir: string, baseName: string | undefined, p: RotationPolicy): SetLayout {
+  return setLayout({
     dir,
     ...(baseName !== undefined ? { baseName } : {}),
     ...(p.naming !== undefined ? { naming: p.naming } : {}),
@@ -104,7 +104,7 @@ export function blockRound(n: number | undefined): number {
  * after an interruption: the order of the files is kept.
  * @returns the removed files
  */
-export async function shiftNumbered(set: FileSet): Promise<string[]> {
+export async function shiftNumbered(set: SetLayout): Promise<string[]> {
   const files = await listRotated(set);
   const byNumber = new Map<number, RotatedFile[]>();
   for (const f of files) byNumber.set(f.seq, [...(byNumber.get(f.seq) ?? []), f]);
@@ -145,7 +145,7 @@ export interface PlaceOptions {
  * shifting the set (which may remove the oldest).
  * @returns the name and the files a numbered shift removed
  */
-export async function nextRotatedName(set: FileSet, opts: PlaceOptions): Promise<{ name: string; removed: string[] }> {
+export async function nextRotatedName(set: SetLayout, opts: PlaceOptions): Promise<{ name: string; removed: string[] }> {
   const layers = opts.layers ?? set;
   if (set.naming === 'numbered') {
     const removed = await shiftNumbered(set);
@@ -173,7 +173,7 @@ export async function nextRotatedName(set: FileSet, opts: PlaceOptions): Promise
  * next one is tried.
  * @returns the new name and the files a numbered shift removed
  */
-export async function placeRotated(set: FileSet, from: string, opts: PlaceOptions): Promise<{ name: string; removed: string[] }> {
+export async function placeRotated(set: SetLayout, from: string, opts: PlaceOptions): Promise<{ name: string; removed: string[] }> {
   const removed: string[] = [];
   for (let attempt = 0; ; attempt++) {
     const next = await nextRotatedName(set, opts);
@@ -217,7 +217,7 @@ export function pruneCandidates(files: readonly RotatedFile[], opts: PruneOption
  * Remove rotated files by the servers' rules.
  * @returns the names removed, oldest first
  */
-export async function prune(set: FileSet, opts: PruneOptions): Promise<string[]> {
+export async function prune(set: SetLayout, opts: PruneOptions): Promise<string[]> {
   const removed: string[] = [];
   for (const f of pruneCandidates(await listRotated(set), opts)) {
     try {
