@@ -23,6 +23,7 @@ import { writeAtomic } from '../src/sink.js';
 import { discoverFileSet } from '../src/fileset.js';
 import { readAuditLog } from '../src/reader.js';
 import { generateLog } from './generate.js';
+import { generateSessionLog } from './generate-sessions.js';
 import { writeRotatedSet } from './read-data.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -131,9 +132,9 @@ function row(label: string, r: Result, base?: Result): string {
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
-/** BENCH_ONLY=info,convert,layers,read,split runs some sections only. */
-const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,split').split(','));
-const needsInputs = ['info', 'convert', 'layers'].some((s) => only.has(s));
+/** BENCH_ONLY=info,convert,layers,read,sessions,split runs some sections only. */
+const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,split').split(','));
+const needsInputs = ['info', 'convert', 'layers', 'sessions'].some((s) => only.has(s));
 const inputs = needsInputs ? { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') } : undefined;
 if (only.has('info')) console.log('== info');
 for (const format of only.has('info') ? (['new', 'old', 'json'] as const) : []) {
@@ -174,6 +175,30 @@ for (const scenario of only.has('layers') ? (['info', 'convert-json'] as const) 
     const cost = `${pct >= 0 ? '+' : ''}${pct.toFixed(0)}%`;
     console.log(`${row(`${scenario} .${kind} (${(r.bytes / 1048576).toFixed(0)} MiB on disk)`, { ...r, bytes: plain.bytes })} ${cost.padStart(7)}`);
   }
+}
+/** A JSON log with 5,000 to 15,000 connections open at once (bench/generate-sessions.ts). */
+async function ensureSessionInput(): Promise<string> {
+  const path = join(dataDir, `sessions-10k-${MIB}MiB-${SEED}.json`);
+  if (existsSync(path)) return path;
+  const out = createWriteStream(`${path}.tmp`);
+  for (const chunk of generateSessionLog({ bytes: MIB * 1024 * 1024, seed: SEED, concurrent: 10_000 })) if (!out.write(chunk)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+  renameSync(`${path}.tmp`, path);
+  return path;
+}
+
+if (only.has('sessions')) console.log('== sessions (ndjson to /dev/null), beside info over the same file in the same rounds');
+const sessionInputs = only.has('sessions') ? ([['new XML', inputs!.new], ['JSON', inputs!.json], ['JSON, 5k-15k open', await ensureSessionInput()]] as const) : [];
+for (const [label, file] of sessionInputs) {
+  console.log(`-- ${label}: ${(statSync(file).size / 1048576).toFixed(0)} MiB`);
+  const times: Record<'info' | 'sessions', Result[]> = { info: [], sessions: [] };
+  for (let i = 0; i < RUNS; i++) for (const sc of ['info', 'sessions'] as const) times[sc].push(runOnce(sc, file));
+  const med = (rs: Result[]) => ({ ...[...rs].sort((x, y) => x.ms - y.ms)[Math.floor(rs.length / 2)]!, maxRssMiB: Math.max(...rs.map((x) => x.maxRssMiB)) });
+  const info = med(times.info);
+  const sessions = med(times.sessions);
+  console.log(row('auditlog info', info));
+  console.log(`${row('auditlog sessions', sessions)} ${`${((sessions.ms / info.ms) * 100).toFixed(0)}% of info's time`.padStart(22)}`);
 }
 if (only.has('read')) {
   // read --bookmark / bookmark / read --start on 1 GiB (BENCH_READ_MIB): what matters is how little is parsed.

@@ -20,6 +20,8 @@ import { staticPassword } from '../src/layers/index.js';
 import { discoverFileSet } from '../src/fileset.js';
 import { newestBookmark, parseBookmark, readEvents, type ReadStats } from '../src/read.js';
 import { readAuditLog } from '../src/reader.js';
+import { readSessions, renderSessions, toChunks } from '../src/sessions-read.js';
+import { writeStream } from '../src/sink.js';
 
 const require = createRequire(import.meta.url);
 
@@ -246,6 +248,13 @@ switch (scenario) {
   case 'convert-ndjson': {
     const to = scenario === 'convert-json' ? 'json' : 'ndjson';
     records = (await convert([file], createWriteStream('/dev/null'), { to, ...password })).written;
+    break;
+  }
+  case 'sessions': {
+    // As `auditlog sessions --to ndjson > /dev/null`: every session rendered and written.
+    const { sessions, result } = readSessions([file], password);
+    await writeStream(createWriteStream('/dev/null'), toChunks(renderSessions(sessions, 'ndjson')));
+    records = result.records;
     break;
   }
   case 'sax-convert-json':

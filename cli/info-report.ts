@@ -41,6 +41,7 @@ function one(r: InfoReport): string[] {
   lines.push(`  events     ${top(r.events)}`);
   if (Object.keys(r.commands).length) lines.push(`  commands   ${top(r.commands)}`);
   lines.push(`  users      ${top(r.users)}`);
+  if (r.databases) lines.push(`  databases  ${top(r.databases)}`);
   lines.push(`  malformed  ${r.counts.malformed || 'none'}`);
   for (const p of r.malformed.slice(0, 20)) lines.push(`    ${where(p)}`);
   if (r.counts.malformed > 20) lines.push(`    (${r.counts.malformed - 20} more; --json lists the first ${r.malformed.length})`);

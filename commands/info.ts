@@ -4,6 +4,7 @@ import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/commo
 import { EXIT } from '../src/errors.js';
 import { expandInputs } from '../src/fileset.js';
 import { combine, hasDataProblems, inspect, type InfoReport } from '../src/info.js';
+import { createDbTracker } from '../src/track-db.js';
 
 export default class Info extends Command {
   static override description = 'Show what an audit log is and what is in it: format, completeness, records, time span, events, users, problems.';
@@ -17,6 +18,7 @@ export default class Info extends Command {
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
+    'track-db': Flags.boolean({ description: "follow each connection's default database (across all inputs, in order) and count events by database" }),
     ...passwordFlags,
   };
 
@@ -26,7 +28,8 @@ export default class Info extends Command {
     const reports: InfoReport[] = [];
     try {
       const password = passwordSource(flags);
-      for (const f of await expandInputs(files, { password })) reports.push(await inspect(f, { password }));
+      const trackDb = flags['track-db'] ? createDbTracker() : undefined;
+      for (const f of await expandInputs(files, { password })) reports.push(await inspect(f, { password, ...(trackDb ? { trackDb } : {}) }));
     } catch (e) {
       failed(this, e, flags.json);
     }

@@ -14,6 +14,7 @@ import { readAuditLog, type Source } from './reader.js';
 import type { EntrySink, SinkFile } from './sinks/entry-sink.js';
 import { createFileSink } from './sinks/file.js';
 import type { OutputFormat } from './writers/index.js';
+import { createDbTracker, type DbTrackerSummary } from './track-db.js';
 
 export interface ConvertOptions {
   to: OutputFormat;
@@ -30,6 +31,8 @@ export interface ConvertOptions {
   onProblem?: (e: AuditLogError) => void;
   /** Told about progress: bytes read so far of the current input. */
   onProgress?: (file: string, bytesRead: number) => void;
+  /** Fill each connection's default database into general and table-access events without one (src/track-db.ts), before filtering. */
+  trackDb?: boolean;
 }
 
 export interface InputSummary {
@@ -66,6 +69,8 @@ export interface ConvertSummary {
   files: SinkFile[];
   /** Files removed by pruning (rotating output), oldest first. */
   pruned: string[];
+  /** With `trackDb`: events that got a db, and those left without one. */
+  trackDb?: DbTrackerSummary;
 }
 
 /** Makes the sink of a conversion, once the first input's prologue is known (undefined when it is not kept). */
@@ -97,6 +102,7 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
     pruned: [],
   };
   const keep = compileFilter(opts.filter ?? {});
+  const track = opts.trackDb ? createDbTracker() : undefined;
   const onProblem = (e: AuditLogError) => {
     if (e.code === 'MALFORMED_RECORD') summary.malformed++;
     if (e.code === 'TRUNCATED_RECORD') summary.truncated++;
@@ -119,6 +125,7 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
         for (const e of batch) {
           input.records++;
           summary.read++;
+          track?.apply(e);
           if (keep(e.event)) kept.push(e);
           else summary.filtered++;
         }
@@ -138,6 +145,7 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
     summary.bytesOut = s.bytesOut;
     summary.files = s.files;
     summary.pruned = s.pruned;
+    if (track) summary.trackDb = track.summary();
     return summary;
   } catch (e) {
     await sink?.abort();

@@ -7,6 +7,7 @@
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { readAuditLog, type ReadOptions, type Source } from './reader.js';
+import type { DbTracker } from './track-db.js';
 
 /** A problem found while reading, by position. */
 export interface ProblemReport {
@@ -46,6 +47,8 @@ export interface InfoReport {
   notices: ProblemReport[];
   /** How many of each there were (the lists above stop at MAX_LISTED). */
   counts: { malformed: number; truncated: number; notices: number };
+  /** With a db tracker: general and table-access events by db (`""`: none; `(unknown)`: no db known). */
+  databases?: Record<string, number>;
 }
 
 /** Problems listed with their positions, per kind; beyond this they are only counted. */
@@ -106,6 +109,11 @@ class Tally {
   events = new Map<string | undefined, Map<string | undefined, number>>();
   commands = new Map<string, number>();
   users = new Map<string, number>();
+  databases: Map<string, number> | undefined;
+
+  constructor(countDatabases = false) {
+    if (countDatabases) this.databases = new Map();
+  }
 
   add(e: Entry): void {
     this.records++;
@@ -123,6 +131,8 @@ class Tally {
     if (typeof cmd === 'string') bump(this.commands, cmd);
     const user = ev.account?.user ?? ev.login?.user;
     if (typeof user === 'string') bump(this.users, user);
+    const data = ev.table_access_data ?? ev.general_data;
+    if (this.databases && data) bump(this.databases, data.db ?? '(unknown)');
   }
 
   into(r: InfoReport): void {
@@ -132,6 +142,10 @@ class Tally {
     for (const [cls, m] of this.events) for (const [ev, n] of m) r.events[`${cls ?? '?'}/${ev ?? '?'}`] = (r.events[`${cls ?? '?'}/${ev ?? '?'}`] ?? 0) + n;
     for (const [k, n] of this.commands) r.commands[k] = (r.commands[k] ?? 0) + n;
     for (const [k, n] of this.users) r.users[k] = (r.users[k] ?? 0) + n;
+    if (this.databases) {
+      r.databases ??= {};
+      for (const [k, n] of this.databases) r.databases[k] = (r.databases[k] ?? 0) + n;
+    }
   }
 }
 
@@ -151,11 +165,16 @@ export function hasDataProblems(r: InfoReport): boolean {
  * Read one input through and report on it. Malformed records are skipped and
  * listed, never fatal; an unreadable input (unknown format, I/O) throws.
  */
-export async function inspect(src: Source, opts: ReadOptions = {}): Promise<InfoReport> {
-  const log = readAuditLog(src, { ...opts, keepRaw: false, onError: 'skip', onProblem: (e) => addProblem(report, e) });
+export async function inspect(src: Source, opts: ReadOptions & { trackDb?: DbTracker } = {}): Promise<InfoReport> {
+  const { trackDb, ...readOpts } = opts;
+  const log = readAuditLog(src, { ...readOpts, keepRaw: false, onError: 'skip', onProblem: (e) => addProblem(report, e) });
   const report = emptyReport(log.file);
-  const tally = new Tally();
-  for await (const batch of log.batches()) for (const e of batch) tally.add(e);
+  const tally = new Tally(trackDb !== undefined);
+  for await (const batch of log.batches())
+    for (const e of batch) {
+      trackDb?.apply(e);
+      tally.add(e);
+    }
   tally.into(report);
   report.layers = log.layers;
   report.format = log.format ?? null;
@@ -180,6 +199,7 @@ export function combine(reports: InfoReport[]): InfoReport & { files: InfoReport
     for (const [k, v] of Object.entries(r.events)) t.events[k] = (t.events[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.commands)) t.commands[k] = (t.commands[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.users)) t.users[k] = (t.users[k] ?? 0) + v;
+    if (r.databases) for (const [k, v] of Object.entries(r.databases)) (t.databases ??= {})[k] = (t.databases[k] ?? 0) + v;
     for (const k of ['malformed', 'truncated', 'notices'] as const) {
       t.counts[k] += r.counts[k];
       t[k].push(...r[k].slice(0, MAX_LISTED - t[k].length));
