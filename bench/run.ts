@@ -6,6 +6,7 @@
  *   npm run bench                 # all scenarios, 200 MiB inputs
  *   BENCH_MIB=50 npm run bench    # smaller inputs
  *   BENCH_ONLY=layers BENCH_RUNS=5 npm run bench   # one section, more runs
+ *   BENCH_ONLY=hostile npm run bench               # hostile inputs beside ordinary ones of the same size
  *
  * How to read it: each row is the median of BENCH_RUNS runs (default 3) with a warm
  * page cache; `read` is the ceiling (reading the file to nowhere); the baselines
@@ -24,6 +25,7 @@ import { discoverFileSet } from '../src/fileset.js';
 import { readAuditLog } from '../src/reader.js';
 import { generateLog } from './generate.js';
 import { generateSessionLog } from './generate-sessions.js';
+import { ensureHostile, HOSTILE_KINDS } from './hostile.js';
 import { writeRotatedSet } from './read-data.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -132,9 +134,9 @@ function row(label: string, r: Result, base?: Result): string {
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
-/** BENCH_ONLY=info,convert,layers,read,sessions,split runs some sections only. */
-const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,split').split(','));
-const needsInputs = ['info', 'convert', 'layers', 'sessions'].some((s) => only.has(s));
+/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split runs some sections only. */
+const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split').split(','));
+const needsInputs = ['info', 'convert', 'layers', 'sessions', 'hostile'].some((s) => only.has(s));
 const inputs = needsInputs ? { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') } : undefined;
 if (only.has('info')) console.log('== info');
 for (const format of only.has('info') ? (['new', 'old', 'json'] as const) : []) {
@@ -258,4 +260,30 @@ if (only.has('split')) {
   console.log(row('auditlog split --compress', med(times['split-gz']!), gz));
   rmSync(out, { recursive: true, force: true });
 }
+if (only.has('hostile')) {
+  console.log('== hostile inputs (info; each beside an ordinary input of the same decoded size, measured in the same rounds; target: within 2x, peak RSS < 150 MiB)');
+  const ordinary: Record<string, string> = {
+    'whitespace-json': inputs!.json,
+    'whitespace-xml': inputs!.new,
+    'long-records': inputs!.new,
+    'distinct-values': inputs!.json,
+    'gzip-bomb': await ensureLayered(inputs!.new, 'gz'),
+  };
+  for (const kind of HOSTILE_KINDS) {
+    const file = await ensureHostile(kind, dataDir, MIB);
+    const mine: Result[] = [];
+    const theirs: Result[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      theirs.push(runOnce('info', ordinary[kind]!));
+      mine.push(runOnce('info', file));
+    }
+    const med = (rs: Result[]) => [...rs].sort((x, y) => x.ms - y.ms)[Math.floor(rs.length / 2)]!;
+    const o = med(theirs);
+    const h = { ...med(mine), maxRssMiB: Math.max(...mine.map((r) => r.maxRssMiB)) };
+    const line = (label: string, r: Result) => `${label.padEnd(34)} ${(r.ms / 1000).toFixed(2).padStart(8)} s ${r.records.toString().padStart(10)} rec ${r.maxRssMiB.toFixed(0).padStart(5)} MiB RSS`;
+    console.log(line(`${kind}: ordinary`, o));
+    console.log(`${line(`${kind}: hostile`, h)} ${(h.ms / o.ms).toFixed(2).padStart(6)}x time`);
+  }
+}
+
 // The inputs stay in bench/.data for the next run; `rm -r bench/.data` regenerates them.

@@ -37,7 +37,7 @@ function one(r: InfoReport): string[] {
   const complete = r.complete === null ? '' : r.complete ? ', complete' : ', unterminated (no footer)';
   lines.push(`  format     ${fmt}${layers}${complete}`);
   lines.push(`  records    ${r.records} (${r.bytes} bytes)`);
-  lines.push(`  time       ${r.first ?? '-'} .. ${r.last ?? '-'}`);
+  lines.push(`  time       ${r.first ?? '-'} .. ${r.last ?? '-'}${r.timeZone ? ` (${r.timeZone})` : ''}`);
   lines.push(`  events     ${top(r.events)}`);
   if (Object.keys(r.commands).length) lines.push(`  commands   ${top(r.commands)}`);
   lines.push(`  users      ${top(r.users)}`);

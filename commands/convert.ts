@@ -6,7 +6,7 @@ import { convert, convertInto, type ConvertOptions, type ConvertSummary } from '
 import { createRotatingSink } from '../src/sinks/rotating.js';
 import { EXIT } from '../src/errors.js';
 import { expandInputs } from '../src/fileset.js';
-import type { FilterSpec } from '../src/filter.js';
+import { unknownEventWarning, type FilterSpec } from '../src/filter.js';
 
 const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
 
@@ -35,13 +35,14 @@ export default class Convert extends Command {
     host: many('account host'),
     ip: many('client IP'),
     db: many('database'),
-    event: many('XML NAME (Query, Connect), class, or class/event; case-insensitive'),
+    event: many('XML NAME (Query, Command Start), class, class/event or event (query/start = query_start); case-insensitive'),
     'command-class': many('sql_command / COMMAND_CLASS (select, drop_table, ...)'),
     'connection-id': many('connection id'),
     status: many('ok, error, N or N-M'),
-    since: Flags.string({ description: 'from this time, inclusive (YYYY-MM-DD[ hh:mm:ss])', helpGroup: 'FILTER' }),
+    since: Flags.string({ description: 'from this time, inclusive (YYYY-MM-DD[ hh:mm:ss][Z| UTC|+hh:mm])', helpGroup: 'FILTER' }),
     until: Flags.string({ description: 'up to this time, inclusive; a date alone means the whole day', helpGroup: 'FILTER' }),
     grep: many('regular expression searched in the SQL text'),
+    'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are converted to UTC' }),
     ...passwordFlags,
   };
 
@@ -62,6 +63,8 @@ export default class Convert extends Command {
       grep: flags.grep,
     };
     if (!flags['out-dir'] && usesRotationFlags(flags)) this.error('--rotate-on-size, --max-size, --prune-seconds and --rotations need --out-dir', { exit: EXIT.USAGE });
+    const unknownEvent = unknownEventWarning(flags.event);
+    if (unknownEvent) process.stderr.write(`Warning: ${unknownEvent}\n`);
     cleanUpOnSignals();
     const bar = progress(files);
     let summary: ConvertSummary;
@@ -78,8 +81,9 @@ export default class Convert extends Command {
         password,
         compress: flags.compress,
         trackDb: flags['track-db'],
+        ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
         ...(encrypt ? { encrypt } : {}),
-        onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
+        onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' || e.code === 'INVALID_UTF8' ? 'Note' : 'Warning'}: ${e.message}\n`),
         onProgress: (f, n) => bar.update(f, n),
       };
       summary = dir

@@ -19,6 +19,7 @@ export default class Info extends Command {
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
     'track-db': Flags.boolean({ description: "follow each connection's default database (across all inputs, in order) and count events by database" }),
+    'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are shown in UTC' }),
     ...passwordFlags,
   };
 
@@ -29,7 +30,8 @@ export default class Info extends Command {
     try {
       const password = passwordSource(flags);
       const trackDb = flags['track-db'] ? createDbTracker() : undefined;
-      for (const f of await expandInputs(files, { password })) reports.push(await inspect(f, { password, ...(trackDb ? { trackDb } : {}) }));
+      const readOpts = { password, ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}), ...(trackDb ? { trackDb } : {}) };
+      for (const f of await expandInputs(files, { password })) reports.push(await inspect(f, readOpts));
     } catch (e) {
       failed(this, e, flags.json);
     }

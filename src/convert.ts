@@ -23,6 +23,8 @@ export interface ConvertOptions {
   onError?: 'fail' | 'skip';
   /** Password of encrypted inputs. */
   password?: PasswordSource;
+  /** Zone of local-time inputs (IANA name or `+hh:mm`): their times are converted to UTC on read. */
+  sourceTz?: string;
   /** gzip the output. */
   compress?: boolean;
   /** AES-encrypt the output (after gzip, as the servers write `.gz.enc`). */
@@ -53,7 +55,7 @@ export interface ConvertSummary {
   filtered: number;
   /** Records written as their original bytes (same-format pass-through). */
   passedThrough: number;
-  /** Malformed records skipped (with `skip`). */
+  /** Malformed records skipped (with `skip`), and stretches of bytes inside a document that are no record (SKIPPED_DATA). */
   malformed: number;
   /** Torn last records (never written half). */
   truncated: number;
@@ -104,7 +106,7 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
   const keep = compileFilter(opts.filter ?? {});
   const track = opts.trackDb ? createDbTracker() : undefined;
   const onProblem = (e: AuditLogError) => {
-    if (e.code === 'MALFORMED_RECORD') summary.malformed++;
+    if (e.code === 'MALFORMED_RECORD' || e.code === 'SKIPPED_DATA') summary.malformed++;
     if (e.code === 'TRUNCATED_RECORD') summary.truncated++;
     if (isDataProblem(e.code)) summary.dataProblems = true;
     if (summary.problems.length < MAX_LISTED) summary.problems.push(problemReport(e));
@@ -115,7 +117,7 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
     for (const src of inputs) {
       // Original bytes are only needed when they can pass through to the target unchanged.
       const keepRaw = (f: string) => f === opts.to;
-      const log = readAuditLog(src, { onError: opts.onError === 'skip' ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw });
+      const log = readAuditLog(src, { onError: opts.onError === 'skip' ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
       const input: InputSummary = { file: log.file, format: null, layers: [], complete: null, records: 0 };
       summary.inputs.push(input);
       for await (const batch of log.batches()) {

@@ -76,4 +76,9 @@ export interface Entry {
   raw?: Uint8Array;
   format: FormatId;
   at: Position;
+  /**
+   * Whether `event.timestamp` is UTC or the server's local time with no zone (Percona
+   * `audit_log_filter`). Absent means UTC. Writers never write a local time as UTC.
+   */
+  timeZone?: 'utc' | 'local';
 }

@@ -12,6 +12,8 @@ export type AuditLogErrorCode =
   | 'TRUNCATED_RECORD'
   | 'TRUNCATED_INPUT'
   | 'UNEXPECTED_DATA'
+  | 'SKIPPED_DATA'
+  | 'INVALID_UTF8'
   | 'DECRYPT_FAILED'
   | 'MISSING_PASSWORD'
   | 'DECOMPRESS_FAILED'
@@ -85,6 +87,8 @@ export class AuditLogError extends Error {
       case 'TRUNCATED_RECORD':
       case 'TRUNCATED_INPUT':
       case 'UNEXPECTED_DATA':
+      case 'SKIPPED_DATA':
+      case 'INVALID_UTF8':
         return EXIT.DATA_PROBLEMS;
       default:
         return EXIT.INPUT_UNUSABLE;

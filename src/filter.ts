@@ -7,7 +7,8 @@
  */
 import type { AuditEvent } from './entry.js';
 import { AuditLogError } from './errors.js';
-import { classEventToName } from './mapping.js';
+import { canonicalEvent, classEventToName, EVENT_KINDS, GENERAL_COMMAND_NAMES } from './mapping.js';
+import { formatUtc, isRealTime } from './timezone.js';
 
 export interface FilterSpec {
   /** account.user or login.user, exact. */
@@ -18,7 +19,10 @@ export interface FilterSpec {
   ip?: string[];
   /** db of connection, table-access or general data, exact. */
   db?: string[];
-  /** An XML NAME (`Query`, `Connect`), a class (`connection`) or `class/event`; case-insensitive. */
+  /**
+   * An XML NAME (`Query`, `Command Start`), a class (`connection`), `class/event` or an
+   * event (`query_start`), events in either Percona spelling (`query/start`); case-insensitive.
+   */
   event?: string[];
   /** sql_command (COMMAND_CLASS), case-insensitive. */
   commandClass?: string[];
@@ -41,18 +45,87 @@ export function xmlName(e: AuditEvent): string {
   return typeof cmd === 'string' ? cmd : String(e.event ?? e.class ?? '');
 }
 
+/**
+ * The keys an `--event` value matches: `n:` an XML NAME, `c:` a class, `e:` a class/event
+ * in the canonical spelling, `v:` an event alone (canonical: `query_start`).
+ */
+function eventKeys(value: string): string[] {
+  const v = value.trim().toLowerCase();
+  const slash = v.indexOf('/');
+  if (slash > 0) {
+    const cls = v.slice(0, slash);
+    return [`e:${cls}/${canonicalEvent(cls, v.slice(slash + 1))}`];
+  }
+  return [`n:${v}`, `c:${v}`, `v:${v}`];
+}
+
+/** Every `--event` value some format writes: NAMEs, classes, class/event pairs. */
+export function knownEventValues(): { names: string[]; classes: string[]; events: string[] } {
+  const names = new Set<string>([...EVENT_KINDS.map((k) => k.name), ...GENERAL_COMMAND_NAMES]);
+  const classes = new Set<string>(EVENT_KINDS.map((k) => k.cls));
+  const events = new Set<string>();
+  for (const k of EVENT_KINDS) if (k.event !== '') events.add(`${k.cls}/${k.event}`);
+  events.add('message/user');
+  events.add('message/internal');
+  return { names: [...names], classes: [...classes], events: [...events] };
+}
+
+/**
+ * A warning for the `--event` values that no format uses (a typo would match nothing,
+ * silently), naming the known ones; undefined when every value is known.
+ */
+export function unknownEventWarning(values: string[] | undefined): string | undefined {
+  if (!values?.length) return undefined;
+  const known = knownEventValues();
+  const keys = new Set<string>();
+  for (const n of known.names) keys.add(`n:${n.toLowerCase()}`);
+  for (const c of known.classes) keys.add(`c:${c}`);
+  for (const ce of known.events) {
+    keys.add(`e:${ce}`);
+    keys.add(`v:${ce.slice(ce.indexOf('/') + 1)}`);
+  }
+  const bad = values.filter((v) => !eventKeys(v).some((k) => keys.has(k)));
+  if (bad.length === 0) return undefined;
+  return (
+    `--event ${bad.map((b) => JSON.stringify(b)).join(', ')} matches no event that any format writes. ` +
+    `Known: classes ${known.classes.join(', ')}; class/event ${known.events.join(', ')}; ` +
+    `XML NAMEs ${known.names.join(', ')}; events in either Percona spelling (query/start = query/query_start)`
+  );
+}
+
 function statusOf(e: AuditEvent): number | undefined {
   const s = e.general_data?.status ?? e.connection_data?.status;
   const n = typeof s === 'number' ? s : typeof s === 'string' && /^-?\d+$/.test(s) ? Number(s) : undefined;
   return n;
 }
 
-/** Normalise a user-given time to `YYYY-MM-DD hh:mm:ss`. */
+/**
+ * Normalise a user-given time to `YYYY-MM-DD hh:mm:ss`: a date, optionally a time
+ * (`hh:mm` or `hh:mm:ss`, after `T` or a blank), optionally a zone (`Z`, ` UTC`, `+hh:mm`,
+ * `-hh:mm`); a time with a zone is converted to UTC. Events are compared on their own
+ * timestamp: UTC ones against the UTC bound, local ones (Percona audit_log_filter without
+ * `--source-tz`) as written.
+ * @throws AuditLogError INVALID_OPTION for anything else, or a date that does not exist (2014-02-30)
+ */
 export function normaliseTime(t: string, endOfDay: boolean): string {
-  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?))?(?:\s*UTC|Z)?$/.exec(t.trim());
-  if (!m) throw new AuditLogError('INVALID_OPTION', `not a time: ${JSON.stringify(t)} (use YYYY-MM-DD or "YYYY-MM-DD hh:mm:ss")`, { stage: 'transform', recoverable: false });
-  const time = m[2] === undefined ? (endOfDay ? '23:59:59' : '00:00:00') : m[2].length === 5 ? `${m[2]}:${endOfDay ? '59' : '00'}` : m[2];
-  return `${m[1]} ${time}`;
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/i.exec(t.trim());
+  const bad = (why: string) =>
+    new AuditLogError('INVALID_OPTION', `not a time: ${JSON.stringify(t)} (${why})`, { stage: 'transform', recoverable: false });
+  if (!m) throw bad('use YYYY-MM-DD, "YYYY-MM-DD hh:mm[:ss]", optionally with Z, " UTC" or +hh:mm');
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const hasTime = m[4] !== undefined;
+  const h = hasTime ? Number(m[4]) : endOfDay ? 23 : 0;
+  const mi = hasTime ? Number(m[5]) : endOfDay ? 59 : 0;
+  const sec = m[6] !== undefined ? Number(m[6]) : endOfDay ? 59 : 0;
+  if (!isRealTime(y, mo, d, h, mi, sec)) throw bad('no such date or time');
+  const zone = m[7];
+  let ms = Date.UTC(y, mo - 1, d, h, mi, sec);
+  if (zone !== undefined && /^[+-]/.test(zone)) {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+    if (Number(z[2]) > 14 || Number(z[3]) > 59) throw bad('no such offset');
+    ms -= (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3])) * 60_000;
+  }
+  return formatUtc(ms);
 }
 
 function statusTest(spec: string): (s: number) => boolean {
@@ -87,8 +160,12 @@ export function compileFilter(spec: FilterSpec): (e: AuditEvent) => boolean {
       return d !== undefined && dbs.has(d);
     });
   if (spec.event?.length) {
-    const want = new Set(spec.event.map((x) => x.toLowerCase()));
-    tests.push((e) => want.has(xmlName(e).toLowerCase()) || want.has(String(e.class).toLowerCase()) || want.has(`${e.class}/${e.event}`.toLowerCase()));
+    const want = new Set(spec.event.flatMap(eventKeys));
+    tests.push((e) => {
+      const cls = typeof e.class === 'string' ? e.class.toLowerCase() : undefined;
+      const ev = typeof e.event === 'string' ? canonicalEvent(cls, e.event.toLowerCase()) : undefined;
+      return want.has(`n:${xmlName(e).toLowerCase()}`) || want.has(`c:${cls}`) || want.has(`e:${cls}/${ev}`) || want.has(`v:${ev}`);
+    });
   }
   if (spec.commandClass?.length) {
     const want = new Set(spec.commandClass.map((x) => x.toLowerCase()));

@@ -8,6 +8,7 @@ import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { readAuditLog, type ReadOptions, type Source } from './reader.js';
 import type { DbTracker } from './track-db.js';
+import { ZONE_NAMES } from './timezone.js';
 
 /** A problem found while reading, by position. */
 export interface ProblemReport {
@@ -33,13 +34,15 @@ export interface InfoReport {
   /** Earliest and latest event timestamp (as the events write them), or null. */
   first: string | null;
   last: string | null;
+  /** The zone of those times: `UTC`, `server local time, zone unknown`, both joined by ` and `, or null without records. */
+  timeZone: string | null;
   /** Records by `class/event`. */
   events: Record<string, number>;
   /** General events by command (`Query`, `Init DB`, ...). */
   commands: Record<string, number>;
   /** Records by user (account user, else login user; `""` when empty; past MAX_DISTINCT users, `(other)`). */
   users: Record<string, number>;
-  /** Malformed records (skipped), with positions. */
+  /** Malformed records (skipped) and bytes inside a document that are no record (SKIPPED_DATA), with positions. */
   malformed: ProblemReport[];
   /** A torn last record (not returned), with its position. */
   truncated: ProblemReport[];
@@ -54,9 +57,9 @@ export interface InfoReport {
 /** Problems listed with their positions, per kind; beyond this they are only counted. */
 export const MAX_LISTED = 1000;
 
-/** Problems that mean data was lost or damaged (exit code 1): all but text outside records. */
+/** Problems that mean data was lost or damaged (exit code 1): all but the notices (text outside records, invalid UTF-8 reported). */
 export function isDataProblem(code: string): boolean {
-  return code !== 'UNEXPECTED_DATA';
+  return code !== 'UNEXPECTED_DATA' && code !== 'INVALID_UTF8';
 }
 
 export function problemReport(e: AuditLogError): ProblemReport {
@@ -77,6 +80,7 @@ function emptyReport(file: string): InfoReport {
     bytes: 0,
     first: null,
     last: null,
+    timeZone: null,
     events: {},
     commands: {},
     users: {},
@@ -109,6 +113,8 @@ class Tally {
   events = new Map<string | undefined, Map<string | undefined, number>>();
   commands = new Map<string, number>();
   users = new Map<string, number>();
+  utc = false;
+  local = false;
   databases: Map<string, number> | undefined;
 
   constructor(countDatabases = false) {
@@ -117,6 +123,8 @@ class Tally {
 
   add(e: Entry): void {
     this.records++;
+    if (e.timeZone === 'local') this.local = true;
+    else this.utc = true;
     const ev = e.event;
     const ts = ev.timestamp;
     // Only real times (`YYYY-MM-DD hh:mm:ss`) count: test logs hold placeholders like `<DATETIME>`.
@@ -137,6 +145,7 @@ class Tally {
 
   into(r: InfoReport): void {
     r.records += this.records;
+    r.timeZone = zoneName(r.timeZone, this.utc, this.local);
     if (this.first !== null && (r.first === null || this.first < r.first)) r.first = this.first;
     if (this.last !== null && (r.last === null || this.last > r.last)) r.last = this.last;
     for (const [cls, m] of this.events) for (const [ev, n] of m) r.events[`${cls ?? '?'}/${ev ?? '?'}`] = (r.events[`${cls ?? '?'}/${ev ?? '?'}`] ?? 0) + n;
@@ -149,9 +158,17 @@ class Tally {
   }
 }
 
+function zoneName(had: string | null, utc: boolean, local: boolean): string | null {
+  const names = new Set(had === null ? [] : had.split(' and '));
+  if (utc) names.add(ZONE_NAMES.utc);
+  if (local) names.add(ZONE_NAMES.local);
+  return names.size ? [...names].join(' and ') : null;
+}
+
 /** Fold one problem into a report. */
 export function addProblem(r: InfoReport, e: AuditLogError): void {
-  const kind = e.code === 'MALFORMED_RECORD' ? 'malformed' : e.code === 'TRUNCATED_RECORD' ? 'truncated' : 'notices';
+  // Bytes skipped inside a document are a damaged record: listed with the malformed ones.
+  const kind = e.code === 'MALFORMED_RECORD' || e.code === 'SKIPPED_DATA' ? 'malformed' : e.code === 'TRUNCATED_RECORD' ? 'truncated' : 'notices';
   r.counts[kind]++;
   if (r[kind].length < MAX_LISTED) r[kind].push(problemReport(e));
 }
@@ -196,6 +213,7 @@ export function combine(reports: InfoReport[]): InfoReport & { files: InfoReport
     t.bytes += r.bytes;
     if (r.first !== null && (t.first === null || r.first < t.first)) t.first = r.first;
     if (r.last !== null && (t.last === null || r.last > t.last)) t.last = r.last;
+    if (r.timeZone !== null) t.timeZone = zoneName(t.timeZone, r.timeZone.includes(ZONE_NAMES.utc), r.timeZone.includes(ZONE_NAMES.local));
     for (const [k, v] of Object.entries(r.events)) t.events[k] = (t.events[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.commands)) t.commands[k] = (t.commands[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.users)) t.users[k] = (t.users[k] ?? 0) + v;

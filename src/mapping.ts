@@ -6,7 +6,7 @@
  *   const ids = createIdSequencer();
  *   const event = fieldsToEvent({ TIMESTAMP: '2019-10-03T14:09:38 UTC', NAME: 'Query', ... }, ids);
  */
-import type { AuditEvent } from './entry.js';
+import type { AuditEvent, JsonValue } from './entry.js';
 
 /** XML field name -> value, as read (entities decoded). */
 export type Fields = Record<string, string | undefined>;
@@ -73,31 +73,145 @@ export function connectionTypeToXml(t: string): string {
   return CONNECTION_TYPES_XML.get(t) ?? t;
 }
 
-/** XML NAME <-> class/event, for every NAME that is not a general command (docs/event-shape.md). */
-const XML_NAMES: readonly (readonly [name: string, cls: string, event: string])[] = [
-  ['Audit', 'audit', 'startup'],
-  ['NoAudit', 'audit', 'shutdown'],
-  ['Connect', 'connection', 'connect'],
-  ['Change user', 'connection', 'change_user'],
-  ['Quit', 'connection', 'disconnect'],
-  ['TableRead', 'table_access', 'read'],
-  ['TableInsert', 'table_access', 'insert'],
-  ['TableUpdate', 'table_access', 'update'],
-  ['TableDelete', 'table_access', 'delete'],
-];
-const BY_NAME = new Map<string, [string, string]>(XML_NAMES.map(([n, c, e]) => [n, [c, e]]));
-// Percona filter 8.4.8+ calls its startup record `Startup`.
-BY_NAME.set('Startup', ['audit', 'startup']);
-const BY_CLASS_EVENT = new Map<string, string>(XML_NAMES.map(([n, c, e]) => [`${c}/${e}`, n]));
-
-/** XML NAME -> [class, event]; every other NAME is a general command (`general`/`status`). */
-export function nameToClassEvent(name: string): [string, string] {
-  return BY_NAME.get(name) ?? ['general', 'status'];
+/**
+ * The event taxonomy: every XML NAME a server writes, and the `class`/`event` that the
+ * same server's JSON writer gives that event (filter-definitions.md section 6.1), with the
+ * data object the event carries. One table for the reader, the filters and the writers;
+ * docs/event-shape.md shows it and test/mapping.test.ts has a test per row.
+ *
+ * Event spelling: the one Percona's JSON writer uses (`command_start`, `query_status_end`,
+ * `variable_set`, `auth_flush`); the plain filter names (`start`, `status_end`, ...) are
+ * accepted wherever an event name is read (canonicalEvent).
+ */
+export interface EventKind {
+  /** The XML NAME. */
+  readonly name: string;
+  readonly cls: string;
+  /** The event; '' for `Message`, whose COMMAND_CLASS says `user` or `internal`. */
+  readonly event: string;
+  /** The data object of the event (`general_data`, `command_data`, ...). */
+  readonly data: string;
+  /**
+   * For a NAME that is also a general command (COM_SHUTDOWN, COM_EXECUTE): the field
+   * whose presence makes it this kind; without it the record is that general command.
+   */
+  readonly when?: 'SERVER_ID' | 'STORED_PROGRAM';
 }
 
-/** class/event -> XML NAME, or undefined for general commands (their NAME is the command). */
+const K = (name: string, cls: string, event: string, when?: EventKind['when']): EventKind =>
+  when ? { name, cls, event, data: `${cls}_data`, when } : { name, cls, event, data: `${cls}_data` };
+
+/** The taxonomy. For writing, the first row of a class/event gives its NAME. */
+export const EVENT_KINDS: readonly EventKind[] = [
+  K('Audit', 'audit', 'startup'),
+  K('Startup', 'audit', 'startup'), // Percona filter 8.4.8+
+  K('NoAudit', 'audit', 'shutdown'),
+  K('Shutdown', 'audit', 'shutdown', 'SERVER_ID'), // Percona filter 8.4.8+; else COM_SHUTDOWN
+  K('Connect', 'connection', 'connect'),
+  K('Change user', 'connection', 'change_user'),
+  K('Quit', 'connection', 'disconnect'),
+  K('Disconnect', 'connection', 'disconnect'), // Percona filter 8.4.8+
+  K('Pre Authenticate', 'connection', 'pre_authenticate'),
+  K('TableRead', 'table_access', 'read'),
+  K('TableInsert', 'table_access', 'insert'),
+  K('TableUpdate', 'table_access', 'update'),
+  K('TableDelete', 'table_access', 'delete'),
+  K('Log', 'general', 'log'),
+  K('Error', 'general', 'error'),
+  K('Result', 'general', 'result'),
+  K('Status', 'general', 'status'),
+  K('Variable Get', 'global_variable', 'variable_get'),
+  K('Variable Set', 'global_variable', 'variable_set'),
+  K('Command Start', 'command', 'command_start'),
+  K('Command End', 'command', 'command_end'),
+  K('Query Start', 'query', 'query_start'),
+  K('Query Nested Start', 'query', 'query_nested_start'),
+  K('Query Status End', 'query', 'query_status_end'),
+  K('Query Nested Status End', 'query', 'query_nested_status_end'),
+  K('Auth Flush', 'authentication', 'auth_flush'),
+  K('Auth Authid Create', 'authentication', 'auth_authid_create'),
+  K('Auth Credential Change', 'authentication', 'auth_credential_change'),
+  K('Auth Authid Rename', 'authentication', 'auth_authid_rename'),
+  K('Auth Authid Drop', 'authentication', 'auth_authid_drop'),
+  K('Execute', 'stored_program', 'execute', 'STORED_PROGRAM'), // else COM_EXECUTE
+  K('Message', 'message', ''), // MySQL: the event is COMMAND_CLASS
+  K('User', 'message', 'user'),
+  K('Internal', 'message', 'internal'),
+  K('Preparse', 'parse', 'preparse'),
+  K('Postparse', 'parse', 'postparse'),
+];
+
+/** Any other NAME (`Query`, `Init DB`, `Ping`, ...) is a general command. */
+export const GENERAL_COMMAND: EventKind = { name: '', cls: 'general', event: 'status', data: 'general_data' };
+
+/**
+ * General command NAMEs MySQL documents (COM_xxx names, besides the rows above); used only
+ * to tell a known `--event` value from a typo.
+ */
+export const GENERAL_COMMAND_NAMES: readonly string[] = [
+  'Binlog Dump', 'Close stmt', 'Connect Out', 'Create DB', 'Daemon', 'Debug', 'Delayed insert', 'Drop DB', 'Execute',
+  'Fetch', 'Field List', 'Init DB', 'Kill', 'Long Data', 'Ping', 'Prepare', 'Processlist', 'Query', 'Refresh',
+  'Register Slave', 'Reset stmt', 'Set option', 'Shutdown', 'Sleep', 'Statistics', 'Table Dump', 'Time', 'Reset Connection',
+];
+
+/** The class prefix Percona's JSON writer puts before some events (`query_` + `start`). */
+const EVENT_PREFIX: Record<string, string> = { command: 'command_', query: 'query_', global_variable: 'variable_', authentication: 'auth_' };
+
+const BY_NAME = new Map<string, EventKind[]>();
+const NAME_OF = new Map<string, string>();
+/** `class/event` in any accepted spelling -> the canonical event. */
+const CANONICAL = new Map<string, string>();
+for (const k of EVENT_KINDS) {
+  const list = BY_NAME.get(k.name);
+  if (list) list.push(k);
+  else BY_NAME.set(k.name, [k]);
+  if (k.event === '') continue;
+  const ce = `${k.cls}/${k.event}`;
+  if (!NAME_OF.has(ce)) NAME_OF.set(ce, k.name);
+  CANONICAL.set(ce, k.event);
+  const prefix = EVENT_PREFIX[k.cls];
+  if (prefix && k.event.startsWith(prefix)) CANONICAL.set(`${k.cls}/${k.event.slice(prefix.length)}`, k.event);
+}
+for (const ev of ['user', 'internal']) {
+  NAME_OF.set(`message/${ev}`, 'Message');
+  CANONICAL.set(`message/${ev}`, ev);
+}
+// Older Percona filter releases wrote audit/audit and audit/noaudit.
+CANONICAL.set('audit/audit', 'startup');
+CANONICAL.set('audit/noaudit', 'shutdown');
+
+/**
+ * The kind of an XML record, from its NAME (and, for the NAMEs that are also general
+ * commands, the field that tells them apart).
+ */
+export function kindOf(name: string, f?: Fields, extras?: Extras): EventKind {
+  const list = BY_NAME.get(name);
+  if (list === undefined) return GENERAL_COMMAND;
+  for (const k of list) {
+    const w = k.when;
+    if (w === undefined || (f !== undefined && f[w] !== undefined) || extras?.some((x) => x[0] === w)) return k;
+    // Percona names the class on a stored-program record's COMMAND_CLASS.
+    if (w === 'STORED_PROGRAM' && f?.COMMAND_CLASS === 'Stored Program') return k;
+  }
+  return GENERAL_COMMAND;
+}
+
+/** XML NAME -> [class, event] (a `Message` record's event comes from its COMMAND_CLASS, `user` when absent). */
+export function nameToClassEvent(name: string, f?: Fields): [string, string] {
+  const k = kindOf(name, f);
+  return [k.cls, k.event === '' ? (f?.COMMAND_CLASS ?? 'user') : k.event];
+}
+
+/** An event name in the canonical spelling (`query`/`start` -> `query_start`); unknown ones as given. */
+export function canonicalEvent(cls: string | undefined, event: string | undefined): string | undefined {
+  if (event === undefined || cls === undefined) return event;
+  return CANONICAL.get(`${cls}/${event}`) ?? event;
+}
+
+/** class/event (any accepted spelling) -> XML NAME, or undefined for general commands and unknown kinds. */
 export function classEventToName(cls: string | undefined, event: string | undefined): string | undefined {
-  return BY_CLASS_EVENT.get(`${cls}/${event}`);
+  if (cls === 'general' && event === 'status') return undefined;
+  return NAME_OF.get(`${cls}/${canonicalEvent(cls, event)}`);
 }
 
 /** Query-style USER `priv[login] @ host [ip]` -> parts, or null for a plain user name. */
@@ -123,16 +237,67 @@ function num(v: string): number | string {
 }
 
 /**
+ * The XML field names with a mapping row (docs/event-shape.md), in a fixed order: a
+ * scanner that tracks which of them a record has does so as a bit mask over this list.
+ */
+export const FIELD_NAMES = [
+  'TIMESTAMP', 'RECORD_ID', 'NAME', 'CONNECTION_ID', 'STATUS', 'STATUS_CODE', 'USER', 'OS_LOGIN',
+  'HOST', 'IP', 'COMMAND_CLASS', 'SQLTEXT', 'CONNECTION_TYPE', 'PRIV_USER', 'PROXY_USER', 'DB',
+  'SERVER_ID', 'VERSION', 'STARTUP_OPTIONS', 'OS_VERSION', 'MYSQL_VERSION', 'TABLE', 'RECORD', 'OS_USER',
+] as const;
+
+const BIT = new Map<string, number>(FIELD_NAMES.map((n, i) => [n, 1 << i]));
+const bits = (...names: (typeof FIELD_NAMES)[number][]) => names.reduce((m, n) => m | BIT.get(n)!, 0);
+/** Fields every record kind takes (or that are derived: RECORD_ID, STATUS_CODE, VERSION, Percona's RECORD). */
+const COMMON = bits('TIMESTAMP', 'RECORD_ID', 'NAME', 'CONNECTION_ID', 'STATUS_CODE', 'USER', 'OS_LOGIN', 'HOST', 'IP', 'PRIV_USER', 'PROXY_USER', 'VERSION', 'RECORD', 'OS_USER');
+/** Mapped fields each class takes into its event; any other field it has is kept as an unmapped one. */
+const TAKES: Record<string, number> = {
+  audit: COMMON | bits('SERVER_ID', 'STARTUP_OPTIONS', 'OS_VERSION', 'MYSQL_VERSION'),
+  shutdown: COMMON | bits('SERVER_ID'),
+  connection: COMMON | bits('CONNECTION_TYPE', 'STATUS', 'DB', 'COMMAND_CLASS'),
+  table_access: COMMON | bits('DB', 'TABLE', 'SQLTEXT', 'COMMAND_CLASS', 'STATUS'),
+  general: COMMON | bits('COMMAND_CLASS', 'SQLTEXT', 'STATUS', 'DB'),
+  global_variable: COMMON | bits('COMMAND_CLASS'),
+  command: COMMON | bits('STATUS', 'COMMAND_CLASS'),
+  query: COMMON | bits('STATUS', 'COMMAND_CLASS', 'SQLTEXT'),
+  stored_program: COMMON | bits('COMMAND_CLASS', 'DB'),
+  authentication: COMMON | bits('COMMAND_CLASS', 'STATUS'),
+  message: COMMON | bits('COMMAND_CLASS', 'STATUS'),
+  parse: COMMON | bits('COMMAND_CLASS', 'SQLTEXT'),
+};
+
+/**
+ * The value of an XML element without a mapping row: its text, or, for an element with
+ * child elements, an object of them by lower-cased name (repeated names as arrays).
+ */
+export type ExtraValue = string | { [name: string]: ExtraValue | ExtraValue[] };
+/** Unmapped elements (NEW) or attributes (OLD) of one record, by their XML name, in order. */
+export type Extras = [name: string, value: ExtraValue][];
+
+/** The COMMAND_CLASS Percona writes on records whose class has no SQL command: the class's display name (derived). */
+const CLASS_DISPLAY: Record<string, string> = { stored_program: 'Stored Program', authentication: 'Authentication', parse: 'Parse' };
+
+/**
  * Build the event from an XML record's fields (NEW elements or OLD attributes;
  * also Percona classic records with their field names upper-cased).
  *
- * @param f fields by XML name (`RECORD` and `OS_USER` are Percona's spellings)
+ * Nothing is lost: a field with a mapping row that this record kind does not take, and
+ * every field without one, goes into the event's data object under its lower-cased name
+ * (under its own name when the lower-cased one is taken); repeated names become arrays.
+ *
+ * @param f fields by XML name (`RECORD` and `OS_USER` are Percona's spellings); names
+ *   other than FIELD_NAMES are unmapped fields too
  * @param ids the file's id sequencer
  * @param attributes CONNECTION_ATTRIBUTES name/value pairs, when present
+ * @param extras the record's unmapped fields, when the scanner keeps them apart from `f`
+ * @param present which FIELD_NAMES `f` holds, as a bit mask; when absent, `f` is walked
  */
-export function fieldsToEvent(f: Fields, ids: IdSequencer, attributes?: Record<string, string>): AuditEvent {
+export function fieldsToEvent(f: Fields, ids: IdSequencer, attributes?: Record<string, string>, extras?: Extras, present?: number): AuditEvent {
   const name = f.NAME ?? '';
-  const [cls, ev] = nameToClassEvent(name);
+  const kind = kindOf(name, f, extras);
+  const cls = kind.cls;
+  let ev = kind.event;
+  if (ev === '') ev = f.COMMAND_CLASS ?? 'user';
   const e: AuditEvent = {};
   if (f.TIMESTAMP !== undefined) e.timestamp = xmlTimestampToJson(f.TIMESTAMP);
   e.id = ids.next(e.timestamp);
@@ -153,7 +318,8 @@ export function fieldsToEvent(f: Fields, ids: IdSequencer, attributes?: Record<s
     aHost = q.host;
     lIp = q.ip;
   } else if (user !== undefined) {
-    lUser = user;
+    // Authentication records name the account the statement acts on, not a login.
+    if (cls !== 'authentication') lUser = user;
     aUser = f.PRIV_USER ?? user;
   } else aUser = f.PRIV_USER;
   if (f.HOST !== undefined) aHost = f.HOST;
@@ -175,51 +341,185 @@ export function fieldsToEvent(f: Fields, ids: IdSequencer, attributes?: Record<s
     e.login = login;
   }
 
+  let d: { [key: string]: JsonValue | undefined };
+  const cc = f.COMMAND_CLASS;
   switch (cls) {
     case 'audit':
       if (ev === 'startup') {
-        const d: NonNullable<AuditEvent['startup_data']> = {};
-        if (f.SERVER_ID !== undefined) d.server_id = num(f.SERVER_ID);
-        if (f.OS_VERSION !== undefined) d.os_version = f.OS_VERSION;
-        if (f.MYSQL_VERSION !== undefined) d.mysql_version = f.MYSQL_VERSION;
-        if (f.STARTUP_OPTIONS !== undefined) d.args = splitArgs(f.STARTUP_OPTIONS);
-        e.startup_data = d;
+        const s: NonNullable<AuditEvent['startup_data']> = {};
+        if (f.SERVER_ID !== undefined) s.server_id = num(f.SERVER_ID);
+        if (f.OS_VERSION !== undefined) s.os_version = f.OS_VERSION;
+        if (f.MYSQL_VERSION !== undefined) s.mysql_version = f.MYSQL_VERSION;
+        if (f.STARTUP_OPTIONS !== undefined) s.args = splitArgs(f.STARTUP_OPTIONS);
+        e.startup_data = d = s;
       } else {
-        const d: NonNullable<AuditEvent['shutdown_data']> = {};
-        if (f.SERVER_ID !== undefined) d.server_id = num(f.SERVER_ID);
-        e.shutdown_data = d;
+        const s: NonNullable<AuditEvent['shutdown_data']> = {};
+        if (f.SERVER_ID !== undefined) s.server_id = num(f.SERVER_ID);
+        e.shutdown_data = d = s;
       }
       break;
     case 'connection': {
-      const d: NonNullable<AuditEvent['connection_data']> = {};
-      if (f.CONNECTION_TYPE !== undefined) d.connection_type = connectionTypeToJson(f.CONNECTION_TYPE);
+      const c: NonNullable<AuditEvent['connection_data']> = {};
+      if (f.CONNECTION_TYPE !== undefined) c.connection_type = connectionTypeToJson(f.CONNECTION_TYPE);
       // Disconnect events carry no status in JSON; a non-zero one is kept rather than lost.
-      if (f.STATUS !== undefined && (ev !== 'disconnect' || f.STATUS !== '0')) d.status = num(f.STATUS);
-      if (f.DB !== undefined && (ev !== 'disconnect' || f.DB !== '')) d.db = f.DB;
-      if (attributes) d.connection_attributes = attributes;
-      e.connection_data = d;
+      if (f.STATUS !== undefined && (ev !== 'disconnect' || f.STATUS !== '0')) c.status = num(f.STATUS);
+      if (f.DB !== undefined && (ev !== 'disconnect' || f.DB !== '')) c.db = f.DB;
+      if (attributes) c.connection_attributes = attributes;
+      e.connection_data = d = c;
+      // COMMAND_CLASS is always `connect` on connection records; another value is kept.
+      if (cc !== undefined && cc !== 'connect') d.command_class = cc;
       break;
     }
     case 'table_access': {
-      const d: NonNullable<AuditEvent['table_access_data']> = {};
-      if (f.DB !== undefined) d.db = f.DB;
-      if (f.TABLE !== undefined) d.table = f.TABLE;
-      if (f.SQLTEXT !== undefined) d.query = f.SQLTEXT;
-      if (f.COMMAND_CLASS !== undefined) d.sql_command = f.COMMAND_CLASS;
-      e.table_access_data = d;
+      const t: NonNullable<AuditEvent['table_access_data']> = {};
+      if (f.DB !== undefined) t.db = f.DB;
+      if (f.TABLE !== undefined) t.table = f.TABLE;
+      if (f.SQLTEXT !== undefined) t.query = f.SQLTEXT;
+      if (cc !== undefined) t.sql_command = cc;
+      e.table_access_data = d = t;
+      // JSON table_access events have no status; the XML layout writes 0. Another value is kept.
+      if (f.STATUS !== undefined && f.STATUS !== '0') d.status = num(f.STATUS);
       break;
     }
-    default: {
-      const d: NonNullable<AuditEvent['general_data']> = { command: name };
-      if (f.COMMAND_CLASS !== undefined) d.sql_command = f.COMMAND_CLASS;
-      if (f.SQLTEXT !== undefined) d.query = f.SQLTEXT;
-      if (f.STATUS !== undefined) d.status = num(f.STATUS);
-      if (f.DB !== undefined) d.db = f.DB;
-      e.general_data = d;
+    case 'general': {
+      const g: NonNullable<AuditEvent['general_data']> = { command: name };
+      if (cc !== undefined) g.sql_command = cc;
+      if (f.SQLTEXT !== undefined) g.query = f.SQLTEXT;
+      if (f.STATUS !== undefined) g.status = num(f.STATUS);
+      if (f.DB !== undefined) g.db = f.DB;
+      e.general_data = d = g;
+      break;
     }
+    default:
+      d = {};
+      switch (cls) {
+        case 'global_variable':
+          if (cc !== undefined) d.sql_command = cc;
+          break;
+        case 'command':
+          d.name = ev;
+          if (f.STATUS !== undefined) d.status = num(f.STATUS);
+          if (cc !== undefined) d.command = cc;
+          break;
+        case 'query':
+          if (f.SQLTEXT !== undefined) d.query = f.SQLTEXT;
+          if (f.STATUS !== undefined) d.status = num(f.STATUS);
+          if (cc !== undefined) d.sql_command = cc;
+          break;
+        case 'authentication':
+          if (f.STATUS !== undefined) d.status = num(f.STATUS);
+          break;
+        case 'stored_program':
+          if (f.DB !== undefined) d.db = f.DB;
+          break;
+        case 'message':
+          // Percona writes STATUS 0 on every message record; JSON message events have none.
+          if (f.STATUS !== undefined && f.STATUS !== '0') d.status = num(f.STATUS);
+          break;
+        case 'parse':
+          if (f.SQLTEXT !== undefined) d.query = f.SQLTEXT;
+          break;
+      }
+      if (cc !== undefined && cls !== 'global_variable' && cls !== 'command' && cls !== 'query' && cls !== 'message' && cc !== CLASS_DISPLAY[cls]) d.command_class = cc;
+      e[kind.data] = d as JsonValue;
   }
+
+  // What this kind did not take, and the unmapped fields: kept in the data object.
+  const takes = cls === 'audit' && ev === 'shutdown' ? TAKES.shutdown! : TAKES[cls]!;
+  if (present === undefined || (present & ~takes) !== 0 || extras !== undefined) keepUnmapped(d, f, takes, present, extras);
+  if (cls !== 'general' && cls !== 'audit' && cls !== 'connection' && cls !== 'table_access') shapeData(cls, d);
   return e;
 }
+
+/** Put the fields `takes` does not cover, and `extras`, into the data object `d`. */
+function keepUnmapped(d: { [key: string]: JsonValue | undefined }, f: Fields, takes: number, present: number | undefined, extras: Extras | undefined): void {
+  const kept = new Set<string>();
+  const keep = (name: string, v: ExtraValue): void => {
+    let k = name.toLowerCase();
+    // A key the mapping filled stays its own; the unmapped field goes under its XML name.
+    if (d[k] !== undefined && !kept.has(k)) k = name;
+    const had = d[k];
+    if (had === undefined) {
+      d[k] = v;
+      kept.add(k);
+    } else if (Array.isArray(had)) had.push(v); // unmapped values are never arrays: this is a repeat
+    else d[k] = [had, v];
+  };
+  if (present === undefined) {
+    for (const k in f) {
+      const v = f[k];
+      if (v === undefined) continue;
+      const bit = BIT.get(k);
+      if (bit === undefined || (takes & bit) === 0) keep(k, v);
+    }
+  } else {
+    for (let i = 0; i < FIELD_NAMES.length; i++) {
+      if ((present & ~takes & (1 << i)) === 0) continue;
+      const k = FIELD_NAMES[i]!;
+      const v = f[k];
+      if (v !== undefined) keep(k, v);
+    }
+  }
+  if (extras !== undefined) for (const [k, v] of extras) keep(k, v);
+}
+
+/**
+ * The MySQL / Percona JSON member names for the unmapped fields of the classes that have
+ * them (`global_variable_data { name, value }`, `stored_program_data { name, db }`,
+ * `parse_data { flags, query, rewritten_query }`, `message_data { component, producer,
+ * message, map }`), in the JSON writers' key order.
+ */
+function shapeData(cls: string, d: { [key: string]: JsonValue | undefined }): void {
+  const rename = (from: string, to: string) => {
+    if (d[from] === undefined || d[to] !== undefined) return;
+    d[to] = d[from];
+    delete d[from];
+  };
+  switch (cls) {
+    case 'global_variable':
+      rename('variable_name', 'name');
+      rename('variable_value', 'value');
+      break;
+    case 'stored_program':
+      rename('stored_program', 'name');
+      break;
+    case 'parse': {
+      if (typeof d.flags === 'string') d.flags = num(d.flags);
+      break;
+    }
+    case 'message': {
+      const m = d.map;
+      if (m !== undefined && typeof m === 'object' && m !== null && !Array.isArray(m)) {
+        const els = (m as { element?: JsonValue }).element;
+        const list = els === undefined ? [] : Array.isArray(els) ? els : [els];
+        const out: { [k: string]: JsonValue } = {};
+        let ok = Object.keys(m).length === (els === undefined ? 0 : 1);
+        for (const el of list) {
+          if (typeof el !== 'object' || el === null || Array.isArray(el) || typeof el.key !== 'string' || Object.keys(el).length > 2) ok = false;
+          else out[el.key] = typeof el.value === 'string' ? el.value : '';
+        }
+        if (ok) d.map = out;
+      } else if (m === '') d.map = {};
+      break;
+    }
+  }
+  // The JSON writers' key order, where they have one.
+  const order = JSON_ORDER[cls];
+  if (order) {
+    const rest = { ...d };
+    for (const k of Object.keys(d)) delete d[k];
+    for (const k of order) if (rest[k] !== undefined) d[k] = rest[k];
+    for (const k in rest) if (d[k] === undefined) d[k] = rest[k];
+  }
+}
+const JSON_ORDER: Record<string, string[]> = {
+  global_variable: ['name', 'value'],
+  command: ['name', 'status', 'command'],
+  query: ['query', 'status', 'sql_command'],
+  stored_program: ['name', 'db'],
+  parse: ['flags', 'query', 'rewritten_query'],
+  message: ['component', 'producer', 'message', 'map'],
+};
 
 /** STARTUP_OPTIONS split on runs of blanks (spaces, tabs, newlines). */
 export function splitArgs(s: string): string[] {

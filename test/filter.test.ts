@@ -1,7 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import type { AuditEvent } from '../src/entry.js';
 import { AuditLogError } from '../src/errors.js';
-import { compileFilter, normaliseTime, xmlName, type FilterSpec } from '../src/filter.js';
+import { compileFilter, normaliseTime, unknownEventWarning, xmlName, type FilterSpec } from '../src/filter.js';
+import type { Entry } from '../src/entry.js';
+import { parseAll } from '../src/reader.js';
+import { fixture } from './helpers.js';
 
 const who = (user: string, host: string, ip: string, login = user) => ({
   account: { user, host },
@@ -103,5 +106,70 @@ describe('bad filter values are INVALID_OPTION', () => {
   });
   test('xmlName gives back the XML NAME of each class/event', () => {
     expect(EVENTS.map(xmlName)).toEqual(['Audit', 'Connect', 'Query', 'Query', 'TableRead', 'Init DB', 'Quit', 'NoAudit']);
+  });
+});
+
+describe('--event: one taxonomy for every format', () => {
+  const kinds = (file: string, event: string[]) => {
+    const keep = compileFilter({ event });
+    return parseAll(fixture(file))
+      .filter((x): x is Entry => !(x instanceof AuditLogError))
+      .filter((e) => keep(e.event))
+      .map((e) => `${e.event.class}/${e.event.event}`);
+  };
+  const XML = 'public/percona-audit-log-filter-docs/ps-8.4-alf-new.xml';
+  const OLD = 'public/percona-audit-log-filter-docs/ps-8.4-alf-old.xml';
+  const JSON_ = 'public/percona-audit-log-filter-docs/ps-8.4-alf-json.json';
+
+  test.each([
+    [['Command Start'], ['command/command_start']],
+    [['command/start'], ['command/command_start']],
+    [['command/command_start'], ['command/command_start']],
+    [['COMMAND_START'], ['command/command_start']],
+    [['command'], ['command/command_start', 'command/command_end']],
+    [['Query Start'], ['query/query_start']],
+    [['query/start'], ['query/query_start']],
+    [['query_start'], ['query/query_start']],
+  ])('%j finds the same records in the Percona filter NEW, OLD and JSON files', (event, want) => {
+    expect(kinds(XML, event)).toEqual(want);
+    expect(kinds(OLD, event)).toEqual(want);
+    expect(kinds(JSON_, event)).toEqual(want);
+  });
+
+  test('--event query finds the query class in every format (and general Query commands)', () => {
+    // The XML files hold no Query Status End record; the JSON file does.
+    expect(kinds(XML, ['query'])).toEqual(['general/status', 'query/query_start', 'general/status']);
+    expect(kinds(JSON_, ['query/query_start', 'query/status_end'])).toEqual(['query/query_start', 'query/query_status_end']);
+  });
+
+  test('XML NAMEs, classes and class/event are case-insensitive', () => {
+    expect(pick({ event: ['tableread'] })).toEqual([4]);
+    expect(pick({ event: ['CONNECTION'] })).toEqual([1, 6]);
+    expect(pick({ event: ['Connection/Disconnect'] })).toEqual([6]);
+  });
+
+  test('a value no format uses gets a warning naming the known ones; known values none', () => {
+    expect(unknownEventWarning(['Query', 'query/start', 'Command Start', 'connection', 'table_access/read', 'variable_set', 'Init DB'])).toBeUndefined();
+    const w = unknownEventWarning(['Qurey', 'Connect']);
+    expect(w).toMatch(/^--event "Qurey" matches no event/);
+    expect(w).not.toContain('"Connect"');
+    expect(w).toContain('query/query_start');
+    expect(w).toContain('Command Start');
+  });
+});
+
+describe('CLI: --event', () => {
+  test('convert prints the warning for a value no format uses, and finds Command Start in XML and JSON alike', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const { ROOT, fixturePath } = await import('./helpers.js');
+    const run = (file: string, ev: string) => spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), 'convert', fixturePath(file), '--to', 'ndjson', '--event', ev], { encoding: 'utf8' });
+    const typo = run('public/percona-audit-log-filter-docs/ps-8.4-alf-json.json', 'Qurey');
+    expect(typo.stderr).toMatch(/^Warning: --event "Qurey" matches no event that any format writes\. Known: classes /m);
+    for (const file of ['public/percona-audit-log-filter-docs/ps-8.4-alf-new.xml', 'public/percona-audit-log-filter-docs/ps-8.4-alf-json.json']) {
+      const p = run(file, 'Command Start');
+      expect(p.stderr).toBe('');
+      expect(p.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(['command_start']);
+    }
   });
 });

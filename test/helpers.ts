@@ -158,7 +158,7 @@ export function norm(items: ScanItem[]): unknown[] {
  */
 export function outside(input: Buffer, items: ScanItem[]): string[] {
   const ranges = items
-    .map((x) => (x instanceof AuditLogError ? { o: x.ctx.offset!, e: x.ctx.end!, raw: null, junk: x.code === 'UNEXPECTED_DATA' } : { o: x.at.offset, e: x.at.end, raw: x.raw!, junk: false }))
+    .map((x) => (x instanceof AuditLogError ? { o: x.ctx.offset!, e: x.ctx.end!, raw: null, junk: x.code === 'UNEXPECTED_DATA' || x.code === 'SKIPPED_DATA' } : { o: x.at.offset, e: x.at.end, raw: x.raw!, junk: false }))
     .filter((r) => !r.junk);
   const pieces: Buffer[] = [];
   const gaps: string[] = [];

@@ -276,12 +276,12 @@ describe('torn and malformed records', () => {
     expect(entriesOf(items)).toHaveLength(1);
   });
 
-  test('a line that does not start with a quote is junk (UNEXPECTED_DATA)', () => {
+  test('a line that does not start with a quote, after a record, is skipped data (SKIPPED_DATA)', () => {
     const input = Buffer.from(CONNECT + '\n*****\nnot a record, "at all"\n' + QUERY);
     const { items } = scan(input);
     expect(norm(items)).toEqual([
       expect.objectContaining({ at: expect.objectContaining({ index: 0 }) }),
-      expect.objectContaining({ code: 'UNEXPECTED_DATA', offset: CONNECT.length + 1, end: CONNECT.length + 29 }),
+      expect.objectContaining({ code: 'SKIPPED_DATA', offset: CONNECT.length + 1, end: CONNECT.length + 29 }),
       expect.objectContaining({ at: expect.objectContaining({ index: 1 }) }),
     ]);
     expectChunkInvariant(input);

@@ -52,6 +52,7 @@
 import type { AuditEvent, FormatId } from '../entry.js';
 import { fieldsToEvent, type Fields } from '../mapping.js';
 import { ByteScanner, type ScannerOptions } from './scanner.js';
+import { looksPerconaFilter } from '../timezone.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -94,6 +95,8 @@ export class JsonScanner extends ByteScanner {
   private fmt: FormatId;
   private decided = false;
   private pend: Pending | null = null;
+  /** Percona audit_log_filter JSON (its times are local): seen once, true for the rest of the input. */
+  private localTimes = false;
   /** The previous push ended inside a junk line: skip up to its LF first. */
 
   /** @param hint the format to report until the first record says which it is */
@@ -127,9 +130,15 @@ export class JsonScanner extends ByteScanner {
         p = i = next;
       } else if (c === COMMA || c === LBRACKET) {
         this.footerSeen = false;
+        if (c === LBRACKET) {
+          this.flushJunk();
+          this.inDocument = true;
+        }
         i++;
       } else if (c === RBRACKET) {
+        this.flushJunk();
         this.footerSeen = true;
+        this.inDocument = false;
         i++;
       } else {
         // Text outside any record: skip the rest of its line.
@@ -171,7 +180,7 @@ export class JsonScanner extends ByteScanner {
       if (k > s + 1 && buf[k - 1] === RBRACE) {
         let v: unknown;
         try {
-          v = JSON.parse(buf.toString('utf8', s, k));
+          v = JSON.parse(this.text(buf, s, k));
         } catch {
           v = undefined;
         }
@@ -237,7 +246,7 @@ export class JsonScanner extends ByteScanner {
       this.pend = st;
       return NEED_MORE;
     }
-    const text = buf.toString('utf8', s, close);
+    const text = this.text(buf, s, close);
     let v: unknown;
     try {
       v = parseTolerant(text);
@@ -271,8 +280,41 @@ export class JsonScanner extends ByteScanner {
       this.fmt = fmt;
       this.decided = true;
     }
-    this.emit(buf, from, end, event, fmt);
+    let zone: 'utc' | 'local' = 'utc';
+    let changed = false;
+    if (fmt === 'json') {
+      // Our writers mark local times; the key is the entry's, not the event's.
+      if (event.time_zone === 'local') {
+        delete event.time_zone;
+        zone = 'local';
+      } else if (event.time_zone === 'UTC') {
+        delete event.time_zone;
+      } else if (this.localTimes || (this.localTimes = isPerconaFilter(buf, s, end, event))) zone = 'local';
+      if (zone === 'local' && this.toUtc && typeof event.timestamp === 'string') {
+        const utc = this.toUtc(event.timestamp);
+        if (utc !== event.timestamp || utc.length === 19) {
+          event.timestamp = utc;
+          zone = 'utc';
+          changed = true;
+        }
+      }
+    }
+    this.emit(buf, from, end, event, fmt, zone, changed);
   }
+}
+
+/**
+ * Whether a JSON record shows Percona audit_log_filter's layout, which writes local time:
+ * `{` alone on its line, or an event only it writes (looksPerconaFilter). MySQL Enterprise
+ * writes one line per event.
+ */
+function isPerconaFilter(buf: Buffer, s: number, end: number, e: AuditEvent): boolean {
+  // Its pretty-printer puts `{` alone on a line (`  {\n    "timestamp": ...`); the manual's
+  // pretty-printed MySQL examples start `{ "timestamp"` on one line.
+  let k = s + 1;
+  while (k < end && (buf[k] === SP || buf[k] === TAB || buf[k] === CR)) k++;
+  if (k < end - 1 && buf[k] === LF) return true;
+  return looksPerconaFilter(e);
 }
 
 function newPending(start: number): Pending {

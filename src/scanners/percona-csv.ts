@@ -170,7 +170,7 @@ export class PerconaCsvScanner extends ByteScanner {
       return end;
     }
     const end = this.fEnd;
-    const split = splitCells(buf.toString('utf8', s, this.fContentEnd));
+    const split = splitCells(this.text(buf, s, this.fContentEnd));
     const fields = typeof split === 'string' ? split : toFields(split, quotedMask);
     if (typeof fields === 'string') {
       if (this.fEof) this.problem('TRUNCATED_RECORD', `input ends inside a record (${fields})`, from, end);

@@ -6,10 +6,12 @@
  *   const s = new NewXmlScanner({ file: 'audit.log' });
  *   for (const item of [...s.push(chunk1), ...s.push(chunk2), ...s.end()]) ...
  */
+import { isUtf8 } from 'node:buffer';
 import type { AuditEvent, Entry, FormatId } from '../entry.js';
 import { asBuffer } from '../bytes.js';
 import { AuditLogError, type AuditLogErrorCode } from '../errors.js';
 import { createIdSequencer, type IdSequencer } from '../mapping.js';
+import { createZoneConverter } from '../timezone.js';
 
 /** What a scanner hands back: a record, or a problem at a position. */
 export type ScanItem = Entry | AuditLogError;
@@ -29,6 +31,12 @@ export interface ScannerOptions {
    */
   maxRecordBytes?: number;
   /**
+   * The zone of timestamps written in the server's local time (IANA name or `+hh:mm`):
+   * they are converted to UTC on read, before the per-second ids are assigned. Without it
+   * they stay local and the entry says so (`timeZone: 'local'`).
+   */
+  sourceTz?: string;
+  /**
    * Decoded-stream offset of the first byte pushed, when scanning starts inside
    * a document at a record boundary (see boundary.ts). Defaults to 0.
    */
@@ -36,6 +44,9 @@ export interface ScannerOptions {
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+/** Longest indent (blanks before a record on its line) kept with a record, in bytes. */
+const MAX_INDENT = 4096;
 
 /** The push interface every format scanner implements. */
 export interface Scanner {
@@ -65,6 +76,19 @@ export function bomLength(buf: Buffer, final: boolean): number {
   return 3;
 }
 
+/** Offset (from `start`) of the first byte of buf[start, end) that is not part of valid UTF-8. */
+export function firstInvalidUtf8(buf: Buffer, start: number, end: number): number {
+  let i = start;
+  while (i < end) {
+    const c = buf[i]!;
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0 || i + n >= end + (n === 0 ? 1 : 0)) return i - start;
+    if (n > 0 && !isUtf8(buf.subarray(i, i + n + 1))) return i - start;
+    i += n + 1;
+  }
+  return end - start;
+}
+
 export function isWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
@@ -78,10 +102,15 @@ export abstract class ByteScanner implements Scanner {
   abstract readonly format: FormatId;
   readonly file: string;
   protected readonly keepRaw: boolean;
-  /** Unconsumed bytes; `base` is the absolute offset of carry[0]. */
-  private carry: Buffer = EMPTY;
-  /** Work buffer where the carry and the next chunk are joined. */
-  private scratch: Buffer = EMPTY;
+  /**
+   * Unconsumed bytes, kept in `store[head, tail)`; `base` is the absolute offset of
+   * store[head]. New input is appended after them, so carried bytes are never copied
+   * again per push (a long record or a run of blanks costs what its bytes cost): the
+   * store grows by doubling and is compacted only when its free end runs out.
+   */
+  private store: Buffer = EMPTY;
+  private head = 0;
+  private tail = 0;
   protected base = 0;
   protected index = 0;
   protected out: ScanItem[] = [];
@@ -89,6 +118,13 @@ export abstract class ByteScanner implements Scanner {
   /** Start and end of a pending stretch of unexpected non-whitespace bytes (absolute), or -1. */
   private junkStart = -1;
   private junkEnd = -1;
+  /**
+   * Inside a document: after its header (`<AUDIT>`, `[`) or a record, before its footer.
+   * Bytes skipped there are a damaged record (SKIPPED_DATA, a data problem); before the
+   * first header or after the footer they are only a notice (UNEXPECTED_DATA).
+   */
+  protected inDocument = false;
+  private junkInDocument = false;
   protected footerSeen = false;
   private ended = false;
   /** Whether carry[0] starts a line (stream start, or the byte before it is LF). */
@@ -97,9 +133,12 @@ export abstract class ByteScanner implements Scanner {
   private inJunkLine = false;
 
   protected readonly maxRecordBytes: number;
+  /** Local wall-clock time -> UTC, with `sourceTz`. */
+  protected readonly toUtc: ((wall: string) => string) | undefined;
 
   constructor(opts: ScannerOptions = {}) {
     this.file = opts.file ?? '-';
+    this.toUtc = opts.sourceTz === undefined ? undefined : createZoneConverter(opts.sourceTz);
     this.maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.base = opts.startOffset ?? 0;
     this.keepRaw = typeof opts.keepRaw === 'function' ? true : (opts.keepRaw ?? true);
@@ -110,57 +149,103 @@ export abstract class ByteScanner implements Scanner {
   }
 
   get bytesRead(): number {
-    return this.base + this.carry.length;
+    return this.base + (this.tail - this.head);
   }
 
   push(chunk: Uint8Array): ScanItem[] {
     if (this.ended) throw new Error('push() after end()');
     if (chunk.length === 0) return [];
     const c = asBuffer(chunk);
-    let buf = c;
-    if (this.carry.length !== 0) {
-      // Join the carried tail and the chunk in a work buffer that is reused from
-      // push to push: a fresh buffer each time is garbage the GC sees late
-      // (external memory), and it showed as tens of MiB of resident memory.
-      const need = this.carry.length + c.length;
-      if (this.scratch.length < need) this.scratch = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.scratch.length, 64 * 1024));
-      this.carry.copy(this.scratch, 0);
-      c.copy(this.scratch, this.carry.length);
-      buf = this.scratch.subarray(0, need);
+    if (this.tail === this.head) {
+      // Nothing carried: scan the chunk itself, and keep only its rest.
+      this.run(c, false, false);
+    } else {
+      this.append(c);
+      this.run(this.store.subarray(this.head, this.tail), false, true);
     }
-    this.run(buf, false);
     return this.take();
+  }
+
+  /** Put `c` after the carried bytes. */
+  private append(c: Buffer): void {
+    const len = this.tail - this.head;
+    const need = len + c.length;
+    if (this.tail + c.length > this.store.length) {
+      if (need > this.store.length >>> 1) {
+        // Grow (doubling): each carried byte is copied O(1) times on average.
+        const next = Buffer.allocUnsafeSlow(Math.max(2 * need, 64 * 1024));
+        this.store.copy(next, 0, this.head, this.tail);
+        this.store = next;
+      } else this.store.copyWithin(0, this.head, this.tail);
+      this.head = 0;
+      this.tail = len;
+    }
+    c.copy(this.store, this.tail);
+    this.tail += c.length;
   }
 
   end(): ScanItem[] {
     if (this.ended) return [];
     this.ended = true;
-    this.run(this.carry, true);
+    this.run(this.store.subarray(this.head, this.tail), true, true);
     this.flushJunk();
+    if (this.badUtf8 > 0) {
+      const n = this.badUtf8;
+      this.out.push(
+        new AuditLogError(
+          'INVALID_UTF8',
+          `${n} record${n === 1 ? '' : 's'} hold${n === 1 ? 's' : ''} bytes that are not UTF-8 (first at byte${this.badUtf8At.length === 1 ? '' : 's'} ${this.badUtf8At.join(', ')}): ` +
+            'converted values show them as U+FFFD; conversion to the same format keeps the original bytes',
+          { stage: 'parse', file: this.file, offset: this.badUtf8At[0]!, recoverable: true },
+        ),
+      );
+    }
     return this.take();
   }
 
-  private run(buf: Buffer, final: boolean): void {
+  /** Records holding invalid UTF-8, and the absolute offsets of the first few bad bytes. */
+  private badUtf8 = 0;
+  private readonly badUtf8At: number[] = [];
+
+  /**
+   * The text of buf[start, end). Invalid UTF-8 becomes U+FFFD in the text (a value must be
+   * text), and is counted and reported once at the end (INVALID_UTF8), never silently.
+   * The check runs only when the text holds U+FFFD, so valid input pays one native scan.
+   */
+  protected text(buf: Buffer, start: number, end: number): string {
+    const s = buf.toString('utf8', start, end);
+    if (s.indexOf('\ufffd') >= 0 && !isUtf8(buf.subarray(start, end))) {
+      this.badUtf8++;
+      if (this.badUtf8At.length < 5) this.badUtf8At.push(this.base + start + firstInvalidUtf8(buf, start, end));
+    }
+    return s;
+  }
+
+  /** Scan `buf` (the carried bytes, in the store, or a chunk); keep what it did not consume. */
+  private run(buf: Buffer, final: boolean, inStore: boolean): void {
     const used = this.scan(buf, final);
     if (used > 0) this.lineStartAtBase = buf[used - 1] === 0x0a;
     const rest = buf.length - used;
-    if (rest === 0) this.carry = EMPTY;
-    else if (rest >= buf.length >>> 2 && this.scratch.length !== 0 && buf.buffer === this.scratch.buffer) {
-      // A large tail (a long record still open) in the work buffer: that buffer
-      // becomes the carry's (no copy) and a new one is made next time.
-      this.carry = buf.subarray(used);
-      this.scratch = EMPTY;
+    if (inStore) {
+      this.head += used;
+      if (rest === 0) {
+        this.head = this.tail = 0;
+        // A store grown for a long record is not kept once it is empty.
+        if (this.store.length > 4 * 1024 * 1024) this.store = EMPTY;
+      }
     } else {
-      // Otherwise copy: the caller may reuse its chunk once push() returns.
-      this.carry = Buffer.from(buf.subarray(used));
+      // Copy: the caller may reuse its chunk once push() returns.
+      this.head = this.tail = 0;
+      if (rest > 0) this.append(buf.subarray(used));
     }
     this.base += used;
-    if (!final && this.carry.length > this.maxRecordBytes) {
+    if (!final && rest > this.maxRecordBytes) {
       // Scanners keep their pending state keyed by the record's start offset,
       // so dropping the carry leaves nothing stale behind.
-      this.problem('MALFORMED_RECORD', `record longer than ${this.maxRecordBytes} bytes: skipped`, 0, this.carry.length);
-      this.base += this.carry.length;
-      this.carry = EMPTY;
+      this.problem('MALFORMED_RECORD', `record longer than ${this.maxRecordBytes} bytes: skipped`, 0, rest);
+      this.base += rest;
+      this.head = this.tail = 0;
+      this.store = EMPTY;
       this.lineStartAtBase = false;
     }
   }
@@ -184,7 +269,10 @@ export abstract class ByteScanner implements Scanner {
       if (!isWhitespace(buf[i]!)) {
         let j = to;
         while (j > i && isWhitespace(buf[j - 1]!)) j--;
-        if (this.junkStart < 0) this.junkStart = this.base + i;
+        if (this.junkStart < 0) {
+          this.junkStart = this.base + i;
+          this.junkInDocument = this.inDocument;
+        }
         this.junkEnd = this.base + j;
         // Text after the footer means the input does not end with it.
         this.footerSeen = false;
@@ -197,8 +285,10 @@ export abstract class ByteScanner implements Scanner {
   protected flushJunk(): void {
     if (this.junkStart < 0) return;
     const n = this.junkEnd - this.junkStart;
+    const inside = this.junkInDocument;
+    const what = `${n} byte${n === 1 ? '' : 's'} (bytes ${this.junkStart}..${this.junkEnd})`;
     this.out.push(
-      new AuditLogError('UNEXPECTED_DATA', `${n} byte${n === 1 ? '' : 's'} of text outside any record skipped`, {
+      new AuditLogError(inside ? 'SKIPPED_DATA' : 'UNEXPECTED_DATA', inside ? `${what} between records are no record (a damaged record?): skipped` : `${what} of text outside any record skipped`, {
         stage: 'frame',
         file: this.file,
         offset: this.junkStart,
@@ -209,16 +299,22 @@ export abstract class ByteScanner implements Scanner {
     this.junkStart = this.junkEnd = -1;
   }
 
-  /** Emit a record spanning buf[start, end) with its event. */
-  protected emit(buf: Buffer, start: number, end: number, event: AuditEvent, format: FormatId = this.format): void {
+  /**
+   * Emit a record spanning buf[start, end) with its event. `zone`: whether its time is
+   * local; `changed`: the event no longer says what the bytes say (a time converted to
+   * UTC), so the bytes are not kept for pass-through.
+   */
+  protected emit(buf: Buffer, start: number, end: number, event: AuditEvent, format: FormatId = this.format, zone: 'utc' | 'local' = 'utc', changed = false): void {
     this.flushJunk();
     this.footerSeen = false;
+    this.inDocument = true;
     const entry: Entry = {
       event,
       format,
       at: { file: this.file, offset: this.base + start, end: this.base + end, index: this.index++ },
+      timeZone: zone,
     };
-    if (this.keepRaw) entry.raw = Buffer.from(buf.subarray(start, end));
+    if (this.keepRaw && !changed) entry.raw = Buffer.from(buf.subarray(start, end));
     this.out.push(entry);
   }
 
@@ -226,6 +322,7 @@ export abstract class ByteScanner implements Scanner {
   protected problem(code: AuditLogErrorCode, detail: string, start: number, end: number): void {
     this.flushJunk();
     this.footerSeen = false;
+    this.inDocument = true;
     this.out.push(
       new AuditLogError(code, detail, {
         stage: code === 'TRUNCATED_RECORD' ? 'frame' : 'parse',
@@ -267,8 +364,11 @@ export abstract class ByteScanner implements Scanner {
   protected holdFrom(buf: Buffer, from: number, pos: number): number {
     // Only blanks before pos can be a record's indent: everything else is consumed,
     // so a long line without records is never carried from push to push.
+    // At most MAX_INDENT of them: a longer run of blanks is consumed, not carried from push
+    // to push (a record after it then starts at its first byte, not at its line's start).
     let h = pos;
-    while (h > from && (buf[h - 1] === 0x20 || buf[h - 1] === 0x09)) h--;
+    const stop = Math.max(from, pos - MAX_INDENT);
+    while (h > stop && (buf[h - 1] === 0x20 || buf[h - 1] === 0x09)) h--;
     return h;
   }
 

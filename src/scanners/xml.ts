@@ -18,7 +18,7 @@
  * raw newlines and tabs in OLD values are kept.
  */
 import type { FormatId } from '../entry.js';
-import { fieldsToEvent, type Fields } from '../mapping.js';
+import { FIELD_NAMES, fieldsToEvent, xmlTimestampToJson, type ExtraValue, type Extras, type Fields } from '../mapping.js';
 import { bomLength, ByteScanner, isWhitespace, type ScannerOptions } from './scanner.js';
 import { decodeXml } from './xml-text.js';
 
@@ -37,6 +37,10 @@ function startsWithAt(buf: Buffer, at: number, tag: Buffer): boolean {
 interface Parsed {
   fields: Fields;
   attributes?: Record<string, string>;
+  /** Elements (attributes) without a mapping row, in order. */
+  extras?: Extras;
+  /** Which FIELD_NAMES the record has, as a bit mask. */
+  present: number;
 }
 
 export class XmlScanner extends ByteScanner {
@@ -109,6 +113,7 @@ export class XmlScanner extends ByteScanner {
         this.skip(buf, p, lt);
         this.flushJunk();
         this.footerSeen = true;
+        this.inDocument = false;
         p = lt + AUDIT_CLOSE.length;
         continue;
       }
@@ -116,6 +121,8 @@ export class XmlScanner extends ByteScanner {
         const e = buf.indexOf(0x3e, lt);
         if (e >= 0) {
           this.skip(buf, p, lt);
+          this.flushJunk();
+          this.inDocument = true;
           p = e + 1;
           continue;
         }
@@ -162,7 +169,7 @@ export class XmlScanner extends ByteScanner {
       return -1;
     }
     this.waitStart = -1;
-    const text = buf.toString('utf8', lt, recEnd);
+    const text = this.text(buf, lt, recEnd);
     const parsed = elem ? parseElementRecord(text) : parseAttributeRecord(text);
     if (typeof parsed === 'number') return this.torn(buf, lt, lt + Buffer.byteLength(text.slice(0, parsed)), elem);
     if (typeof parsed === 'string') {
@@ -178,7 +185,26 @@ export class XmlScanner extends ByteScanner {
       this.fmt = fmt;
       this.decided = true;
     }
-    this.emit(buf, ext[0], ext[1], fieldsToEvent(parsed.fields, this.ids, parsed.attributes), fmt);
+    // Percona audit_log_filter writes local time without a zone (and a RECORD_ID); MySQL
+    // Enterprise ` UTC`, Percona classic `Z` or ` UTC`, and 5.5 files no suffix and no RECORD_ID.
+    const f = parsed.fields;
+    const ts = f.TIMESTAMP;
+    let zone: 'utc' | 'local' = 'utc';
+    let changed = false;
+    if (ts !== undefined && f.RECORD_ID !== undefined && !ts.endsWith(' UTC') && !ts.endsWith('Z')) {
+      zone = 'local';
+      if (this.toUtc) {
+        const wall = xmlTimestampToJson(ts);
+        const utc = this.toUtc(wall);
+        if (utc !== wall || wall.length === 19) {
+          // Converted before the event is built, so its id is the sequence of the UTC time.
+          f.TIMESTAMP = `${utc.slice(0, 10)}T${utc.slice(11)} UTC`;
+          zone = 'utc';
+          changed = true;
+        }
+      }
+    }
+    this.emit(buf, ext[0], ext[1], fieldsToEvent(f, this.ids, parsed.attributes, parsed.extras, parsed.present), fmt, zone, changed);
     return ext[1];
   }
 
@@ -199,32 +225,7 @@ function isNameChar(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45;
 }
 
-const KNOWN_NAMES = [
-  'TIMESTAMP',
-  'RECORD_ID',
-  'NAME',
-  'CONNECTION_ID',
-  'STATUS',
-  'STATUS_CODE',
-  'USER',
-  'OS_LOGIN',
-  'HOST',
-  'IP',
-  'COMMAND_CLASS',
-  'SQLTEXT',
-  'CONNECTION_TYPE',
-  'PRIV_USER',
-  'PROXY_USER',
-  'DB',
-  'SERVER_ID',
-  'VERSION',
-  'STARTUP_OPTIONS',
-  'OS_VERSION',
-  'MYSQL_VERSION',
-  'TABLE',
-  'RECORD',
-  'OS_USER',
-];
+const KNOWN_NAMES: readonly string[] = FIELD_NAMES;
 const CONNECTION_ATTRIBUTES = -2;
 const NESTED_RECORD = -3;
 /** Known names by (length, first char, last char): one lookup and one compare per element. */
@@ -267,7 +268,6 @@ class RecordFields {
   TABLE: string | undefined = undefined;
   RECORD: string | undefined = undefined;
   OS_USER: string | undefined = undefined;
-  [other: string]: string | undefined;
 }
 
 function setKnown(f: RecordFields, i: number, v: string): void {
@@ -372,6 +372,8 @@ function at(s: string, sub: string, pos: number): boolean {
 export function parseElementRecord(s: string): Parsed | string | number {
   const fields = new RecordFields();
   let attributes: Record<string, string> | undefined;
+  let extras: Extras | undefined;
+  let present = 0;
   // Most records hold no entity at all: then no value needs decoding.
   const entities = s.indexOf('&') >= 0;
   let i = s.indexOf('>') + 1;
@@ -387,19 +389,23 @@ export function parseElementRecord(s: string): Parsed | string | number {
     const empty = s.charCodeAt(gt - 1) === 0x2f;
     let nameEnd = empty ? gt - 1 : gt;
     while (nameEnd > lt + 1 && isBlank(s.charCodeAt(nameEnd - 1))) nameEnd--;
-    const k = known(s, lt + 1, nameEnd);
+    let k = known(s, lt + 1, nameEnd);
     let name: string;
     if (k !== undefined) {
       if (k[1] === NESTED_RECORD) return lt;
       name = k[0];
+      // A repeated field is kept as an unmapped one.
+      if (k[1] >= 0 && (present & (1 << k[1])) !== 0) k = undefined;
     } else {
       name = s.slice(lt + 1, nameEnd);
       for (let q = 0; q < name.length; q++) if (!isNameChar(name.charCodeAt(q))) return `bad element name ${JSON.stringify(name)} at character ${lt}`;
       if (name.length === 0) return `bad element at character ${lt}`;
     }
     if (empty) {
-      if (k !== undefined) setKnown(fields, k[1], '');
-      else fields[name] = '';
+      if (k !== undefined && k[1] >= 0) {
+        setKnown(fields, k[1], '');
+        present |= 1 << k[1];
+      } else (extras ??= []).push([name, '']);
       i = gt + 1;
       continue;
     }
@@ -411,12 +417,14 @@ export function parseElementRecord(s: string): Parsed | string | number {
         return `element <${name}> closed by ${s.slice(lt2, s.indexOf('>', lt2) + 1)}`;
       const raw = s.slice(v0, lt2);
       const v = entities && raw.indexOf('&') >= 0 ? decodeXml(raw) : raw;
-      if (k !== undefined) setKnown(fields, k[1], v);
-      else fields[name] = v;
+      if (k !== undefined && k[1] >= 0) {
+        setKnown(fields, k[1], v);
+        present |= 1 << k[1];
+      } else (extras ??= []).push([name, v]);
       i = lt2 + 3 + name.length;
       continue;
     }
-    // A container element: CONNECTION_ATTRIBUTES, or one we do not know (skipped whole).
+    // A container element: CONNECTION_ATTRIBUTES, or one without a mapping row (kept as an object).
     const c2 = s.charCodeAt(lt2 + 1);
     if (!((c2 >= 65 && c2 <= 90) || (c2 >= 97 && c2 <= 122) || c2 === 95)) return `bad markup in element <${name}>`;
     const closeTag = `</${name}>`;
@@ -424,14 +432,94 @@ export function parseElementRecord(s: string): Parsed | string | number {
     if (close < 0) return `element <${name}> is not closed`;
     const inner = s.indexOf('<AUDIT_RECORD', lt2);
     if (inner >= 0 && inner < close) return inner;
-    if (k !== undefined && k[1] === CONNECTION_ATTRIBUTES) {
+    if (k !== undefined && k[1] === CONNECTION_ATTRIBUTES && attributes === undefined) {
       const a = parseAttributes(s.slice(v0, close));
       if (typeof a === 'string') return a;
       attributes = a;
+    } else {
+      const tree = parseChildren(s, v0, close, 0);
+      if (typeof tree === 'string') return `in element <${name}>: ${tree}`;
+      (extras ??= []).push([name, tree]);
     }
     i = close + closeTag.length;
   }
-  return attributes ? { fields, attributes } : { fields };
+  const out: Parsed = { fields: fields as unknown as Fields, present };
+  if (attributes) out.attributes = attributes;
+  if (extras) out.extras = extras;
+  return out;
+}
+
+/** Deepest nesting of unmapped elements read; deeper is a malformed record. */
+const MAX_DEPTH = 32;
+
+/**
+ * The child elements of an unmapped container element, s[from, to): an object by
+ * lower-cased name, repeated names as arrays, leaf values decoded text. Text between
+ * child elements other than blanks is kept under `_text`.
+ */
+function parseChildren(s: string, from: number, to: number, depth: number): ExtraValue | string {
+  if (depth >= MAX_DEPTH) return 'elements nested too deep';
+  const out: { [name: string]: ExtraValue | ExtraValue[] } = {};
+  const add = (n: string, v: ExtraValue) => {
+    const k = n.toLowerCase();
+    const had = out[k];
+    if (had === undefined) out[k] = v;
+    else if (Array.isArray(had)) had.push(v);
+    else out[k] = [had, v];
+  };
+  let i = from;
+  let text = '';
+  while (i < to) {
+    const lt = s.indexOf('<', i);
+    const stop = lt < 0 || lt >= to ? to : lt;
+    const between = s.slice(i, stop);
+    if (between.trim() !== '') text += between;
+    if (stop === to) break;
+    const gt = s.indexOf('>', lt);
+    if (gt < 0 || gt >= to) return 'unterminated tag';
+    if (s.charCodeAt(lt + 1) === 0x2f) return `unexpected closing tag at character ${lt}`;
+    const empty = s.charCodeAt(gt - 1) === 0x2f;
+    let nameEnd = empty ? gt - 1 : gt;
+    while (nameEnd > lt + 1 && isBlank(s.charCodeAt(nameEnd - 1))) nameEnd--;
+    const name = s.slice(lt + 1, nameEnd);
+    if (name.length === 0) return `bad element at character ${lt}`;
+    for (let q = 0; q < name.length; q++) if (!isNameChar(name.charCodeAt(q))) return `bad element name ${JSON.stringify(name)} at character ${lt}`;
+    if (empty) {
+      add(name, '');
+      i = gt + 1;
+      continue;
+    }
+    // The matching close tag, counting nested elements of the same name.
+    const openTag = `<${name}>`;
+    const closeTag = `</${name}>`;
+    let nest = 1;
+    let p = gt + 1;
+    let close = -1;
+    while (nest > 0) {
+      const c = s.indexOf(closeTag, p);
+      if (c < 0 || c >= to) return `element <${name}> is not closed`;
+      const o = s.indexOf(openTag, p);
+      if (o >= 0 && o < c) {
+        nest++;
+        p = o + openTag.length;
+      } else {
+        nest--;
+        p = c + closeTag.length;
+        close = c;
+      }
+    }
+    const body = s.slice(gt + 1, close);
+    if (body.indexOf('<') < 0) add(name, decodeXml(body));
+    else {
+      const sub = parseChildren(s, gt + 1, close, depth + 1);
+      // A body with markup gives an object; a string is what was wrong in it.
+      if (typeof sub === 'string') return sub;
+      add(name, sub);
+    }
+    i = close + closeTag.length;
+  }
+  if (text !== '') out._text = decodeXml(text);
+  return out;
 }
 
 function isBlank(c: number): boolean {
@@ -461,6 +549,8 @@ function parseAttributes(body: string): Record<string, string> | string {
  */
 export function parseAttributeRecord(s: string): Parsed | string | number {
   const fields = new RecordFields();
+  let extras: Extras | undefined;
+  let present = 0;
   const entities = s.indexOf('&') >= 0;
   const n = s.length;
   let i = REC_OPEN.length;
@@ -493,11 +583,14 @@ export function parseAttributeRecord(s: string): Parsed | string | number {
     if (close < 0) return bad();
     const raw = s.slice(q + 1, close);
     const v = entities && raw.indexOf('&') >= 0 ? decodeXml(raw) : raw;
-    if (name === undefined) setKnown(fields, k![1], v);
-    else fields[name] = v;
+    if (name === undefined && (present & (1 << k![1])) === 0) {
+      setKnown(fields, k![1], v);
+      present |= 1 << k![1];
+    } else (extras ??= []).push([name ?? k![0], v]);
     count++;
     i = close + 1;
   }
   if (count === 0) return 'record has no attributes';
-  return { fields };
+  const f = fields as unknown as Fields;
+  return extras ? { fields: f, present, extras } : { fields: f, present };
 }

@@ -85,7 +85,7 @@ export class FileSink implements EntrySink {
   get bytesOut(): number {
     return this._bytesOut;
   }
-  /** The `timestamp` of the last record written, if it had one. */
+  /** The `timestamp` of the last record written, if it had one in UTC. */
   get lastTimestamp(): string | undefined {
     return this._lastTimestamp;
   }
@@ -127,8 +127,9 @@ export class FileSink implements EntrySink {
   add(e: Entry): void {
     this.put(this.writer.record(e));
     this._records++;
+    // A local time (Percona filter, no zone) is never taken for UTC: it gives no name time.
     const ts = e.event.timestamp;
-    if (typeof ts === 'string') this._lastTimestamp = ts;
+    this._lastTimestamp = typeof ts === 'string' && e.timeZone !== 'local' ? ts : undefined;
   }
 
   /** Whether the current block is big enough to go to the layers and the disk. */

@@ -2,7 +2,8 @@
  * Shared pieces of the record writers: the summary bookkeeping and small
  * value helpers. See src/writers/index.ts for the writer interface.
  */
-import type { Entry, JsonValue } from '../entry.js';
+import type { AuditEvent, Entry, JsonValue } from '../entry.js';
+import { looksPerconaFilter } from '../timezone.js';
 import { createIdSequencer, type IdSequencer } from '../mapping.js';
 
 export type OutputFormat = 'new' | 'old' | 'json' | 'ndjson' | 'csv';
@@ -88,6 +89,36 @@ export abstract class BaseWriter implements RecordWriter {
   summary(): WriteSummary {
     return { written: this.written, passedThrough: this.passed, droppedFields: { ...this.dropped } };
   }
+}
+
+/** Whether an entry's time is the server's local time (no zone): `timeZone`, or a `time_zone` note our writers added. */
+export function isLocalTime(entry: Entry): boolean {
+  return entry.timeZone === 'local' || entry.event.time_zone === 'local';
+}
+
+/**
+ * The event as JSON, NDJSON and CSV write it: a local time carries `"time_zone": "local"`
+ * right after `timestamp` (their timestamps have no zone of their own, and MySQL's are UTC);
+ * a UTC time of an event only Percona's filter writes (whose times are local) `"UTC"`.
+ */
+export function eventWithZone(entry: Entry): AuditEvent {
+  const e = entry.event;
+  if (e.time_zone !== undefined) return e;
+  let zone: string;
+  if (entry.timeZone === 'local') zone = 'local';
+  else if (looksPerconaFilter(e)) zone = 'UTC'; // else a reader would take it for Percona's local time
+  else return e;
+  const out: AuditEvent = {};
+  let put = false;
+  for (const k in e) {
+    out[k] = e[k];
+    if (k === 'timestamp') {
+      out.time_zone = zone;
+      put = true;
+    }
+  }
+  if (!put) out.time_zone = zone;
+  return out;
 }
 
 /** A plain (non-null, non-array) object. */

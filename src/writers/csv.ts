@@ -25,7 +25,7 @@
  * nothing is dropped.
  */
 import type { AuditEvent, Entry, JsonValue } from '../entry.js';
-import { BaseWriter, EMPTY, dataKeyOf, isObject, utf8 } from './common.js';
+import { BaseWriter, EMPTY, dataKeyOf, eventWithZone, isObject, utf8 } from './common.js';
 
 export const CSV_COLUMNS = [
   'timestamp',
@@ -149,6 +149,6 @@ export class CsvWriter extends BaseWriter {
 
   record(entry: Entry): string {
     this.commit(false);
-    return csvRow(entry.event) + '\r\n';
+    return csvRow(eventWithZone(entry)) + '\r\n';
   }
 }

@@ -18,9 +18,13 @@
  *
  * NDJSON: one compact `JSON.stringify(event)` per line, no header or footer, never a
  * pass-through.
+ *
+ * Local times (Percona audit_log_filter, `Entry.timeZone` 'local'): JSON timestamps have no
+ * zone and MySQL's are UTC, so a converted local-time event carries `"time_zone": "local"`
+ * right after `timestamp` (the reader takes it back into `timeZone`). Same in CSV's `extra`.
  */
 import type { AuditEvent, Entry, JsonValue } from '../entry.js';
-import { BaseWriter, EMPTY, isObject, utf8, type WriterOptions } from './common.js';
+import { BaseWriter, EMPTY, eventWithZone, isObject, utf8, type WriterOptions } from './common.js';
 
 export const JSON_HEADER = '[\n';
 export const JSON_FOOTER = '\n]\n';
@@ -144,7 +148,7 @@ export class JsonWriter extends BaseWriter {
       return first ? body : Buffer.concat([SEPARATOR, body]);
     }
     this.commit(false);
-    return (first ? '' : ',\n') + formatJsonEvent(entry.event);
+    return (first ? '' : ',\n') + formatJsonEvent(eventWithZone(entry));
   }
 }
 
@@ -161,6 +165,6 @@ export class NdjsonWriter extends BaseWriter {
 
   record(entry: Entry): string {
     this.commit(false);
-    return JSON.stringify(entry.event) + '\n';
+    return JSON.stringify(eventWithZone(entry)) + '\n';
   }
 }

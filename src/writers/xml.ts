@@ -26,17 +26,22 @@
  *                events have no status in JSON: STATUS and STATUS_CODE are written as 0 (a
  *                table_access_data.status, if a source had one, is used instead).
  *   Other classes (Percona filter `command`, `query`, `global_variable`, `authentication`,
- *   `stored_program`, `parse`, and `message`): the Query layout, NAME = the Percona display name
- *   (`Command Start`, `Query Status End`, `Variable Set`, ...; `Message` for message events),
- *   STATUS/COMMAND_CLASS/SQLTEXT/DB from the data object's status, sql_command (or command),
- *   query and db; message events add COMPONENT PRODUCER MESSAGE after COMMAND_CLASS (= event).
+ *   `stored_program`, `parse`, and `message`): the Query layout, NAME from the taxonomy in
+ *   src/mapping.ts (`Command Start`, `Query Status End`, `Variable Set`, ...; `Message` for
+ *   message events), then the class's own elements (Percona's element names): VARIABLE_NAME
+ *   VARIABLE_VALUE; STORED_PROGRAM; FLAGS REWRITTEN_QUERY; COMPONENT PRODUCER MESSAGE MAP.
+ *   Data members without an element of their own follow as elements under their upper-cased
+ *   names (the reader keeps unmapped elements lower-cased), nested in NEW.
  *
- * Values: TIMESTAMP `YYYY-MM-DD hh:mm:ss` -> `YYYY-MM-DDThh:mm:ss UTC` (any other spelling is
- * written as it is); RECORD_ID `seq_<time of the output file's first record>`, seq from 1,
+ * Values: TIMESTAMP `YYYY-MM-DD hh:mm:ss` -> `YYYY-MM-DDThh:mm:ss UTC`, and for a local time
+ * (`Entry.timeZone` 'local', Percona audit_log_filter) `YYYY-MM-DDThh:mm:ss` with no zone, as
+ * Percona writes it: a local time is never written as UTC (any other spelling is written as it is); RECORD_ID `seq_<time of the output file's first record>`, seq from 1,
  * counting every record this writer wrote (passed-through ones too); STATUS_CODE 0 when STATUS
  * is 0, else 1; query-style USER `account.user[login.user] @ account.host [login.ip]`
  * (missing parts empty); on Connect/Change user USER = login.user and PRIV_USER = account.user;
- * on Quit USER = login.user (else account.user); CONNECTION_TYPE `tcp/ip ssl socket named_pipe
+ * on Quit USER = login.user (else account.user), and PRIV_USER = account.user when they differ;
+ * a non-empty login.proxy as PROXY_USER after IP on records other than Connect (Percona's classic
+ * plugin writes it on Quit; the Enterprise layout has none there, so an empty one is dropped); CONNECTION_TYPE `tcp/ip ssl socket named_pipe
  * shared_memory` -> `TCP/IP SSL/TLS Socket Named Pipe Shared Memory` (others as written);
  * STARTUP_OPTIONS = args joined by one space; VERSION is always 1 (the format version).
  *
@@ -60,10 +65,10 @@
  *     filter wrote it before 8.4.9, becomes SERVER_ID of Audit/NoAudit records);
  *   - `connection_id` of Audit/NoAudit records (always 0 in JSON), and `account.*`/`login.*` on
  *     them (8.0 startup events carry both);
- *   - `login.proxy` on every record but Connect/Change user (only those have PROXY_USER);
- *   - `account.user` on Quit when it differs from `login.user` (Quit has one plain USER);
  *   - `account.user`/`login.user` when the USER written would not read back to them: a name with
  *     `[` or `] @ ` in it, such as Percona filter's `root[root] @ localhost []` user values;
+ *   - an empty `login.proxy` on every record but Connect/Change user (the Enterprise layout has no
+ *     PROXY_USER there; a non-empty one is written);
  *   - `connection_data.connection_attributes` in OLD, on Quit, and when empty (`{}`; the block
  *     is written only when attributes exist);
  *   - `connection_data.status` 0 and `connection_data.db` "" on disconnect (a reader drops them),
@@ -72,12 +77,14 @@
  *   - `id` when it is not what a reader of the output computes (the per-second sequence);
  *   - `class` (or `event`) when the NAME written reads back as another class (or event),
  *     for example Percona's `command` class or `general`/`log`;
- *   - data-object members with no element (`command_data.name`, `message_data.map`, ...), and any
+ *   - data-object members that cannot be written back as elements (objects and arrays in OLD,
+ *     `message_data.map` in OLD, null, names that are not XML names, a name the record already
+ *     has), and any
  *     value that is an object, array or null where the layout wants text.
  */
 import type { AuditEvent, Entry, JsonValue } from '../entry.js';
-import { classEventToName, connectionTypeToXml, nameToClassEvent, parseQueryUser, xmlTimestampToJson } from '../mapping.js';
-import { BaseWriter, dataKeyOf, isObject, utf8, type WriterOptions } from './common.js';
+import { canonicalEvent, classEventToName, connectionTypeToXml, nameToClassEvent, parseQueryUser, xmlTimestampToJson } from '../mapping.js';
+import { BaseWriter, dataKeyOf, isLocalTime, isObject, utf8, type WriterOptions } from './common.js';
 
 export const XML_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<AUDIT>\n';
 export const XML_FOOTER = '</AUDIT>\n';
@@ -153,28 +160,6 @@ function isJsonTs(ts: string): boolean {
 }
 
 
-/**
- * Percona `audit_log_filter` display names (spec §1.5, filter-definitions §6.1) by class and
- * event, with the event's class prefix (`command_`, `query_`, `variable_`, `auth_`) stripped.
- */
-const PERCONA_NAMES: Record<string, Record<string, string>> = {
-  command: { start: 'Command Start', end: 'Command End' },
-  query: { start: 'Query Start', nested_start: 'Query Nested Start', status_end: 'Query Status End', nested_status_end: 'Query Nested Status End' },
-  global_variable: { get: 'Variable Get', set: 'Variable Set' },
-  authentication: {
-    flush: 'Auth Flush',
-    authid_create: 'Auth Authid Create',
-    credential_change: 'Auth Credential Change',
-    authid_rename: 'Auth Authid Rename',
-    authid_drop: 'Auth Authid Drop',
-  },
-  stored_program: { execute: 'Execute' },
-  parse: { preparse: 'Preparse', postparse: 'Postparse' },
-  connection: { pre_authenticate: 'Pre Authenticate' },
-  general: { log: 'Log', error: 'Error', result: 'Result', status: 'Status' },
-};
-const PREFIXES = ['command_', 'query_', 'variable_', 'auth_'];
-
 function titleCase(s: string): string {
   return s
     .split(/[_\s]+/)
@@ -183,14 +168,57 @@ function titleCase(s: string): string {
     .join(' ');
 }
 
+/** The NAME of an event that is not one of the MySQL Enterprise layouts: the taxonomy's, else a title-cased guess. */
 function otherName(cls: string | undefined, ev: string | undefined): string {
+  const n = classEventToName(cls, ev);
+  if (n !== undefined) return n;
   if (cls === 'message') return 'Message';
   if (ev === undefined) return cls ? titleCase(cls) : 'Query';
-  let e = ev;
-  for (const p of PREFIXES) if (e.startsWith(p)) e = e.slice(p.length);
-  const names = cls === undefined ? undefined : own(PERCONA_NAMES, cls);
-  return (names && own(names, e)) ?? titleCase(ev);
+  return titleCase(ev);
 }
+
+/** A data member name that can be written back as an element (the reader lower-cases element names). */
+const ELEMENT_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * A value as NEW XML element(s) named `name` at `indent` spaces: text, child elements for
+ * an object (names upper-cased), one element per item for an array. Undefined when it
+ * cannot be written so that a reader gets it back (null, nested arrays, bad names).
+ */
+function nested(name: string, v: JsonValue, indent: number): string | undefined {
+  const pad = ' '.repeat(indent);
+  if (typeof v === 'string') return v === '' ? `${pad}<${name}/>\n` : `${pad}<${name}>${xmlEscape(v)}</${name}>\n`;
+  if (typeof v === 'number' || typeof v === 'boolean') return `${pad}<${name}>${String(v)}</${name}>\n`;
+  if (v === null) return undefined;
+  if (Array.isArray(v)) {
+    if (v.length < 2) return undefined; // one item reads back as the item itself
+    let s = '';
+    for (const item of v) {
+      if (Array.isArray(item)) return undefined;
+      const x = nested(name, item, indent);
+      if (x === undefined) return undefined;
+      s += x;
+    }
+    return s;
+  }
+  let s = '';
+  for (const k in v) {
+    const c = v[k];
+    if (c === undefined) continue;
+    if (!ELEMENT_NAME_RE.test(k) || k !== k.toLowerCase()) return undefined;
+    const x = nested(k.toUpperCase(), c, indent + 1);
+    if (x === undefined) return undefined;
+    s += x;
+  }
+  if (s === '') return undefined; // an empty element reads back as ''
+  return `${pad}<${name}>\n${s}${pad}</${name}>\n`;
+}
+
+/** Elements taken from data members, per layout: [element, member]. */
+const TABLE_ELEMENTS = [['COMMAND_CLASS', 'sql_command'], ['DB', 'db'], ['TABLE', 'table'], ['SQLTEXT', 'query']] as const;
+const GENERAL_ELEMENTS = [['COMMAND_CLASS', 'sql_command'], ['SQLTEXT', 'query'], ['DB', 'db']] as const;
+const MESSAGE_ELEMENTS = [['COMPONENT', 'component'], ['PRODUCER', 'producer'], ['MESSAGE', 'message']] as const;
+const VARIABLE_ELEMENTS = [['COMMAND_CLASS', 'sql_command'], ['VARIABLE_NAME', 'name'], ['VARIABLE_VALUE', 'value']] as const;
 
 type Kind = 'startup' | 'shutdown' | 'connect' | 'quit' | 'table' | 'general' | 'other';
 
@@ -249,7 +277,7 @@ export class XmlWriter extends BaseWriter {
     this.out = this.atLineStart ? '' : '\n';
     this.atLineStart = true;
     this.out += this.format === 'new' ? ' <AUDIT_RECORD>\n' : '  <AUDIT_RECORD';
-    this.build(e, ts, json);
+    this.build(e, ts, json, isLocalTime(entry));
     this.out += this.format === 'new' ? ' </AUDIT_RECORD>\n' : '/>\n';
     const text = this.out;
     this.out = '';
@@ -264,6 +292,11 @@ export class XmlWriter extends BaseWriter {
     if (v === undefined) return;
     if (this.format === 'new') this.out += v === '' ? `  <${name}/>\n` : `  <${name}>${xmlEscape(v)}</${name}>\n`;
     else this.out += `\n    ${name}="${xmlEscape(v)}"`;
+  }
+
+  /** Append the elements of data members: [element, member] pairs, in order. */
+  private putData(pairs: readonly (readonly [string, string])[]): void {
+    for (const [el, member] of pairs) this.put(el, this.dv(member));
   }
 
   /** Append a field whose value needs no escaping (numbers, our own constants). */
@@ -295,7 +328,7 @@ export class XmlWriter extends BaseWriter {
     return v === undefined ? undefined : this.text(v, `${this.dataKey}.${k}`);
   }
 
-  private build(e: AuditEvent, ts: string | undefined, jsonTs: boolean): void {
+  private build(e: AuditEvent, ts: string | undefined, jsonTs: boolean, local: boolean): void {
     const c0: unknown = e.class;
     const e0: unknown = e.event;
     const cls = typeof c0 === 'string' ? c0 : undefined;
@@ -347,16 +380,23 @@ export class XmlWriter extends BaseWriter {
       this.dataUsed.push('command');
     }
 
-    if (jsonTs) this.putRaw('TIMESTAMP', `${ts!.slice(0, 10)}T${ts!.slice(11)} UTC`);
+    // A local time keeps no zone suffix: never written as UTC.
+    if (jsonTs) this.putRaw('TIMESTAMP', `${ts!.slice(0, 10)}T${ts!.slice(11)}${local ? '' : ' UTC'}`);
     else this.put('TIMESTAMP', ts);
     this.put('RECORD_ID', `${this.seq}_${this.openTs}`);
     this.put('NAME', name);
 
     // Reading the NAME back must give the same class and event, else say so.
     if (kind === 'other' || kind === 'general' || ev === undefined || ev === 'audit' || ev === 'noaudit') {
-      const [rc, re] = nameToClassEvent(name);
+      // The fields that tell a NAME's kinds apart, as this record will have them.
+      const hint = {
+        SERVER_ID: data.server_id !== undefined || e.server_id !== undefined ? '' : undefined,
+        STORED_PROGRAM: cls === 'stored_program' && data.name !== undefined ? '' : undefined,
+        COMMAND_CLASS: cls === 'message' ? ev : undefined,
+      };
+      const [rc, re] = nameToClassEvent(name, hint);
       if (cls !== undefined && rc !== cls) this.drop('class');
-      else if (ev !== undefined && re !== ev) this.drop('event');
+      else if (ev !== undefined && re !== canonicalEvent(cls, ev)) this.drop('event');
     }
 
     let topServerId = false;
@@ -380,6 +420,7 @@ export class XmlWriter extends BaseWriter {
         this.put('OS_VERSION', this.dv('os_version'));
         this.put('MYSQL_VERSION', this.dv('mysql_version'));
       }
+      this.unmapped();
       // The layout has no connection id and no user.
       this.dropRest(e, false, topServerId, NO_KEYS, NO_KEYS);
       return;
@@ -395,7 +436,8 @@ export class XmlWriter extends BaseWriter {
       if (status === '0') this.drop('connection_data.status');
       status ??= '0';
     } else if (kind === 'table') {
-      if (status !== undefined) this.drop('table_access_data.status');
+      // A reader keeps a Table* record's STATUS only when it is not 0 (JSON has none).
+      if (status === '0') this.drop('table_access_data.status');
       status ??= '0';
     }
     if (status !== undefined) {
@@ -421,7 +463,10 @@ export class XmlWriter extends BaseWriter {
       if (user !== undefined && user.includes('[') && parseQueryUser(user) !== null) {
         if (lUser !== undefined) this.drop('login.user');
         if (aUser !== undefined) this.drop('account.user');
-      } else if (kind === 'quit' && aUser !== undefined && lUser !== undefined && aUser !== lUser) this.drop('account.user');
+      }
+    } else if (cls === 'authentication' && lUser === undefined && lIp === undefined) {
+      // The account the statement acts on, as a plain USER (Percona's layout); HOST follows.
+      this.put('USER', aUser);
     } else if (aUser !== undefined || lUser !== undefined || aHost !== undefined || lIp !== undefined) {
       const user = `${aUser ?? ''}[${lUser ?? ''}] @ ${aHost ?? ''} [${lIp ?? ''}]`;
       this.put('USER', user);
@@ -433,7 +478,13 @@ export class XmlWriter extends BaseWriter {
     this.put('OS_LOGIN', lOs);
     this.put('HOST', aHost);
     this.put('IP', lIp);
-    if (kind !== 'connect' && lProxy !== undefined) this.drop('login.proxy');
+    // Not in the Enterprise layout outside Connect, but the XML can hold them (Percona's Quit has both).
+    if (kind === 'quit' && aUser !== undefined && lUser !== undefined && aUser !== lUser) this.put('PRIV_USER', aUser);
+    // The Enterprise layout has no empty PROXY_USER there: an empty one is dropped (counted).
+    if (kind !== 'connect' && lProxy !== undefined) {
+      if (lProxy === '') this.drop('login.proxy');
+      else this.put('PROXY_USER', lProxy);
+    }
 
     switch (kind) {
       case 'connect':
@@ -459,28 +510,94 @@ export class XmlWriter extends BaseWriter {
         break;
       }
       case 'table':
-        this.put('COMMAND_CLASS', this.dv('sql_command'));
-        this.put('DB', this.dv('db'));
-        this.put('TABLE', this.dv('table'));
-        this.put('SQLTEXT', this.dv('query'));
+        this.putData(TABLE_ELEMENTS);
         break;
       case 'general':
-        this.put('COMMAND_CLASS', this.dv('sql_command'));
-        this.put('SQLTEXT', this.dv('query'));
-        this.put('DB', this.dv('db'));
+        this.putData(GENERAL_ELEMENTS);
         break;
       default:
-        if (cls === 'message') {
-          this.put('COMMAND_CLASS', ev);
-          this.put('COMPONENT', this.dv('component'));
-          this.put('PRODUCER', this.dv('producer'));
-          this.put('MESSAGE', this.dv('message'));
-        } else if (dataKey === 'general_data') this.put('COMMAND_CLASS', this.dv('sql_command'));
-        else this.put('COMMAND_CLASS', data.sql_command !== undefined ? this.dv('sql_command') : this.dv('command'));
-        this.put('SQLTEXT', this.dv('query'));
+        switch (cls) {
+          case 'message':
+            this.put('COMMAND_CLASS', ev);
+            this.putData(MESSAGE_ELEMENTS);
+            this.messageMap();
+            break;
+          case 'global_variable':
+            this.putData(VARIABLE_ELEMENTS);
+            break;
+          case 'command':
+            // command_data.name repeats the event (Percona's JSON writes both).
+            if (typeof data.name === 'string' && canonicalEvent(cls, data.name) === canonicalEvent(cls, ev)) this.dataUsed.push('name');
+            this.put('COMMAND_CLASS', this.dv('command'));
+            break;
+          case 'stored_program':
+          case 'authentication':
+          case 'parse':
+            this.putRaw('COMMAND_CLASS', cls === 'stored_program' ? 'Stored Program' : cls === 'parse' ? 'Parse' : 'Authentication');
+            if (data.command_class !== undefined) this.dataUsed.push('command_class'); // a reader keeps it only when it differs
+            if (cls === 'stored_program') this.put('STORED_PROGRAM', this.dv('name')); else if (cls === 'parse') {
+              this.put('FLAGS', this.dv('flags'));
+              this.put('SQLTEXT', this.dv('query'));
+              this.put('REWRITTEN_QUERY', this.dv('rewritten_query'));
+            }
+            break;
+          default:
+            if (dataKey === 'general_data') this.put('COMMAND_CLASS', this.dv('sql_command'));
+            else this.put('COMMAND_CLASS', data.sql_command !== undefined ? this.dv('sql_command') : this.dv('command'));
+        }
+        if (!this.dataUsed.includes('query')) this.put('SQLTEXT', this.dv('query'));
         this.put('DB', this.dv('db'));
     }
+    this.unmapped();
     this.dropRest(e, true, false, account ? IN_ACCOUNT : NO_KEYS, login ? IN_LOGIN : NO_KEYS);
+  }
+
+  /** A message's key-value map as MAP/ELEMENT/KEY,VALUE (NEW only). */
+  private messageMap(): void {
+    this.dataUsed.push('map');
+    const m = this.data.map;
+    if (m === undefined) return;
+    if (this.format !== 'new' || !isObject(m)) {
+      this.drop(`${this.dataKey}.map`);
+      return;
+    }
+    let s = '  <MAP>\n';
+    for (const k in m) {
+      const v = this.text(m[k], `${this.dataKey}.map`);
+      if (v === undefined) continue;
+      s += `   <ELEMENT>\n    <KEY>${xmlEscape(k)}</KEY>\n${v === '' ? '    <VALUE/>\n' : `    <VALUE>${xmlEscape(v)}</VALUE>\n`}   </ELEMENT>\n`;
+    }
+    this.out += s + '  </MAP>\n';
+  }
+
+  /**
+   * The data object's members that no element took, written back as elements (NEW:
+   * objects nested, arrays as repeated elements; OLD: text values only) under their
+   * upper-cased names, as a reader keeps unmapped XML fields. What cannot be written is
+   * left for dropRest to count.
+   */
+  private unmapped(): void {
+    const data = this.data;
+    for (const k in data) {
+      const v = data[k];
+      if (v === undefined || this.dataUsed.includes(k) || !ELEMENT_NAME_RE.test(k)) continue;
+      const el = k === k.toLowerCase() ? k.toUpperCase() : k;
+      if (this.hasField(el)) continue;
+      if (this.format === 'old') {
+        if (typeof v === 'object' && v !== null) continue;
+        this.put(el, this.text(v, `${this.dataKey}.${k}`));
+      } else {
+        const xml = nested(el, v, 2);
+        if (xml === undefined) continue;
+        this.out += xml;
+      }
+      this.dataUsed.push(k);
+    }
+  }
+
+  /** Whether the record being built already has the field `name`. */
+  private hasField(name: string): boolean {
+    return this.format === 'new' ? this.out.includes(`\n  <${name}>`) || this.out.includes(`\n  <${name}/>`) : this.out.includes(`\n    ${name}="`);
   }
 
   /** The CONNECTION_ATTRIBUTES block (NEW only), at 2/3/4 spaces. */
@@ -505,6 +622,10 @@ export class XmlWriter extends BaseWriter {
         case 'id':
         case 'class':
         case 'event':
+          continue;
+        case 'time_zone':
+          // `local` is said by the TIMESTAMP without zone.
+          if (v !== 'local' && v !== 'UTC') this.drop(k);
           continue;
         case 'connection_id':
           if (!withConnectionId) this.drop(k);
