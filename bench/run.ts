@@ -13,7 +13,7 @@
  * parse with a well-known library and do the same counting work as `info`.
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -134,8 +134,8 @@ function row(label: string, r: Result, base?: Result): string {
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
-/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split runs some sections only. */
-const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split').split(','));
+/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split,repair runs some sections only. */
+const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split,repair').split(','));
 const needsInputs = ['info', 'convert', 'layers', 'sessions', 'hostile'].some((s) => only.has(s));
 const inputs = needsInputs ? { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') } : undefined;
 if (only.has('info')) console.log('== info');
@@ -286,4 +286,67 @@ if (only.has('hostile')) {
   }
 }
 
+
+if (only.has('repair')) await repairSection();
+
+/**
+ * repair of a large plain NEW file cut inside its last record (BENCH_REPAIR_MIB,
+ * default 1024), to -o and in place, beside `cp` of the same file (and `cp`
+ * followed by an fsync of the copy, since repair syncs what it writes), in rounds.
+ */
+async function repairSection(): Promise<void> {
+  const mib = Number(process.env.BENCH_REPAIR_MIB ?? 1024);
+  mkdirSync(dataDir, { recursive: true });
+  const torn = join(dataDir, `new-${mib}MiB-${SEED}-torn.xml`);
+  if (!existsSync(torn)) {
+    const tmp = `${torn}.tmp`;
+    const out = createWriteStream(tmp);
+    let last = '';
+    for (const chunk of generateLog({ format: 'new', bytes: mib * 1024 * 1024, seed: SEED, unterminated: true })) {
+      if (last && !out.write(last)) await once(out, 'drain');
+      last = chunk;
+    }
+    // Cut inside the last record: up to the middle of its SQL text.
+    const cut = last.lastIndexOf('<SQLTEXT>');
+    out.end(last.slice(0, cut > 0 ? cut + 20 : last.length - 100));
+    await once(out, 'finish');
+    renameSync(tmp, torn);
+  }
+  const size = statSync(torn).size;
+  console.log(`== repair (a ${(size / 1048576).toFixed(0)} MiB plain NEW file cut inside its last record; median of ${RUNS} rounds)`);
+  const work = join(dataDir, 'repair-work.xml');
+  const rm = (...fs: string[]) => fs.forEach((f) => existsSync(f) && unlinkSync(f));
+  const timed = (fn: () => void): number => {
+    const t0 = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const times: Record<string, number[]> = { cp: [], 'cp + fsync': [], 'repair -o': [], 'repair --in-place': [], 'repair --check': [] };
+  let parsed: Record<string, number> = {};
+  for (let i = 0; i < RUNS; i++) {
+    rm(`${torn}.copy`);
+    times.cp!.push(timed(() => execFileSync('cp', [torn, `${torn}.copy`])));
+    rm(`${torn}.copy`);
+    times['cp + fsync']!.push(timed(() => execFileSync('sh', ['-c', 'cp "$1" "$2" && sync "$2"', 'sh', torn, `${torn}.copy`])));
+    rm(`${torn}.copy`);
+    const o = runOnce('repair-o', torn);
+    times['repair -o']!.push(o.ms);
+    rm(`${torn}.repaired`);
+    execFileSync('cp', [torn, work]);
+    rm(`${work}.bak`);
+    const ip = runOnce('repair-in-place', work);
+    times['repair --in-place']!.push(ip.ms);
+    rm(work, `${work}.bak`);
+    const c = runOnce('repair-check', torn);
+    times['repair --check']!.push(c.ms);
+    parsed = { 'repair -o': o.bytesParsed ?? 0, 'repair --in-place': ip.bytesParsed ?? 0, 'repair --check': c.bytesParsed ?? 0 };
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const cp = med(times.cp!);
+  for (const [label, xs] of Object.entries(times)) {
+    const ms = med(xs);
+    const p = parsed[label];
+    console.log(`${label.padEnd(34)} ${ms.toFixed(0).padStart(8)} ms ${(size / 1048576 / (ms / 1000)).toFixed(0).padStart(8)} MiB/s ${(ms / cp).toFixed(2).padStart(6)}x cp${p !== undefined ? `   ${p} bytes parsed` : ''}`);
+  }
+}
 // The inputs stay in bench/.data for the next run; `rm -r bench/.data` regenerates them.

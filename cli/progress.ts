@@ -4,6 +4,7 @@
  *
  *   const p = progress(totalBytes); p.update(done); ... p.done();
  */
+import { escapeControls } from '../src/text.js';
 import { statSync } from 'node:fs';
 
 /** Below this many input bytes no progress is shown. */
@@ -48,7 +49,7 @@ export function progress(files: string[], stream: Pick<NodeJS.WriteStream, 'isTT
       last = now;
       // Behind gzip or AES, bytes read are decoded bytes: cap at the total.
       const done = Math.min(total, (before.get(file) ?? 0) + Math.min(bytesInFile, sizes.get(file) ?? bytesInFile));
-      stream.write(`\r${((100 * done) / total).toFixed(0).padStart(3)}%  ${mib(done)} of ${mib(total)} MiB  ${file}\x1b[K`);
+      stream.write(`\r${((100 * done) / total).toFixed(0).padStart(3)}%  ${mib(done)} of ${mib(total)} MiB  ${escapeControls(file)}\x1b[K`);
       shown = true;
     },
     done() {

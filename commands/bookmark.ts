@@ -10,7 +10,7 @@ export default class Bookmark extends Command {
     "Print the bookmark of the newest event of a set of audit logs, like the server's audit_log_read_bookmark(), reading only the end of the newest file ({\"timestamp\":...,\"id\":N}, or null when there is no event).";
   static override examples = ['<%= config.bin %> bookmark /var/lib/mysql', '<%= config.bin %> bookmark /var/lib/mysql/audit.log'];
   static override strict = false;
-  static override args = { files: Args.string({ description: "a directory, the active file's path, or audit log files" }) };
+  static override args = { files: Args.string({ description: "a directory, the active file's path, or audit log files", ignoreStdin: true }) };
   static override flags = {
     verbose: Flags.boolean({ description: 'list the files read and ignored, and what was parsed, on stderr' }),
     ...passwordFlags,

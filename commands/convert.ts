@@ -5,6 +5,8 @@ import { progress } from '../cli/progress.js';
 import { convert, convertInto, type ConvertOptions, type ConvertSummary } from '../src/convert.js';
 import { createRotatingSink } from '../src/sinks/rotating.js';
 import { EXIT } from '../src/errors.js';
+import { severityLabel } from '../src/problems.js';
+import { escapeControls } from '../src/text.js';
 import { expandInputs } from '../src/fileset.js';
 import { unknownEventWarning, type FilterSpec } from '../src/filter.js';
 
@@ -20,14 +22,21 @@ export default class Convert extends Command {
     '<%= config.bin %> convert big-audit.log --to new --out-dir archive --rotate-on-size 67108864 --compress',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'audit log files (- for stdin); a directory means its rotated set, oldest first' }) };
+  static override args = {
+    files: Args.string({ description: 'audit log files (- for stdin; none and stdin not a terminal: stdin); a directory means its rotated set, oldest first', ignoreStdin: true }),
+  };
   static override flags = {
     to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
-    output: Flags.string({ char: 'o', description: 'write to FILE (atomically, mode 0600) instead of stdout', exclusive: ['out-dir'] }),
+    output: Flags.string({ char: 'o', description: 'write to FILE instead of stdout (- is stdout): a regular file atomically, mode 0600; a device or FIFO in place; never an input', exclusive: ['out-dir'] }),
     ...rotationFlags,
     'out-dir': Flags.string({ description: 'write a rotated file set into DIR, named as the server names it (see --naming)', helpGroup: 'ROTATION' }),
-    'on-error': Flags.string({ description: 'at a malformed record: fail (stop, no output file) or skip (count it, go on, exit 1)', options: ['fail', 'skip'], default: 'fail' }),
+    'on-error': Flags.string({
+      description: 'at a malformed record or an unreadable input: fail (stop, no output file) or skip (report it, go on; exit 1, or 3 when an input was unreadable)',
+      options: ['fail', 'skip'],
+      default: 'fail',
+    }),
     compress: Flags.boolean({ description: 'gzip the output' }),
+    'csv-safe': Flags.boolean({ description: "--to csv: prefix cells that start with =, +, - or @ with ' (so spreadsheets do not run them as formulas)" }),
     encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
     json: Flags.boolean({ description: 'print the summary as JSON (on stdout with -o, else on stderr)' }),
     'track-db': Flags.boolean({ description: "write each connection's default database into general and table-access events that carry none (across all inputs, in order; unknown stays absent)" }),
@@ -80,27 +89,32 @@ export default class Convert extends Command {
         onError: flags['on-error'] as 'fail' | 'skip',
         password,
         compress: flags.compress,
+        csvSafe: flags['csv-safe'],
         trackDb: flags['track-db'],
         ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
         ...(encrypt ? { encrypt } : {}),
-        onProblem: (e) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' || e.code === 'INVALID_UTF8' ? 'Note' : 'Warning'}: ${e.message}\n`),
+        onProblem: (e) => process.stderr.write(`${severityLabel(e.code)}: ${escapeControls(e.message)}\n`),
         onProgress: (f, n) => bar.update(f, n),
       };
       summary = dir
-        ? await convertInto(sources, (prologue) => createRotatingSink({ ...rot.sink, dir, to: opts.to, compress: flags.compress, ...(encrypt ? { encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts)
-        : await convert(sources, flags.output ?? process.stdout, opts);
+        ? await convertInto(sources, (prologue, hooks) => createRotatingSink({ ...rot.sink, ...hooks, dir, to: opts.to, compress: flags.compress, csvSafe: flags['csv-safe'], ...(encrypt ? { encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts)
+        : await convert(sources, flags.output ?? '-', opts);
     } catch (e) {
       bar.done();
       return failed(this, e, flags.json);
     }
     bar.done();
     const text = JSON.stringify(summary, null, 2) + '\n';
-    const where = flags['out-dir'] ? `${summary.files.length} files in ${flags['out-dir']}` : flags.output;
+    const where = flags['out-dir'] ? `${summary.files.length} files in ${flags['out-dir']}` : flags.output !== undefined && flags.output !== '-' ? flags.output : undefined;
     if (flags.json) (where ? process.stdout : process.stderr).write(text);
     else if (where)
       process.stderr.write(
-        `${summary.written} records written to ${where} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated${summary.pruned.length ? `, ${summary.pruned.length} files pruned` : ''})\n`,
+        `${summary.written} records written to ${escapeControls(where)} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated${summary.pruned.length ? `, ${summary.pruned.length} files pruned` : ''})\n`,
       );
+    if (summary.unreadable.length) {
+      process.stderr.write(`Error: ${summary.unreadable.length} unreadable input${summary.unreadable.length === 1 ? '' : 's'} skipped: ${summary.unreadable.map((p) => escapeControls(p.file)).join(', ')}\n`);
+      this.exit(EXIT.INPUT_UNUSABLE);
+    }
     if (summary.dataProblems) this.exit(EXIT.DATA_PROBLEMS);
     return summary;
   }

@@ -14,7 +14,7 @@ export default class Read extends Command {
     '<%= config.bin %> read /var/lib/mysql --state /var/lib/shipper/audit.state --ndjson',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: "a directory, the active file's path, or audit log files" }) };
+  static override args = { files: Args.string({ description: "a directory, the active file's path, or audit log files", ignoreStdin: true }) };
   static override flags = {
     bookmark: Flags.string({ description: 'start at this event: {"timestamp":"YYYY-MM-DD hh:mm:ss","id":N}', exclusive: ['start'] }),
     start: Flags.string({ description: 'start at the first event at or after this time (YYYY-MM-DD[ hh:mm:ss])', exclusive: ['bookmark'] }),

@@ -8,10 +8,12 @@
 import type { Entry } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { compileFilter, type FilterSpec } from './filter.js';
-import { isDataProblem, MAX_LISTED, problemReport, type ProblemReport } from './info.js';
+import { MAX_LISTED, problemReport, type ProblemReport } from './info.js';
+import { isDataProblem, isUnreadable, problem, recordProblem } from './problems.js';
 import type { OutputEncryption, PasswordSource } from './layers/index.js';
 import { readAuditLog, type Source } from './reader.js';
-import type { EntrySink, SinkFile } from './sinks/entry-sink.js';
+import { openSink } from './sink.js';
+import type { EntrySink, SinkFile, WriteHooks } from './sinks/entry-sink.js';
 import { createFileSink } from './sinks/file.js';
 import type { OutputFormat } from './writers/index.js';
 import { createDbTracker, type DbTrackerSummary } from './track-db.js';
@@ -31,6 +33,8 @@ export interface ConvertOptions {
   encrypt?: OutputEncryption;
   /** Told about every problem that did not stop the conversion. */
   onProblem?: (e: AuditLogError) => void;
+  /** CSV output: prefix cells that start with `=`, `+`, `-` or `@` with `'`. Defaults to false. */
+  csvSafe?: boolean;
   /** Told about progress: bytes read so far of the current input. */
   onProgress?: (file: string, bytesRead: number) => void;
   /** Fill each connection's default database into general and table-access events without one (src/track-db.ts), before filtering. */
@@ -63,6 +67,8 @@ export interface ConvertSummary {
   droppedFields: Record<string, number>;
   /** The problems that did not stop the conversion, with their positions (the first MAX_LISTED). */
   problems: ProblemReport[];
+  /** Inputs skipped as unreadable (with `onError: 'skip'`; otherwise the first one stops the conversion). */
+  unreadable: ProblemReport[];
   /** Whether any problem meant data was lost or damaged (malformed or torn records, cut input layers). */
   dataProblems: boolean;
   /** Bytes of output (after compression and encryption). */
@@ -76,7 +82,7 @@ export interface ConvertSummary {
 }
 
 /** Makes the sink of a conversion, once the first input's prologue is known (undefined when it is not kept). */
-export type SinkFactory = (prologue: Uint8Array | undefined) => EntrySink;
+export type SinkFactory = (prologue: Uint8Array | undefined, hooks: WriteHooks) => EntrySink;
 
 /**
  * The conversion loop: read inputs in order, filter, and write every kept
@@ -98,12 +104,14 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
     truncated: 0,
     droppedFields: {},
     problems: [],
+    unreadable: [],
     dataProblems: false,
     bytesOut: 0,
     files: [],
     pruned: [],
   };
   const keep = compileFilter(opts.filter ?? {});
+  const skip = opts.onError === 'skip';
   const track = opts.trackDb ? createDbTracker() : undefined;
   const onProblem = (e: AuditLogError) => {
     if (e.code === 'MALFORMED_RECORD' || e.code === 'SKIPPED_DATA') summary.malformed++;
@@ -112,34 +120,58 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
     if (summary.problems.length < MAX_LISTED) summary.problems.push(problemReport(e));
     opts.onProblem?.(e);
   };
+  // A value the filters or the writer cannot handle is that record's problem, handled as --on-error says.
+  const recordFailed = (err: unknown, e: Entry, stage: 'transform' | 'write') => {
+    const p = recordProblem(err, e.at, stage);
+    if (!skip || problem(p.code).stops !== 'unless-skip') throw p;
+    onProblem(p);
+  };
+  const hooks: WriteHooks = { onRecordFailure: (err, e) => recordFailed(err, e, 'write') };
   let sink: EntrySink | undefined;
   try {
     for (const src of inputs) {
       // Original bytes are only needed when they can pass through to the target unchanged.
       const keepRaw = (f: string) => f === opts.to;
-      const log = readAuditLog(src, { onError: opts.onError === 'skip' ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
+      const log = readAuditLog(src, { onError: skip ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
       const input: InputSummary = { file: log.file, format: null, layers: [], complete: null, records: 0 };
       summary.inputs.push(input);
-      for await (const batch of log.batches()) {
-        // The source header is kept only when converting to the source's own format.
-        sink ??= makeSink(log.format === opts.to ? log.prologue : undefined);
-        const kept: Entry[] = [];
-        for (const e of batch) {
-          input.records++;
-          summary.read++;
-          track?.apply(e);
-          if (keep(e.event)) kept.push(e);
-          else summary.filtered++;
+      try {
+        for await (const batch of log.batches()) {
+          // The source header is kept only when converting to the source's own format.
+          sink ??= makeSink(log.format === opts.to ? log.prologue : undefined, hooks);
+          const kept: Entry[] = [];
+          for (const e of batch) {
+            input.records++;
+            summary.read++;
+            track?.apply(e);
+            let pass: boolean;
+            try {
+              pass = keep(e.event);
+            } catch (err) {
+              recordFailed(err, e, 'transform');
+              continue;
+            }
+            if (pass) kept.push(e);
+            else summary.filtered++;
+          }
+          await sink.write(kept);
+          opts.onProgress?.(log.file, log.bytesRead);
+          // A closed pipe (`| head`): nothing more can be written, so nothing more is read.
+          if (sink.gone) break;
         }
-        await sink.write(kept);
-        opts.onProgress?.(log.file, log.bytesRead);
+      } catch (err) {
+        // An input that cannot be read at all (missing, unknown format, wrong password) is skipped and reported with skip.
+        if (!(skip && err instanceof AuditLogError && isUnreadable(err))) throw err;
+        summary.unreadable.push(problemReport(err));
+        onProblem(err);
       }
       input.format = log.format ?? null;
       input.layers = log.layers;
       input.complete = log.complete;
+      if (sink?.gone) break;
     }
     // No record at all: still a valid, empty file of the target format.
-    sink ??= makeSink(undefined);
+    sink ??= makeSink(undefined, hooks);
     const s = await sink.close();
     summary.written = s.written;
     summary.passedThrough = s.passedThrough;
@@ -156,10 +188,20 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
 }
 
 /**
- * Convert inputs into `dest`: a path (written atomically, mode 0600; nothing
- * is left behind if the conversion fails) or a writable stream.
- * @throws AuditLogError the first malformed record (with `onError: 'fail'`), or an unusable input
+ * Convert inputs into `dest`: a path (`-` is stdout; a regular file is
+ * written atomically, mode 0600, and nothing is left behind if the conversion
+ * fails; a device or FIFO is written in place; see src/sink.ts) or a writable stream.
+ * The output is opened before any input is read.
+ * @throws AuditLogError the first malformed record (with `onError: 'fail'`), an unusable input,
+ *   or INVALID_OPTION for an output that is one of the inputs, or binary output to a terminal
  */
 export async function convert(inputs: Source[], dest: string | NodeJS.WritableStream, opts: ConvertOptions): Promise<ConvertSummary> {
-  return convertInto(inputs, (prologue) => createFileSink(dest, { to: opts.to, compress: opts.compress ?? false, ...(opts.encrypt ? { encrypt: opts.encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts);
+  // The output is opened (and refused when it is an input, or binary to a terminal) before any input is read.
+  const out = await openSink(dest, { inputs, binary: Boolean(opts.compress || opts.encrypt) });
+  try {
+    return await convertInto(inputs, (prologue, hooks) => createFileSink(out, { to: opts.to, csvSafe: opts.csvSafe ?? false, compress: opts.compress ?? false, ...hooks, ...(opts.encrypt ? { encrypt: opts.encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts);
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
 }

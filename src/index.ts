@@ -7,6 +7,8 @@
 export type { AuditEvent, Entry, FormatId, JsonValue, Position } from './entry.js';
 export { FORMAT_IDS } from './entry.js';
 export { AuditLogError, EXIT } from './errors.js';
+export { isDataProblem, problem, PROBLEMS } from './problems.js';
+export type { ProblemRule } from './problems.js';
 export type { AuditLogErrorCode, ErrorContext, Stage } from './errors.js';
 export { detectFormat } from './detect.js';
 export { AuditLogReader, AuditReader, createScanner, parseAll, readAuditLog, readBytes } from './reader.js';
@@ -30,9 +32,10 @@ export { convert, convertInto } from './convert.js';
 export type { ConvertOptions, ConvertSummary, InputSummary, SinkFactory } from './convert.js';
 export { combine, inspect } from './info.js';
 export type { InfoReport, ProblemReport } from './info.js';
-export { createPasswordSource, openLayers, staticPassword, wrapOutput } from './layers/index.js';
-export type { LayerId, PasswordEntry, PasswordSource } from './layers/index.js';
-export { writeAtomic, writeStream } from './sink.js';
+export { createPasswordSource, openLayers, staticPassword, wrapLayers, wrapOutput } from './layers/index.js';
+export type { LayerDetail, LayerId, PasswordEntry, PasswordSource } from './layers/index.js';
+export { assertNotInput, openSink, resolveOutput, writeAll, writeAtomic, writeStream } from './sink.js';
+export type { ByteSink, OutputKind, OutputTarget, SinkOptions } from './sink.js';
 export { Channel } from './sinks/entry-sink.js';
 export type { EntrySink, SinkFile, SinkSummary } from './sinks/entry-sink.js';
 export { createFileSink, FileSink } from './sinks/file.js';
@@ -59,3 +62,5 @@ export { annotateBinlog, parseBinlogHeader, splitLines } from './binlog-text.js'
 export type { AnnotateOptions, AnnotateSummary, BinlogHeader } from './binlog-text.js';
 export { attributeBinlog, whoAt } from './who.js';
 export type { WhoOptions } from './who.js';
+export { repair, repairBuffer } from './repair/index.js';
+export type { LayerReport, RepairOptions, RepairReport, RemovedRecord } from './repair/index.js';

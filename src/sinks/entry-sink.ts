@@ -42,12 +42,23 @@ export interface SinkSummary {
   pruned: string[];
 }
 
+/** What a sink's caller decides about records: given to sinks by the conversion loop. */
+export interface WriteHooks {
+  /**
+   * A record the writer could not handle (e.g. nested too deep): throw to stop
+   * (the sink is then aborted), or return to skip the record and go on.
+   */
+  onRecordFailure?: (err: unknown, entry: Entry) => void;
+}
+
 /** Where entries go. `write` then `close` (or `abort`), each once the previous call settled. */
 export interface EntrySink {
   /** Write entries in order. Rejects with the sink's I/O error (the sink is then aborted). */
   write(entries: readonly Entry[]): Promise<void>;
   /** Write the footer, finish every file and return what was written. */
   close(): Promise<SinkSummary>;
+  /** True once the output's reader went away (a closed pipe): the caller may stop reading. */
+  readonly gone?: boolean;
   /** Give up: remove the file being written (finished files of a rotating set stay). */
   abort(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 /**
- * The file sink: one output file (written atomically through src/sink.ts:
- * temp file, fsync, rename, mode 0600) or a stream such as stdout. Header,
+ * The file sink: one output (through src/sink.ts's byte sinks: a regular file
+ * atomically, temp file, fsync, rename, mode 0600; a device or FIFO in place;
+ * or a stream such as stdout). Header,
  * records, footer in the target format, then the output layers (gzip, AES).
  *
  *   const sink = createFileSink('audit.json.gz', { to: 'json', compress: true });
@@ -15,12 +16,14 @@
 import type { Entry } from '../entry.js';
 import { AuditLogError } from '../errors.js';
 import { wrapOutput, type OutputEncryption } from '../layers/index.js';
-import { writeAtomic, writeStream } from '../sink.js';
+import { openSink, writeAll, type ByteSink } from '../sink.js';
 import { createWriter, type OutputFormat, type RecordWriter } from '../writers/index.js';
-import { Channel, type EntrySink, type SinkSummary } from './entry-sink.js';
+import { Channel, type EntrySink, type SinkSummary, type WriteHooks } from './entry-sink.js';
 
-export interface FileSinkOptions {
+export interface FileSinkOptions extends WriteHooks {
   to: OutputFormat;
+  /** CSV: prefix cells that start with `=`, `+`, `-` or `@` with `'`. */
+  csvSafe?: boolean;
   /** The source's bytes before its first record, kept as the header when valid for the target (same-format conversion). */
   prologue?: Uint8Array;
   /** gzip the output. */
@@ -51,11 +54,16 @@ export class FileSink implements EntrySink {
   private _records = 0;
   private _bytesOut = 0;
   private _lastTimestamp: string | undefined;
+  private readonly onRecordFailure: WriteHooks['onRecordFailure'];
+  private _gone = false;
 
-  constructor(dest: string | NodeJS.WritableStream, opts: FileSinkOptions) {
+  /** @param dest a path or stream (opened here), or a byte sink already opened with src/sink.ts's openSink */
+  constructor(dest: string | NodeJS.WritableStream | ByteSink, opts: FileSinkOptions) {
     this.to = opts.to;
-    this.path = typeof dest === 'string' ? dest : '-';
-    this.writer = createWriter(opts.to, opts.prologue ? { prologue: opts.prologue } : {});
+    const opened = isByteSink(dest) ? dest : undefined;
+    this.path = opened ? opened.target.path : typeof dest === 'string' ? dest : '-';
+    this.onRecordFailure = opts.onRecordFailure;
+    this.writer = createWriter(opts.to, { csvSafe: opts.csvSafe ?? false, ...(opts.prologue ? { prologue: opts.prologue } : {}) });
     const layers = wrapOutput(this.channel, { compress: opts.compress ?? false, ...(opts.encrypt ? { encrypt: opts.encrypt } : {}) });
     const self = this;
     async function* counted(): AsyncGenerator<Uint8Array> {
@@ -64,13 +72,29 @@ export class FileSink implements EntrySink {
         yield c;
       }
     }
-    this.done = typeof dest === 'string' ? writeAtomic(dest, counted(), opts.mode ?? 0o600) : writeStream(dest, counted());
+    const binary = Boolean(opts.compress || opts.encrypt);
+    const out = opened ? Promise.resolve(opened) : openSink(dest as string | NodeJS.WritableStream, { mode: opts.mode ?? 0o600, binary });
+    this.done = out.then((sink) => writeAll(sink, counted()));
+    // The reader went away (EPIPE) before the end: later blocks are dropped, and `gone` tells the caller to stop.
+    void this.done.then(
+      () => {
+        if (this.closed) return;
+        this._gone = true;
+        this.channel.fail(new AuditLogError('IO_ERROR', 'the output was closed by its reader', { stage: 'write', file: this.path, recoverable: false }));
+      },
+      () => undefined,
+    );
     // Remember the first failure; write() and close() report it.
     this.done.catch((e: unknown) => {
       this.failure ??= e instanceof AuditLogError ? e : new AuditLogError('IO_ERROR', String(e), { stage: 'write', file: this.path, recoverable: false });
       this.channel.fail(this.failure);
     });
     this.put(this.writer.header());
+  }
+
+  /** True once the output's reader went away (a closed pipe, as with `| head`): nothing more can be written. */
+  get gone(): boolean {
+    return this._gone;
   }
 
   /** Log bytes written so far (header and records, before compression and encryption). */
@@ -125,7 +149,15 @@ export class FileSink implements EntrySink {
 
   /** Write one entry into the current block (no I/O). */
   add(e: Entry): void {
-    this.put(this.writer.record(e));
+    let bytes: string | Uint8Array;
+    try {
+      bytes = this.writer.record(e);
+    } catch (err) {
+      if (!this.onRecordFailure) throw err;
+      this.onRecordFailure(err, e);
+      return;
+    }
+    this.put(bytes);
     this._records++;
     // A local time (Percona filter, no zone) is never taken for UTC: it gives no name time.
     const ts = e.event.timestamp;
@@ -153,6 +185,7 @@ export class FileSink implements EntrySink {
     if (this.closed) throw new AuditLogError('INVALID_OPTION', 'sink closed twice', { stage: 'write', file: this.path, recoverable: false });
     this.closed = true;
     if (this.failure) throw this.failure;
+    if (this._gone) return this.summary();
     this.put(this.writer.footer());
     await this.channel.push(this.take());
     this.channel.end();
@@ -161,6 +194,10 @@ export class FileSink implements EntrySink {
     } catch {
       throw this.failure!;
     }
+    return this.summary();
+  }
+
+  private summary(): SinkSummary {
     const ws = this.writer.summary();
     return {
       to: this.to,
@@ -180,7 +217,11 @@ export class FileSink implements EntrySink {
   }
 }
 
+function isByteSink(d: unknown): d is ByteSink {
+  return typeof d === 'object' && d !== null && 'target' in d && typeof (d as ByteSink).commit === 'function';
+}
+
 /** A file sink writing to `dest` (a path, written atomically, or a stream). */
-export function createFileSink(dest: string | NodeJS.WritableStream, opts: FileSinkOptions): FileSink {
+export function createFileSink(dest: string | NodeJS.WritableStream | ByteSink, opts: FileSinkOptions): FileSink {
   return new FileSink(dest, opts);
 }

@@ -33,12 +33,14 @@ import { join } from 'node:path';
 import type { Entry } from '../entry.js';
 import { AuditLogError } from '../errors.js';
 import type { OutputFormat } from '../writers/index.js';
-import { addDropped, type EntrySink, type SinkFile, type SinkSummary } from './entry-sink.js';
+import { addDropped, type EntrySink, type SinkFile, type SinkSummary, type WriteHooks } from './entry-sink.js';
 import { FileSink } from './file.js';
 import { activeName, eventTimeMs, type SetLayout } from './naming.js';
 import { blockRound, placeRotated, policySet, prune, type RotationPolicy } from './rotation.js';
 
-export interface RotatingSinkOptions extends RotationPolicy {
+export interface RotatingSinkOptions extends RotationPolicy, WriteHooks {
+  /** CSV: prefix cells that start with `=`, `+`, `-` or `@` with `'`. */
+  csvSafe?: boolean;
   /** Directory of the set (created, mode 0700, when missing). */
   dir: string;
   /** The active file's name without layer suffixes. Default `audit.log`. */
@@ -95,6 +97,8 @@ export class RotatingSink implements EntrySink {
     }
     return new FileSink(this.activePath, {
       to: this.opts.to,
+      ...(this.opts.csvSafe ? { csvSafe: true } : {}),
+      ...(this.opts.onRecordFailure ? { onRecordFailure: this.opts.onRecordFailure } : {}),
       compress: this.set.compress,
       ...(this.opts.encrypt ? { encrypt: this.opts.encrypt } : {}),
       ...(this.opts.prologue ? { prologue: this.opts.prologue } : {}),
