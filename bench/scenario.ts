@@ -13,9 +13,11 @@ import { createRequire } from 'node:module';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { createWriteStream } from 'node:fs';
-import { convert } from '../src/convert.js';
+import { convert, convertInto } from '../src/convert.js';
+import { createRotatingSink } from '../src/sinks/rotating.js';
 import { inspect } from '../src/info.js';
 import { staticPassword } from '../src/layers/index.js';
+import { repair } from '../src/repair/index.js';
 import { discoverFileSet } from '../src/fileset.js';
 import { newestBookmark, parseBookmark, readEvents, type ReadStats } from '../src/read.js';
 import { readAuditLog } from '../src/reader.js';
@@ -249,6 +251,16 @@ switch (scenario) {
     records = (await convert([file], createWriteStream('/dev/null'), { to, ...password })).written;
     break;
   }
+  case 'repair-o':
+  case 'repair-in-place':
+  case 'repair-check': {
+    // The input's repair: to FILE.repaired, in place (keeping FILE.bak), or a check only.
+    const r = await repair(file, scenario === 'repair-o' ? { output: `${file}.repaired` } : scenario === 'repair-in-place' ? { inPlace: true } : { check: true });
+    records = 0;
+    extra.bytesParsed = r.bytesParsed;
+    extra.whole = r.whole;
+    break;
+  }
   case 'sessions': {
     // As `auditlog sessions --to ndjson > /dev/null`: every session rendered and written.
     const { sessions, result } = readSessions([file], password);
@@ -259,6 +271,15 @@ switch (scenario) {
   case 'sax-convert-json':
     records = await saxConvert(file);
     break;
+  case 'split':
+  case 'split-gz': {
+    // Same-format split into 64 MiB pieces (BENCH_SPLIT_DIR: an empty directory).
+    const dir = process.env.BENCH_SPLIT_DIR!;
+    const sink = (prologue: Uint8Array | undefined) =>
+      createRotatingSink({ dir, to: 'new', rotateOnSize: 64 * 1024 * 1024, compress: scenario === 'split-gz', ...(prologue ? { prologue } : {}) });
+    records = (await convertInto([file], sink, { to: 'new' })).written;
+    break;
+  }
   case 'stream-json-convert-ndjson':
     records = await streamJsonConvert(file);
     break;
@@ -289,5 +310,6 @@ switch (scenario) {
 }
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
 const maxRssMiB = process.resourceUsage().maxRSS / 1024;
-const bytes = statSync(file).isDirectory() ? 0 : statSync(file).size;
+const statted = scenario === 'repair-in-place' ? `${file}.bak` : file;
+const bytes = statSync(statted).isDirectory() ? 0 : statSync(statted).size;
 console.log(JSON.stringify({ scenario, bytes, records, ms, maxRssMiB, ...extra }));

@@ -9,13 +9,17 @@ import { Flags, type Command } from '@oclif/core';
 import { AuditLogError, EXIT } from '../src/errors.js';
 import { createPasswordSource, type PasswordSource } from '../src/layers/index.js';
 import { removeTempFiles } from '../src/sink.js';
+import { escapeControls } from '../src/text.js';
+import { finish, out, stdoutErrorReported } from './stdio.js';
+
+export { out } from './stdio.js';
 
 /** On Ctrl-C or a kill, remove half-written output files, then exit 130 (143 for SIGTERM). */
 export function cleanUpOnSignals(): void {
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(sig, () => {
       removeTempFiles();
-      process.exit(code);
+      void finish(code);
     });
   }
 }
@@ -30,24 +34,11 @@ export function inputs(cmd: Command, files: string[]): string[] {
 /** Print an error on stderr (and as JSON on stdout with --json) and set the exit code. */
 export function failed(cmd: Command, e: unknown, json: boolean): never {
   if (!(e instanceof AuditLogError)) throw e;
-  if (json) process.stdout.write(JSON.stringify({ error: e.toJSON() }, null, 2) + '\n');
-  process.stderr.write(`Error: ${e.message}\n`);
-  if (e.ctx.suggestion) process.stderr.write(`Try: ${e.ctx.suggestion}\n`);
+  if (json) out(JSON.stringify({ error: e.toJSON() }, null, 2));
+  if (e.code === 'IO_ERROR' && e.ctx.stage === 'write' && e.ctx.file === '-') stdoutErrorReported();
+  process.stderr.write(`Error: ${escapeControls(e.message)}\n`);
+  if (e.ctx.suggestion) process.stderr.write(`Try: ${escapeControls(e.ctx.suggestion)}\n`);
   return cmd.exit(e.exitCode);
-}
-
-let pipeGuard = false;
-
-/** Write a line to stdout; a closed pipe (`| head`) ends the program quietly instead of with a stack trace. */
-export function out(text: string): void {
-  if (!pipeGuard) {
-    pipeGuard = true;
-    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw e;
-    });
-  }
-  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
 
 /** Flags that say where the password of encrypted inputs comes from (never a flag value). */

@@ -4,8 +4,9 @@
  *   process.stdout.write(formatInfo(report));
  */
 import type { InfoReport, ProblemReport } from '../src/info.js';
+import { escapeControls } from '../src/text.js';
 
-const FORMAT_NAMES: Record<string, string> = {
+export const FORMAT_NAMES: Record<string, string> = {
   new: 'MySQL Enterprise NEW XML',
   old: 'MySQL Enterprise OLD XML',
   json: 'MySQL Enterprise JSON',
@@ -51,9 +52,14 @@ function one(r: InfoReport): string[] {
   return lines;
 }
 
+/** The lines of a report, each with control characters escaped: a value (a user name, a file name) cannot act on the terminal. */
+function shown(r: InfoReport): string {
+  return one(r).map(escapeControls).join('\n');
+}
+
 export function formatInfo(total: InfoReport & { files: InfoReport[] }): string {
-  if (total.files.length === 1) return one(total.files[0]!).join('\n');
-  const parts = total.files.map((r) => one(r).join('\n'));
-  parts.push(one({ ...total, file: `total (${total.files.length} files)` }).join('\n'));
+  if (total.files.length === 1) return shown(total.files[0]!);
+  const parts = total.files.map(shown);
+  parts.push(shown({ ...total, file: `total (${total.files.length} files)` }));
   return parts.join('\n\n');
 }

@@ -10,16 +10,18 @@
  *   onProgress: (log, records) => p.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, records)
  *   p.done();
  */
+import { escapeControls } from '../src/text.js';
 import { statSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import type { AuditLogError } from '../src/errors.js';
+import { problem } from '../src/problems.js';
 
 /** `--quiet`: no progress line and no notes (warnings and errors still show). */
 export const quietFlag = Flags.boolean({ char: 'q', description: 'no progress line and no notes on stderr (warnings and errors still show)' });
 
-/** Problems that are only noted (text outside records, a cut input layer); others are warnings. */
+/** Problems that are only noted (the problems table's severity `note`); others are warnings. */
 export function isNote(e: AuditLogError): boolean {
-  return e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' || e.code === 'INVALID_UTF8';
+  return problem(e.code).severity === 'note';
 }
 
 /** Write a problem that did not stop reading to stderr: `Note:` (unless quiet) or `Warning:`. */
@@ -27,8 +29,7 @@ export function noteProblem(e: AuditLogError, quiet: boolean, bar?: Progress): v
   const note = isNote(e);
   if (note && quiet) return;
   bar?.clear();
-  process.stderr.write(`${note ? 'Note' : 'Warning'}: ${e.message}
-`);
+  process.stderr.write(`${note ? 'Note' : 'Warning'}: ${escapeControls(e.message)}\n`);
 }
 
 /** Below this many input bytes no progress is shown. */
@@ -152,7 +153,7 @@ export function progress(files: string[], opts: ProgressOptions = {}): Progress 
       if (decodedBytes !== undefined) parts.push(`${formatBytes(decodedBytes)} decoded`);
       parts.push(`${formatCount(records)} records`, `${formatCount(records / secs)} records/s`);
       if (total !== undefined && done > 0 && done < total) parts.push(`${formatDuration(((total - done) * secs) / done)} left`);
-      parts.push(file);
+      parts.push(escapeControls(file));
       stream.write(`\r${parts.join('  ')}\x1b[K`);
       shown = true;
     },

@@ -4,11 +4,13 @@ import { formatFileLines, formatSecurity, formatWarnings } from '../cli/info-sec
 import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
 import { filterFlags, filterSpec } from '../cli/filter-flags.js';
 import { progress, quietFlag } from '../cli/progress.js';
-import { EXIT } from '../src/errors.js';
+import { AuditLogError, EXIT } from '../src/errors.js';
 import { fileSetWarnings } from '../src/file-set.js';
 import { expandInputs } from '../src/fileset.js';
 import { compileFilter, unknownEventWarning } from '../src/filter.js';
-import { combine, hasDataProblems, inspect, type InfoReport } from '../src/info.js';
+import { combine, hasDataProblems, inspect, problemReport, type InfoReport } from '../src/info.js';
+import { isUnreadable } from '../src/problems.js';
+import { escapeControls } from '../src/text.js';
 import { SecurityTally } from '../src/security.js';
 import { createDbTracker } from '../src/track-db.js';
 
@@ -25,7 +27,7 @@ export default class Info extends Command {
   ];
   static override strict = false;
   static override args = {
-    files: Args.string({ description: 'audit log files to inspect (- for stdin); a directory means its rotated set, oldest first', ignoreStdin: true }),
+    files: Args.string({ description: 'audit log files to inspect (- for stdin; none and stdin not a terminal: stdin); a directory means its rotated set, oldest first', ignoreStdin: true }),
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
@@ -45,6 +47,8 @@ export default class Info extends Command {
     const filtering = Object.entries(spec).some(([k, v]) => k !== 'ignoreCase' && v !== undefined);
     const reports: InfoReport[] = [];
     const security = new SecurityTally();
+    // Every readable input is reported; the unreadable ones are named after, and the exit is 3.
+    const unreadable: AuditLogError[] = [];
     let bar = progress([], { quiet: true });
     try {
       compileFilter(spec);
@@ -54,23 +58,31 @@ export default class Info extends Command {
       bar = progress(expanded, { quiet: flags.quiet || flags.json });
       let before = 0;
       for (const f of expanded) {
-        const r = await inspect(f, {
-          password,
-          ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
-          ...(trackDb ? { trackDb } : {}),
-          ...(filtering ? { filter: spec } : {}),
-          onEntry: (e) => security.add(e),
-          onProgress: (log, n) => bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, before + n),
-        });
+        let r: InfoReport;
+        try {
+          r = await inspect(f, {
+            password,
+            ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
+            ...(trackDb ? { trackDb } : {}),
+            ...(filtering ? { filter: spec } : {}),
+            onEntry: (e) => security.add(e),
+            onProgress: (log, n) => bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, before + n),
+          });
+        } catch (e) {
+          if (!(e instanceof AuditLogError) || !isUnreadable(e) || expanded.length === 1) throw e;
+          unreadable.push(e);
+          continue;
+        }
         before += r.records + (r.filtered ?? 0);
         reports.push(r);
       }
+      if (!reports.length && unreadable.length) throw unreadable[0];
     } catch (e) {
       bar.done();
       return failed(this, e, flags.json);
     }
     bar.done();
-    const total = combine(reports);
+    const total = { ...combine(reports), unreadable: unreadable.map(problemReport) };
     const sec = security.report();
     const warnings = await fileSetWarnings(reports);
     if (flags.json) {
@@ -87,6 +99,8 @@ export default class Info extends Command {
       out(parts.join('\n'));
       if (warnings.length) process.stderr.write(formatWarnings(warnings) + '\n');
     }
+    for (const e of unreadable) process.stderr.write(`Error: ${escapeControls(e.message)}\n`);
+    if (unreadable.length) this.exit(EXIT.INPUT_UNUSABLE);
     if (hasDataProblems(total)) this.exit(EXIT.DATA_PROBLEMS);
   }
 }

@@ -8,11 +8,14 @@
 import type { Entry } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { compileFilter, type FilterSpec } from './filter.js';
-import { isDataProblem, MAX_LISTED, problemReport, type ProblemReport } from './info.js';
-import { wrapOutput, type OutputEncryption, type PasswordSource } from './layers/index.js';
+import { MAX_LISTED, problemReport, type ProblemReport } from './info.js';
+import { isDataProblem, isUnreadable, problem, recordProblem } from './problems.js';
+import type { OutputEncryption, PasswordSource } from './layers/index.js';
 import { readAuditLog, type AuditLogReader, type Source } from './reader.js';
-import { writeAtomic, writeStream } from './sink.js';
-import { createWriter, type OutputFormat } from './writers/index.js';
+import { openSink } from './sink.js';
+import type { EntrySink, SinkFile, WriteHooks } from './sinks/entry-sink.js';
+import { createFileSink } from './sinks/file.js';
+import type { OutputFormat } from './writers/index.js';
 import { createDbTracker, type DbTrackerSummary } from './track-db.js';
 
 export interface ConvertOptions {
@@ -30,6 +33,8 @@ export interface ConvertOptions {
   encrypt?: OutputEncryption;
   /** Told about every problem that did not stop the conversion. */
   onProblem?: (e: AuditLogError) => void;
+  /** CSV output: prefix cells that start with `=`, `+`, `-` or `@` with `'`. Defaults to false. */
+  csvSafe?: boolean;
   /** Told about progress after every input block: the current input's reader (bytes read) and the records read so far. */
   onProgress?: (log: AuditLogReader, records: number) => void;
   /** Fill each connection's default database into general and table-access events without one (src/track-db.ts), before filtering. */
@@ -62,24 +67,32 @@ export interface ConvertSummary {
   droppedFields: Record<string, number>;
   /** The problems that did not stop the conversion, with their positions (the first MAX_LISTED). */
   problems: ProblemReport[];
+  /** Inputs skipped as unreadable (with `onError: 'skip'`; otherwise the first one stops the conversion). */
+  unreadable: ProblemReport[];
   /** Whether any problem meant data was lost or damaged (malformed or torn records, cut input layers). */
   dataProblems: boolean;
   /** Bytes of output (after compression and encryption). */
   bytesOut: number;
+  /** The files written (none for a stream), in the order they were finished. */
+  files: SinkFile[];
+  /** Files removed by pruning (rotating output), oldest first. */
+  pruned: string[];
   /** With `trackDb`: events that got a db, and those left without one. */
   trackDb?: DbTrackerSummary;
 }
 
-/** Size of the output blocks handed to the layers and the sink, in bytes. */
-const OUT_BLOCK = 256 * 1024;
-/** Text is encoded to bytes in pieces of about this many characters. */
-const TEXT_PIECE = 16 * 1024;
+/** Makes the sink of a conversion, once the first input's prologue is known (undefined when it is not kept). */
+export type SinkFactory = (prologue: Uint8Array | undefined, hooks: WriteHooks) => EntrySink;
 
 /**
- * The output bytes of a conversion, as an async iterable, and its summary
- * (filled in as the bytes are consumed; complete once they all were).
+ * The conversion loop: read inputs in order, filter, and write every kept
+ * entry into the sink `makeSink` returns. The sink is made once the first
+ * input's format is known (its header is kept when converting to the source's
+ * own format), and closed at the end; on any error it is aborted, so no
+ * partial output is left behind.
+ * @throws AuditLogError the first malformed record (with `onError: 'fail'`), an unusable input, or the sink's I/O error
  */
-export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks: AsyncIterable<Uint8Array>; summary: ConvertSummary } {
+export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts: ConvertOptions): Promise<ConvertSummary> {
   const summary: ConvertSummary = {
     to: opts.to,
     inputs: [],
@@ -91,10 +104,14 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     truncated: 0,
     droppedFields: {},
     problems: [],
+    unreadable: [],
     dataProblems: false,
     bytesOut: 0,
+    files: [],
+    pruned: [],
   };
   const keep = compileFilter(opts.filter ?? {});
+  const skip = opts.onError === 'skip';
   const track = opts.trackDb ? createDbTracker() : undefined;
   const onProblem = (e: AuditLogError) => {
     if (e.code === 'MALFORMED_RECORD' || e.code === 'SKIPPED_DATA') summary.malformed++;
@@ -103,103 +120,88 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     if (summary.problems.length < MAX_LISTED) summary.problems.push(problemReport(e));
     opts.onProblem?.(e);
   };
-
-  async function* render(): AsyncGenerator<Uint8Array> {
-    let writer: ReturnType<typeof createWriter> | undefined;
-    // Output is gathered into blocks: runs of text are encoded once per block, not per record.
-    let parts: Uint8Array[] = [];
-    let text = '';
-    let size = 0;
-    const put = (b: string | Uint8Array) => {
-      if (typeof b === 'string') {
-        text += b;
-        size += b.length;
-        // Encode in small pieces: one big string per block would be a large heap
-        // object, and those grow the old generation (and resident memory) fast.
-        if (text.length >= TEXT_PIECE) {
-          parts.push(Buffer.from(text, 'utf8'));
-          text = '';
-        }
-        return;
-      }
-      if (b.length === 0) return;
-      if (text) {
-        parts.push(Buffer.from(text, 'utf8'));
-        text = '';
-      }
-      parts.push(b);
-      size += b.length;
-    };
-    const take = (): Uint8Array => {
-      if (text) parts.push(Buffer.from(text, 'utf8'));
-      const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-      parts = [];
-      text = '';
-      size = 0;
-      return out;
-    };
+  // A value the filters or the writer cannot handle is that record's problem, handled as --on-error says.
+  const recordFailed = (err: unknown, e: Entry, stage: 'transform' | 'write') => {
+    const p = recordProblem(err, e.at, stage);
+    if (!skip || problem(p.code).stops !== 'unless-skip') throw p;
+    onProblem(p);
+  };
+  const hooks: WriteHooks = { onRecordFailure: (err, e) => recordFailed(err, e, 'write') };
+  let sink: EntrySink | undefined;
+  try {
     for (const src of inputs) {
       // Original bytes are only needed when they can pass through to the target unchanged.
       const keepRaw = (f: string) => f === opts.to;
-      const log = readAuditLog(src, { onError: opts.onError === 'skip' ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
+      const log = readAuditLog(src, { onError: skip ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
       const input: InputSummary = { file: log.file, format: null, layers: [], complete: null, records: 0 };
       summary.inputs.push(input);
-      for await (const batch of log.batches()) {
-        if (!writer) {
+      try {
+        for await (const batch of log.batches()) {
           // The source header is kept only when converting to the source's own format.
-          writer = createWriter(opts.to, log.format === opts.to ? { prologue: log.prologue } : {});
-          put(writer.header());
-        }
-        for (const e of batch as Entry[]) {
-          input.records++;
-          summary.read++;
-          track?.apply(e);
-          if (!keep(e.event)) {
-            summary.filtered++;
-            continue;
+          sink ??= makeSink(log.format === opts.to ? log.prologue : undefined, hooks);
+          const kept: Entry[] = [];
+          for (const e of batch) {
+            input.records++;
+            summary.read++;
+            track?.apply(e);
+            let pass: boolean;
+            try {
+              pass = keep(e.event);
+            } catch (err) {
+              recordFailed(err, e, 'transform');
+              continue;
+            }
+            if (pass) kept.push(e);
+            else summary.filtered++;
           }
-          put(writer.record(e));
+          await sink.write(kept);
+          opts.onProgress?.(log, summary.read);
+          // A closed pipe (`| head`): nothing more can be written, so nothing more is read.
+          if (sink.gone) break;
         }
-        if (size >= OUT_BLOCK) yield take();
-        opts.onProgress?.(log, summary.read);
+      } catch (err) {
+        // An input that cannot be read at all (missing, unknown format, wrong password) is skipped and reported with skip.
+        if (!(skip && err instanceof AuditLogError && isUnreadable(err))) throw err;
+        summary.unreadable.push(problemReport(err));
+        onProblem(err);
       }
       input.format = log.format ?? null;
       input.layers = log.layers;
       input.complete = log.complete;
+      if (sink?.gone) break;
     }
-    if (!writer) {
-      // No record at all: still a valid, empty file of the target format.
-      writer = createWriter(opts.to);
-      put(writer.header());
-    }
-    put(writer.footer());
-    const ws = writer.summary();
-    summary.written = ws.written;
-    summary.passedThrough = ws.passedThrough;
-    summary.droppedFields = ws.droppedFields;
+    // No record at all: still a valid, empty file of the target format.
+    sink ??= makeSink(undefined, hooks);
+    const s = await sink.close();
+    summary.written = s.written;
+    summary.passedThrough = s.passedThrough;
+    summary.droppedFields = s.droppedFields;
+    summary.bytesOut = s.bytesOut;
+    summary.files = s.files;
+    summary.pruned = s.pruned;
     if (track) summary.trackDb = track.summary();
-    yield take();
+    return summary;
+  } catch (e) {
+    await sink?.abort();
+    throw e;
   }
-
-  async function* counted(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    for await (const c of src) {
-      summary.bytesOut += c.length;
-      yield c;
-    }
-  }
-
-  const wrapped = wrapOutput(render(), { compress: opts.compress ?? false, ...(opts.encrypt ? { encrypt: opts.encrypt } : {}) });
-  return { chunks: counted(wrapped), summary };
 }
 
 /**
- * Convert inputs into `dest`: a path (written atomically, mode 0600; nothing
- * is left behind if the conversion fails) or a writable stream.
- * @throws AuditLogError the first malformed record (with `onError: 'fail'`), or an unusable input
+ * Convert inputs into `dest`: a path (`-` is stdout; a regular file is
+ * written atomically, mode 0600, and nothing is left behind if the conversion
+ * fails; a device or FIFO is written in place; see src/sink.ts) or a writable stream.
+ * The output is opened before any input is read.
+ * @throws AuditLogError the first malformed record (with `onError: 'fail'`), an unusable input,
+ *   or INVALID_OPTION for an output that is one of the inputs, or binary output to a terminal
  */
 export async function convert(inputs: Source[], dest: string | NodeJS.WritableStream, opts: ConvertOptions): Promise<ConvertSummary> {
-  const { chunks, summary } = convertChunks(inputs, opts);
-  if (typeof dest === 'string') await writeAtomic(dest, chunks);
-  else await writeStream(dest, chunks);
-  return summary;
+  // The output is opened (and refused when it is an input, or binary to a terminal) before any input is read.
+  const out = await openSink(dest, { inputs, binary: Boolean(opts.compress || opts.encrypt) });
+  try {
+    return await convertInto(inputs, (prologue, hooks) => createFileSink(out, { to: opts.to, csvSafe: opts.csvSafe ?? false, compress: opts.compress ?? false, ...hooks, ...(opts.encrypt ? { encrypt: opts.encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts);
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
 }

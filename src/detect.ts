@@ -4,6 +4,7 @@
  *
  *   const fmt = detectFormat(firstBytes, false); // null: give me more bytes
  */
+import { excerpt } from './text.js';
 import type { FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
 
@@ -103,8 +104,7 @@ function recognise(s: string): string {
 }
 
 function unknown(file: string, seen: string, why: string): AuditLogError {
-  const head = seen.slice(0, 60);
-  return new AuditLogError('UNKNOWN_FORMAT', `unknown format: ${why}; saw ${JSON.stringify(head)}${seen.length > 60 ? '...' : ''}`, {
+  return new AuditLogError('UNKNOWN_FORMAT', `unknown format: ${why}; saw ${excerpt(seen)}`, {
     stage: 'frame',
     file,
     offset: 0,

@@ -18,6 +18,7 @@ export type AuditLogErrorCode =
   | 'MISSING_PASSWORD'
   | 'DECOMPRESS_FAILED'
   | 'IO_ERROR'
+  | 'INPUT_CHANGED'
   | 'INVALID_OPTION'
   | 'BOOKMARK_NOT_FOUND'
   | 'STATE_INVALID';
@@ -43,7 +44,9 @@ export interface ErrorContext {
   suggestion?: string;
 }
 
-/** Exit codes of the command-line tool, by error code. */
+import { problem } from './problems.js';
+
+/** Exit codes of the command-line tool (by error code: src/problems.ts). */
 export const EXIT = { OK: 0, DATA_PROBLEMS: 1, USAGE: 2, INPUT_UNUSABLE: 3 } as const;
 
 function where(ctx: ErrorContext): string {
@@ -80,19 +83,7 @@ export class AuditLogError extends Error {
 
   /** The exit code the command-line tool uses when this error stops it. */
   get exitCode(): number {
-    switch (this.code) {
-      case 'INVALID_OPTION':
-        return EXIT.USAGE;
-      case 'MALFORMED_RECORD':
-      case 'TRUNCATED_RECORD':
-      case 'TRUNCATED_INPUT':
-      case 'UNEXPECTED_DATA':
-      case 'SKIPPED_DATA':
-      case 'INVALID_UTF8':
-        return EXIT.DATA_PROBLEMS;
-      default:
-        return EXIT.INPUT_UNUSABLE;
-    }
+    return problem(this.code).exit;
   }
 
   /** Plain object for `--json` output. */

@@ -6,10 +6,15 @@
  */
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
+import { addCounts, bump, counts, MAX_DISTINCT, OTHER } from './counts.js';
 import { compileFilter, type FilterSpec } from './filter.js';
+import { isDataProblem } from './problems.js';
 import { readAuditLog, type AuditLogReader, type ReadOptions, type Source } from './reader.js';
 import type { DbTracker } from './track-db.js';
 import { ZONE_NAMES } from './timezone.js';
+
+export { isDataProblem } from './problems.js';
+export { MAX_DISTINCT, OTHER } from './counts.js';
 
 /** A problem found while reading, by position. */
 export interface ProblemReport {
@@ -37,9 +42,9 @@ export interface InfoReport {
   last: string | null;
   /** The zone of those times: `UTC`, `server local time, zone unknown`, both joined by ` and `, or null without records. */
   timeZone: string | null;
-  /** Records by `class/event`. */
+  /** Records by `class/event` (past MAX_DISTINCT pairs, `(other)`). */
   events: Record<string, number>;
-  /** General events by command (`Query`, `Init DB`, ...). */
+  /** General events by command (`Query`, `Init DB`, ...; past MAX_DISTINCT commands, `(other)`). */
   commands: Record<string, number>;
   /** Records by user (account user, else login user; `""` when empty; past MAX_DISTINCT users, `(other)`). */
   users: Record<string, number>;
@@ -60,10 +65,6 @@ export interface InfoReport {
 /** Problems listed with their positions, per kind; beyond this they are only counted. */
 export const MAX_LISTED = 1000;
 
-/** Problems that mean data was lost or damaged (exit code 1): all but the notices (text outside records, invalid UTF-8 reported). */
-export function isDataProblem(code: string): boolean {
-  return code !== 'UNEXPECTED_DATA' && code !== 'INVALID_UTF8';
-}
 
 export function problemReport(e: AuditLogError): ProblemReport {
   const r: ProblemReport = { code: e.code, file: e.ctx.file ?? '-', message: e.detail };
@@ -84,9 +85,9 @@ function emptyReport(file: string): InfoReport {
     first: null,
     last: null,
     timeZone: null,
-    events: {},
-    commands: {},
-    users: {},
+    events: counts(),
+    commands: counts(),
+    users: counts(),
     malformed: [],
     truncated: [],
     notices: [],
@@ -94,16 +95,6 @@ function emptyReport(file: string): InfoReport {
   };
 }
 
-
-/** Distinct values counted by name; past this many, the rest count as `(other)` (memory stays bounded). */
-export const MAX_DISTINCT = 10_000;
-
-function bump(m: Map<string, number>, k: string): void {
-  const n = m.get(k);
-  if (n !== undefined) m.set(k, n + 1);
-  else if (m.size < MAX_DISTINCT) m.set(k, 1);
-  else m.set('(other)', (m.get('(other)') ?? 0) + 1);
-}
 
 /**
  * Counts entries into Maps (no string building per entry), folded into a
@@ -113,7 +104,10 @@ class Tally {
   records = 0;
   first: string | null = null;
   last: string | null = null;
+  /** By class, then event; at most MAX_DISTINCT pairs, the rest in otherEvents. */
   events = new Map<string | undefined, Map<string | undefined, number>>();
+  private pairs = 0;
+  private otherEvents = 0;
   commands = new Map<string, number>();
   users = new Map<string, number>();
   utc = false;
@@ -136,8 +130,13 @@ class Tally {
       if (this.last === null || ts > this.last) this.last = ts;
     }
     let byEvent = this.events.get(ev.class);
-    if (!byEvent) this.events.set(ev.class, (byEvent = new Map()));
-    byEvent.set(ev.event, (byEvent.get(ev.event) ?? 0) + 1);
+    if (!byEvent && this.pairs < MAX_DISTINCT) this.events.set(ev.class, (byEvent = new Map()));
+    const n = byEvent?.get(ev.event);
+    if (n !== undefined) byEvent!.set(ev.event, n + 1);
+    else if (byEvent && this.pairs < MAX_DISTINCT) {
+      byEvent.set(ev.event, 1);
+      this.pairs++;
+    } else this.otherEvents++;
     const cmd = ev.general_data?.command;
     if (typeof cmd === 'string') bump(this.commands, cmd);
     const user = ev.account?.user ?? ev.login?.user;
@@ -151,12 +150,15 @@ class Tally {
     r.timeZone = zoneName(r.timeZone, this.utc, this.local);
     if (this.first !== null && (r.first === null || this.first < r.first)) r.first = this.first;
     if (this.last !== null && (r.last === null || this.last > r.last)) r.last = this.last;
-    for (const [cls, m] of this.events) for (const [ev, n] of m) r.events[`${cls ?? '?'}/${ev ?? '?'}`] = (r.events[`${cls ?? '?'}/${ev ?? '?'}`] ?? 0) + n;
-    for (const [k, n] of this.commands) r.commands[k] = (r.commands[k] ?? 0) + n;
-    for (const [k, n] of this.users) r.users[k] = (r.users[k] ?? 0) + n;
+    const events = new Map<string, number>();
+    for (const [cls, m] of this.events) for (const [ev, n] of m) bump(events, `${cls ?? '?'}/${ev ?? '?'}`, n);
+    if (this.otherEvents) bump(events, OTHER, this.otherEvents);
+    addCounts(r.events, Object.fromEntries(events));
+    addCounts(r.commands, Object.fromEntries(this.commands));
+    addCounts(r.users, Object.fromEntries(this.users));
     if (this.databases) {
       r.databases ??= {};
-      for (const [k, n] of this.databases) r.databases[k] = (r.databases[k] ?? 0) + n;
+      addCounts(r.databases, Object.fromEntries(this.databases));
     }
   }
 }
@@ -239,10 +241,10 @@ export function combine(reports: InfoReport[]): InfoReport & { files: InfoReport
     if (r.first !== null && (t.first === null || r.first < t.first)) t.first = r.first;
     if (r.last !== null && (t.last === null || r.last > t.last)) t.last = r.last;
     if (r.timeZone !== null) t.timeZone = zoneName(t.timeZone, r.timeZone.includes(ZONE_NAMES.utc), r.timeZone.includes(ZONE_NAMES.local));
-    for (const [k, v] of Object.entries(r.events)) t.events[k] = (t.events[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(r.commands)) t.commands[k] = (t.commands[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(r.users)) t.users[k] = (t.users[k] ?? 0) + v;
-    if (r.databases) for (const [k, v] of Object.entries(r.databases)) (t.databases ??= {})[k] = (t.databases[k] ?? 0) + v;
+    addCounts(t.events, r.events);
+    addCounts(t.commands, r.commands);
+    addCounts(t.users, r.users);
+    if (r.databases) addCounts((t.databases ??= {}), r.databases);
     for (const k of ['malformed', 'truncated', 'notices'] as const) {
       t.counts[k] += r.counts[k];
       t[k].push(...r[k].slice(0, MAX_LISTED - t[k].length));

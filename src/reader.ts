@@ -13,6 +13,7 @@ import { AuditLogError } from './errors.js';
 import { IdStage } from './ids.js';
 import { openInput, type Input, type LayerParams, type Source } from './input.js';
 import type { LayerId, PasswordSource } from './layers/index.js';
+import { problem } from './problems.js';
 import { findBoundary, NEED_MORE } from './scanners/boundary.js';
 import { JsonScanner } from './scanners/json.js';
 import { PerconaCsvScanner } from './scanners/percona-csv.js';
@@ -278,7 +279,7 @@ export class AuditLogReader implements AsyncIterable<Entry> {
       }
       for (const it of items) {
         if (!(it instanceof AuditLogError)) out.push(it);
-        else if (it.code === 'MALFORMED_RECORD' && !skip) {
+        else if (problem(it.code).stops === 'always' || (problem(it.code).stops === 'unless-skip' && !skip)) {
           stop = it;
           break;
         } else onProblem?.(it);

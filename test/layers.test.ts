@@ -27,6 +27,7 @@ import {
   pbkdf2KeyIvSync,
   pwdIdFromFileName,
   staticPassword,
+  wrapLayers,
   wrapOutput,
   type OpenLayersOptions,
   type PasswordSource,
@@ -585,4 +586,41 @@ describe('memory', () => {
     // a whole-file buffer would be 64 MiB of plain text plus its compressed copy
     expect(peak).toBeLessThan(24 << 20);
   });
+});
+
+describe('openLayers says what it learned; wrapLayers writes the same layers again', () => {
+  const plain = fakeXml(3000, 9);
+  const cases: [string, string[], number | undefined][] = [
+    ['gzip', ['gzip'], undefined],
+    ['aes, EVP_BytesToKey', ['aes-256-cbc'], undefined],
+    ['aes, PBKDF2', ['aes-256-cbc'], 1234],
+    ['gzip inside aes, PBKDF2', ['aes-256-cbc', 'gzip'], 2000],
+  ];
+  for (const [name, layers, iterations] of cases) {
+    it(name, async () => {
+      const wrapped = await collect(
+        wrapOutput(chunked(plain, 700), {
+          compress: layers.includes('gzip'),
+          ...(layers.includes('aes-256-cbc') ? { encrypt: iterations === undefined ? { password: 'pw' } : { password: 'pw', iterations } } : {}),
+        }),
+      );
+      const opened = await openLayers(chunked(wrapped, 500), { file: 'x', password: staticPassword('pw', iterations) });
+      expect(opened.layers).toEqual(layers);
+      const want = layers.map((l) => (l === 'gzip' ? { layer: 'gzip' } : iterations === undefined ? { layer: l, kdf: 'evp-bytes-to-key' } : { layer: l, kdf: 'pbkdf2', iterations }));
+      // The password is there but not enumerable: printing a detail does not show it.
+      expect(JSON.parse(JSON.stringify(opened.details))).toEqual(want);
+      for (const d of opened.details) if (d.layer === 'aes-256-cbc') expect(d.password).toBe('pw');
+      expect((await collect(opened.stream)).equals(plain)).toBe(true);
+      const again = await collect(wrapLayers(chunked(plain, 999), opened.details));
+      if (layers[0] === 'aes-256-cbc') {
+        // A fresh salt: not the same bytes, but the real openssl opens it with the same derivation.
+        expect(again.subarray(8, 16).equals(wrapped.subarray(8, 16))).toBe(false);
+        const kdf = iterations === undefined ? ['-md', 'sha256'] : ['-md', 'sha256', '-pbkdf2', '-iter', String(iterations)];
+        const dec = run('openssl', ['enc', '-d', '-aes-256-cbc', ...kdf, '-pass', 'pass:pw'], again);
+        expect((layers[1] === 'gzip' ? run('gunzip', ['-c'], dec) : dec).equals(plain)).toBe(true);
+      } else {
+        expect(run('gunzip', ['-c'], again).equals(plain)).toBe(true);
+      }
+    });
+  }
 });

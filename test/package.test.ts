@@ -1,5 +1,6 @@
 /** The package as users get it: its entry point and its runtime dependencies. */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ROOT, fixturePath } from './helpers.js';
@@ -18,5 +19,19 @@ describe('package', () => {
   test('one runtime dependency: the CLI framework', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies)).toEqual(['@oclif/core']);
+  });
+
+  test('npm pack ships the built code, bin, docs and LICENSE, not the benchmarks or tests; prepack builds', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; license: string };
+    // A clean clone has no dist/: packing builds it first.
+    expect(pkg.scripts.prepack).toBe('npm run build');
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+    const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as [{ files: { path: string }[] }];
+    const files = packed.files.map((f) => f.path);
+    for (const f of ['bin/run.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/commands/info.js', 'dist/commands/convert.js', 'dist/cli/stdio.js', 'LICENSE', 'README.md', 'docs/event-shape.md'])
+      expect(files, f).toContain(f);
+    expect(files.filter((f) => f.startsWith('dist/bench') || f.startsWith('test/') || f.startsWith('bench/') || f.startsWith('fixtures/'))).toEqual([]);
+    expect(existsSync(join(ROOT, 'dist', 'bench'))).toBe(true); // built, just not shipped
   });
 });

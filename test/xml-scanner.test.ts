@@ -308,3 +308,22 @@ describe('XML scanner agrees with saxes (strict) on well-formed NEW XML', () => 
     });
   }
 });
+
+describe('several documents back to back (Percona reopens the file)', () => {
+  const doc = fixture('percona/old-format-5.6-2014.xml').toString('latin1');
+  const header = doc.slice(0, doc.indexOf('<AUDIT_RECORD'));
+  for (const [name, tail, complete] of [
+    ['ends with the second document closed', doc, true],
+    ['ends right after the second header', header, false],
+    ['ends right after the second XML declaration', header.slice(0, header.indexOf('<AUDIT>')), false],
+  ] as const) {
+    test(`${name}: complete is ${complete}`, () => {
+      for (const size of [1, 7, 4096]) {
+        const s = new XmlScanner({}, 'percona-old');
+        const items = feed(s, chunks(Buffer.from(doc + tail, 'latin1'), size));
+        expect(problemsOf(items)).toEqual([]);
+        expect(s.complete).toBe(complete);
+      }
+    });
+  }
+});

@@ -1,7 +1,7 @@
 /**
  * Input and output layers: AES-256-CBC and gzip, stacked by magic bytes.
  *
- *   const { layers, stream } = await openLayers(fileBytes, { file, password, onNotice });
+ *   const { layers, details, stream } = await openLayers(fileBytes, { file, password, onNotice });
  *   // layers: e.g. ['aes-256-cbc', 'gzip'] for audit.log.gz.<pwd_id>.enc
  *   for await (const chunk of stream) ...                       // the plain audit log
  *
@@ -15,7 +15,7 @@
 import { AuditLogError } from '../errors.js';
 import { SALTED_MAGIC, checkIterations, decrypt, encrypt } from './aes.js';
 import { GZIP_MAGIC, gunzip, gzip } from './gzip.js';
-import { missingPassword, type PasswordSource } from './passwords.js';
+import { missingPassword, type PasswordEntry, type PasswordSource } from './passwords.js';
 
 export { decrypt, encrypt, evpBytesToKey, pbkdf2KeyIv, pbkdf2KeyIvSync, deriveKeyIv, looksLikePlaintext, SALTED_MAGIC } from './aes.js';
 export type { DecryptOptions, EncryptOptions, KeyIv, PasswordBytes } from './aes.js';
@@ -52,8 +52,25 @@ export interface OpenLayersOptions {
 export interface OpenedLayers {
   /** Layers found, outermost first. */
   layers: LayerId[];
+  /** What was learned about each layer (same order): enough to write the same layers again (see wrapLayers). */
+  details: LayerDetail[];
   /** The bytes under all layers. */
   stream: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * What opening learned about one input layer. For AES: the password that
+ * opened it and its key derivation (PBKDF2-HMAC-SHA256 with `iterations`, or
+ * EVP_BytesToKey SHA-256 one round when absent). The password is not an
+ * enumerable property, so a detail can be logged or JSON-printed without it.
+ */
+export type LayerDetail =
+  | { readonly layer: 'gzip' }
+  | { readonly layer: 'aes-256-cbc'; readonly kdf: 'pbkdf2' | 'evp-bytes-to-key'; readonly iterations?: number; readonly password: string };
+
+function aesDetail(entry: PasswordEntry): LayerDetail {
+  const d = entry.iterations === undefined ? { layer: 'aes-256-cbc' as const, kdf: 'evp-bytes-to-key' as const } : { layer: 'aes-256-cbc' as const, kdf: 'pbkdf2' as const, iterations: entry.iterations };
+  return Object.defineProperty(d, 'password', { value: entry.password, enumerable: false }) as LayerDetail;
 }
 
 export interface OutputEncryption {
@@ -138,6 +155,7 @@ export async function openLayers(src: AsyncIterable<Uint8Array>, opts: OpenLayer
   const { file, onNotice } = opts;
   const maxLayers = opts.maxLayers ?? 4;
   const layers: LayerId[] = [];
+  const details: LayerDetail[] = [];
   let stream: AsyncIterable<Uint8Array> = src;
   for (;;) {
     const p = await peek(stream, SALTED_MAGIC.length);
@@ -154,14 +172,31 @@ export async function openLayers(src: AsyncIterable<Uint8Array>, opts: OpenLayer
       }
       stream = decrypt(stream, { file, password: entry.password, iterations: entry.iterations, onNotice });
       layers.push('aes-256-cbc');
+      details.push(aesDetail(entry));
     } else if (startsWith(p.head, GZIP_MAGIC, p.ended)) {
       stream = gunzip(stream, { file, onNotice });
       layers.push('gzip');
+      details.push({ layer: 'gzip' });
     } else {
       break;
     }
   }
-  return { layers, stream };
+  return { layers, details, stream };
+}
+
+/**
+ * Write `src` under the layers `details` describes (outermost first, as
+ * openLayers found them): recompressed, and re-encrypted with the same
+ * password and key derivation under a fresh random salt, so a repaired or
+ * rewritten file is of the same kind as the one read.
+ */
+export function wrapLayers(src: AsyncIterable<Uint8Array>, details: readonly LayerDetail[]): AsyncIterable<Uint8Array> {
+  let out = src;
+  for (let i = details.length - 1; i >= 0; i--) {
+    const d = details[i]!;
+    out = d.layer === 'gzip' ? gzip(out) : encrypt(out, d.iterations === undefined ? { password: d.password } : { password: d.password, iterations: d.iterations });
+  }
+  return out;
 }
 
 /**

@@ -44,6 +44,7 @@
  * earlier 11-column record showed the file is in the layout before DB (it is
  * more likely a 12-column record cut after column 11).
  */
+import { excerpt } from '../text.js';
 import type { FormatId } from '../entry.js';
 import { fieldsToEvent, type Fields } from '../mapping.js';
 import { ByteScanner, type ScannerOptions } from './scanner.js';
@@ -286,7 +287,7 @@ function toFields(v: string[], quoted: number): Fields | string {
     }
   }
   if (bare >= 0 && !INTEGER_RE.test(v[bare]!)) {
-    return `column ${bare + 1} (STATUS) is not an unquoted integer: ${JSON.stringify(v[bare])}`;
+    return `column ${bare + 1} (STATUS) is not an unquoted integer: ${excerpt(v[bare] ?? '')}`;
   }
   if (bare < 0) {
     return { NAME: v[0]!, RECORD: v[1]!, TIMESTAMP: v[2]!, MYSQL_VERSION: v[3]!, STARTUP_OPTIONS: v[4]!, OS_VERSION: v[5]! };

@@ -17,6 +17,7 @@
  * Attribute values are read without XML attribute-value normalisation, so
  * raw newlines and tabs in OLD values are kept.
  */
+import { excerpt } from '../text.js';
 import type { FormatId } from '../entry.js';
 import { FIELD_NAMES, fieldsToEvent, xmlTimestampToJson, type ExtraValue, type Extras, type Fields } from '../mapping.js';
 import { bomLength, ByteScanner, isWhitespace, type ScannerOptions } from './scanner.js';
@@ -98,6 +99,8 @@ export class XmlScanner extends ByteScanner {
         }
       }
       if (buf[lt + 1] === 0x3f /* <? */ || buf[lt + 1] === 0x21 /* <! */) {
+        // A declaration after the footer starts another document (Percona writes one at every open).
+        if (buf[lt + 1] === 0x3f) this.footerSeen = false;
         const close = buf[lt + 1] === 0x3f ? '?>' : '>';
         const e = buf.indexOf(close, lt + 2);
         this.skip(buf, p, lt);
@@ -121,6 +124,7 @@ export class XmlScanner extends ByteScanner {
         const e = buf.indexOf(0x3e, lt);
         if (e >= 0) {
           this.skip(buf, p, lt);
+          this.footerSeen = false;
           this.flushJunk();
           this.inDocument = true;
           p = e + 1;
@@ -398,7 +402,7 @@ export function parseElementRecord(s: string): Parsed | string | number {
       if (k[1] >= 0 && (present & (1 << k[1])) !== 0) k = undefined;
     } else {
       name = s.slice(lt + 1, nameEnd);
-      for (let q = 0; q < name.length; q++) if (!isNameChar(name.charCodeAt(q))) return `bad element name ${JSON.stringify(name)} at character ${lt}`;
+      for (let q = 0; q < name.length; q++) if (!isNameChar(name.charCodeAt(q))) return `bad element name ${excerpt(name)} at character ${lt}`;
       if (name.length === 0) return `bad element at character ${lt}`;
     }
     if (empty) {
@@ -562,7 +566,7 @@ export function parseAttributeRecord(s: string): Parsed | string | number {
     const eq = s.indexOf('=', i);
     const bad = (): string | number => {
       const inner = s.indexOf('<', 1);
-      return inner > 0 ? inner : `unreadable attribute at character ${i}: ${JSON.stringify(s.slice(i, i + 30))}`;
+      return inner > 0 ? inner : `unreadable attribute at character ${i}: ${excerpt(s.slice(i, i + 30))}`;
     };
     if (eq < 0 || eq === i) return bad();
     let nameEnd = eq;

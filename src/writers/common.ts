@@ -3,6 +3,8 @@
  * value helpers. See src/writers/index.ts for the writer interface.
  */
 import type { AuditEvent, Entry, JsonValue } from '../entry.js';
+import { bump, counts } from '../counts.js';
+import { AuditLogError } from '../errors.js';
 import { looksPerconaFilter } from '../timezone.js';
 import { createIdSequencer, type IdSequencer } from '../mapping.js';
 
@@ -30,6 +32,8 @@ export interface RecordWriter {
   record(entry: Entry): string | Uint8Array;
   footer(): Uint8Array;
   summary(): WriteSummary;
+  /** Forget what a record() that threw had noted (its dropped fields), so the next record starts clean. */
+  abandonRecord?(): void;
 }
 
 export interface WriterOptions {
@@ -41,6 +45,8 @@ export interface WriterOptions {
    * only when converting to the source's own format.
    */
   prologue?: Uint8Array;
+  /** CSV: prefix cells that start with `=`, `+`, `-` or `@` with `'` (spreadsheet formula injection). Defaults to false. */
+  csvSafe?: boolean;
 }
 
 export const EMPTY = new Uint8Array(0);
@@ -54,7 +60,8 @@ export abstract class BaseWriter implements RecordWriter {
   abstract readonly format: OutputFormat;
   protected written = 0;
   protected passed = 0;
-  private readonly dropped: Record<string, number> = Object.create(null) as Record<string, number>;
+  /** At most MAX_DISTINCT paths (unknown keys make new ones), then `(other)` (src/counts.ts). */
+  private readonly dropped = new Map<string, number>();
   /** Paths dropped from the record being written (each counts once per record). */
   private recordDrops: string[] = [];
   /**
@@ -77,8 +84,12 @@ export abstract class BaseWriter implements RecordWriter {
   protected commit(passedThrough: boolean): void {
     this.written++;
     if (passedThrough) this.passed++;
-    for (const p of this.recordDrops) this.dropped[p] = (this.dropped[p] ?? 0) + 1;
+    for (const p of this.recordDrops) bump(this.dropped, p);
     if (this.recordDrops.length) this.recordDrops = [];
+  }
+
+  abandonRecord(): void {
+    this.recordDrops = [];
   }
 
   /** The id a reader of this output will compute for the next record, whose timestamp is `ts`. */
@@ -87,7 +98,9 @@ export abstract class BaseWriter implements RecordWriter {
   }
 
   summary(): WriteSummary {
-    return { written: this.written, passedThrough: this.passed, droppedFields: { ...this.dropped } };
+    const droppedFields = counts();
+    for (const [k, n] of this.dropped) droppedFields[k] = n;
+    return { written: this.written, passedThrough: this.passed, droppedFields };
   }
 }
 
@@ -130,4 +143,66 @@ export function isObject(v: unknown): v is { [key: string]: JsonValue | undefine
 export function dataKeyOf(e: { [key: string]: unknown }): string | undefined {
   for (const k of Object.keys(e)) if (k.endsWith('_data') && isObject(e[k])) return k;
   return undefined;
+}
+
+/**
+ * Deepest nesting of objects and arrays a writer accepts in an event (the
+ * event itself is depth 1; real audit events reach 4). Deeper events are
+ * MALFORMED_RECORD, so no writer recurses without a bound.
+ */
+export const MAX_EVENT_DEPTH = 64;
+
+function tooDeep(v: unknown, depth: number): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (depth > MAX_EVENT_DEPTH) return true;
+  if (Array.isArray(v)) {
+    for (const x of v) if (tooDeep(x, depth + 1)) return true;
+  } else for (const k in v) if (tooDeep((v as Record<string, unknown>)[k], depth + 1)) return true;
+  return false;
+}
+
+/**
+ * The check every writer makes once per event, before writing it.
+ * @throws AuditLogError MALFORMED_RECORD (at the entry's position) when the event nests deeper than MAX_EVENT_DEPTH
+ */
+export function checkEvent(entry: Entry): void {
+  if (tooDeep(entry.event, 1))
+    throw new AuditLogError('MALFORMED_RECORD', `event nested deeper than ${MAX_EVENT_DEPTH} levels: not written`, {
+      stage: 'write',
+      file: entry.at.file,
+      offset: entry.at.offset,
+      end: entry.at.end,
+      index: entry.at.index,
+      recoverable: true,
+    });
+}
+
+/**
+ * A writer with the shared per-event check in front of it; a record that
+ * fails leaves the writer as it was before that record (as far as its
+ * bookkeeping goes), so the caller may skip it and go on.
+ */
+export class CheckedWriter implements RecordWriter {
+  constructor(private readonly inner: RecordWriter) {}
+  get format(): OutputFormat {
+    return this.inner.format;
+  }
+  header(): Uint8Array {
+    return this.inner.header();
+  }
+  record(entry: Entry): string | Uint8Array {
+    checkEvent(entry);
+    try {
+      return this.inner.record(entry);
+    } catch (e) {
+      this.inner.abandonRecord?.();
+      throw e;
+    }
+  }
+  footer(): Uint8Array {
+    return this.inner.footer();
+  }
+  summary(): WriteSummary {
+    return this.inner.summary();
+  }
 }

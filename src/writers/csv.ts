@@ -23,9 +23,13 @@
  * Numbers and booleans are written as text, an absent field or null as an empty
  * cell, an object or array in a scalar column as compact JSON. With `extra`
  * nothing is dropped.
+ *
+ * `csvSafe` (off by default): a cell that starts with `=`, `+`, `-` or `@` gets a
+ * `'` in front, so a spreadsheet shows it as text instead of running it as a
+ * formula; cells that are plain numbers (`-1`, `+3.5`) stay as they are.
  */
 import type { AuditEvent, Entry, JsonValue } from '../entry.js';
-import { BaseWriter, EMPTY, dataKeyOf, eventWithZone, isObject, utf8 } from './common.js';
+import { BaseWriter, EMPTY, dataKeyOf, eventWithZone, isObject, utf8, type WriterOptions } from './common.js';
 
 export const CSV_COLUMNS = [
   'timestamp',
@@ -95,7 +99,16 @@ function rest(o: Obj, taken: string[]): Obj | undefined {
 }
 
 /** The row of one event, without its line end. */
-export function csvRow(e: AuditEvent): string {
+const FORMULA_START = /^[=+\-@]/;
+const PLAIN_NUMBER = /^[-+]?\d+(?:\.\d+)?$/;
+
+/** A cell made safe to open in a spreadsheet: `'` before a leading `=`, `+`, `-` or `@` (plain numbers stay). */
+export function csvSafeCell(s: string): string {
+  return FORMULA_START.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
+}
+
+/** One event as a CSV row (no line end); `safe`: see csvSafeCell. */
+export function csvRow(e: AuditEvent, safe = false): string {
   const cells: string[] = [];
   for (const k of TOP) cells.push(cell(e[k]));
   const account = isObject(e.account) ? (e.account as Obj) : undefined;
@@ -132,12 +145,18 @@ export function csvRow(e: AuditEvent): string {
   }
   cells.push(any ? JSON.stringify(extra) : '');
   let s = '';
-  for (let i = 0; i < cells.length; i++) s += (i ? ',' : '') + csvField(cells[i]!);
+  for (let i = 0; i < cells.length; i++) s += (i ? ',' : '') + csvField(safe ? csvSafeCell(cells[i]!) : cells[i]!);
   return s;
 }
 
 export class CsvWriter extends BaseWriter {
   readonly format = 'csv' as const;
+  private readonly safe: boolean;
+
+  constructor(opts: WriterOptions = {}) {
+    super();
+    this.safe = opts.csvSafe ?? false;
+  }
 
   header(): Uint8Array {
     return utf8(CSV_COLUMNS.join(',') + '\r\n');
@@ -148,7 +167,8 @@ export class CsvWriter extends BaseWriter {
   }
 
   record(entry: Entry): string {
+    const text = csvRow(eventWithZone(entry), this.safe) + '\r\n';
     this.commit(false);
-    return csvRow(eventWithZone(entry)) + '\r\n';
+    return text;
   }
 }

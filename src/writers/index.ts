@@ -34,20 +34,28 @@
  * top of each writer's file (JSON, NDJSON and CSV drop nothing).
  */
 import { AuditLogError } from '../errors.js';
-import type { OutputFormat, RecordWriter, WriterOptions } from './common.js';
+import { CheckedWriter, type OutputFormat, type RecordWriter, type WriterOptions } from './common.js';
 import { CsvWriter } from './csv.js';
 import { JsonWriter, NdjsonWriter } from './json.js';
 import { XmlWriter } from './xml.js';
 
 export type { OutputFormat, RecordWriter, WriteSummary, WriterOptions } from './common.js';
-export { CSV_COLUMNS, csvField, csvRow } from './csv.js';
+export { checkEvent, MAX_EVENT_DEPTH } from './common.js';
+export { CSV_COLUMNS, csvField, csvRow, csvSafeCell } from './csv.js';
 export { formatJsonEvent, isJsonArrayHeader, JSON_FOOTER, JSON_HEADER } from './json.js';
 export { connectionTypeToXml, isXmlAuditHeader, jsonTimestampToXml, XML_FOOTER, XML_HEADER, xmlEscape } from './xml.js';
 
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['new', 'old', 'json', 'ndjson', 'csv'];
 
-/** A writer for one output file in `format`. An unknown format is INVALID_OPTION. */
+/**
+ * A writer for one output file in `format`, behind the shared per-event check
+ * (nesting deeper than MAX_EVENT_DEPTH is MALFORMED_RECORD). An unknown format is INVALID_OPTION.
+ */
 export function createWriter(format: OutputFormat, opts: WriterOptions = {}): RecordWriter {
+  return new CheckedWriter(createBareWriter(format, opts));
+}
+
+function createBareWriter(format: OutputFormat, opts: WriterOptions): RecordWriter {
   switch (format) {
     case 'new':
     case 'old':
@@ -57,7 +65,7 @@ export function createWriter(format: OutputFormat, opts: WriterOptions = {}): Re
     case 'ndjson':
       return new NdjsonWriter();
     case 'csv':
-      return new CsvWriter();
+      return new CsvWriter(opts);
     default:
       throw new AuditLogError('INVALID_OPTION', `unknown output format ${JSON.stringify(format)} (expected one of ${OUTPUT_FORMATS.join(', ')})`, {
         stage: 'write',

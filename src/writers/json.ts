@@ -147,8 +147,9 @@ export class JsonWriter extends BaseWriter {
       const body = stripSeparator(entry.raw);
       return first ? body : Buffer.concat([SEPARATOR, body]);
     }
+    const text = (first ? '' : ',\n') + formatJsonEvent(eventWithZone(entry));
     this.commit(false);
-    return (first ? '' : ',\n') + formatJsonEvent(eventWithZone(entry));
+    return text;
   }
 }
 
@@ -164,7 +165,8 @@ export class NdjsonWriter extends BaseWriter {
   }
 
   record(entry: Entry): string {
+    const text = JSON.stringify(eventWithZone(entry)) + '\n';
     this.commit(false);
-    return JSON.stringify(eventWithZone(entry)) + '\n';
+    return text;
   }
 }

@@ -1,0 +1,73 @@
+/** Every tally is bounded: at most MAX_DISTINCT names, the rest under (other), totals complete. */
+import { describe, expect, test } from 'vitest';
+import { MAX_DISTINCT, OTHER } from '../src/counts.js';
+import type { Entry } from '../src/entry.js';
+import { combine, inspect } from '../src/info.js';
+import { BaseWriter } from '../src/writers/common.js';
+
+const N = MAX_DISTINCT + 2500;
+
+function distinctLog(n: number, tag: string): Buffer {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++)
+    lines.push(JSON.stringify({ timestamp: '2019-10-03 14:00:00', class: `c_${tag}${i}`, event: `e${i}`, account: { user: `u_${tag}${i}` }, general_data: { command: `cmd_${tag}${i}` } }));
+  // Names that are also Object.prototype members are counted as names, not mistaken for existing counts.
+  lines.push(JSON.stringify({ timestamp: '2019-10-03 14:00:00', class: 'constructor', event: '__proto__', account: { user: '__proto__' }, general_data: { command: 'toString' } }));
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
+const sum = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
+
+describe('bounded tallies', () => {
+  test('info: events, commands and users keep MAX_DISTINCT names plus (other); the counts add up to every record', async () => {
+    const r = await inspect(distinctLog(N, ''));
+    expect(r.records).toBe(N + 1);
+    for (const m of [r.events, r.commands, r.users]) {
+      expect(Object.keys(m).length).toBe(MAX_DISTINCT + 1);
+      expect(m[OTHER]).toBeGreaterThan(0);
+      expect(sum(m)).toBe(N + 1);
+    }
+    // The first names seen are the ones kept.
+    expect(r.users.u_0).toBe(1);
+  });
+
+  test('info: names like constructor and __proto__ are ordinary names', async () => {
+    const r = await inspect(distinctLog(3, ''));
+    expect(r.events['constructor/__proto__']).toBe(1);
+    expect(r.users['__proto__']).toBe(1);
+    expect(r.commands.toString).toBe(1);
+    expect(JSON.parse(JSON.stringify(r.users))).toMatchObject({ __proto__: 1 });
+  });
+
+  test('info over several files: the totals are bounded the same way', async () => {
+    const reports = [await inspect(distinctLog(N, 'a'), { file: 'a' }), await inspect(distinctLog(N, 'b'), { file: 'b' })];
+    const t = combine(reports);
+    for (const m of [t.events, t.commands, t.users]) {
+      expect(Object.keys(m).length).toBeLessThanOrEqual(MAX_DISTINCT + 1);
+      expect(sum(m)).toBe(2 * (N + 1));
+    }
+  });
+
+  test('writers: dropped field paths keep MAX_DISTINCT paths plus (other), counts complete', () => {
+    class Dropper extends BaseWriter {
+      readonly format = 'new' as const;
+      header() {
+        return new Uint8Array();
+      }
+      footer() {
+        return new Uint8Array();
+      }
+      record(e: Entry) {
+        this.drop(`general_data.${String(e.event.id)}`);
+        this.commit(false);
+        return '';
+      }
+    }
+    const w = new Dropper();
+    for (let i = 0; i < N; i++) w.record({ event: { id: i }, format: 'json', at: { file: '-', offset: 0, end: 0, index: i } });
+    const d = w.summary().droppedFields;
+    expect(Object.keys(d).length).toBe(MAX_DISTINCT + 1);
+    expect(d[OTHER]).toBe(N - MAX_DISTINCT);
+    expect(sum(d)).toBe(N);
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * Fuzz: fixtures of every format, plain and inside every layer (gzip, AES,
+ * gzip inside AES), with bytes mutated, truncated, spliced in and repeated.
+ * Whatever the damage: nothing but AuditLogError is thrown, no read runs past
+ * a time bound, and (plain inputs) every complete record before the damage
+ * is still read byte for byte, and every other record the damage did not
+ * touch is read or lies inside a reported problem (never silently lost).
+ *
+ * Fixed seed, bounded runs; `npm run fuzz` runs the same longer (FUZZ_RUNS=N).
+ */
+import { execFileSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { AuditLogError } from '../src/errors.js';
+import { staticPassword } from '../src/layers/index.js';
+import { parseAll, readAuditLog } from '../src/reader.js';
+import { entriesOf, fixture } from './helpers.js';
+
+/** Runs per fixture and layer (plain inputs get three times as many). */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
+const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
+/** Generous: these inputs are a few KiB, read in milliseconds; a hang or a quadratic blow-up passes it. */
+const TIME_BOUND_MS = 5000;
+const PASSWORD = 'fuzz';
+
+const FIXTURES: Record<string, string> = {
+  new: 'public/mysql-utilities/audit.log.13951424704434196.xml',
+  old: 'public/mysql-utilities/audit.log.13488316109086370',
+  json: 'public/mysql-refman/refman-9-json-event-examples.json',
+  'percona-new': 'percona/new-format-5.6-2014-fragment.xml',
+  'percona-old': 'percona/old-format-5.6-2014.xml',
+  'percona-json': 'percona/json-format-5.6-2014.json',
+  'percona-csv': 'percona/csv-mtr-filter-commands.csv',
+};
+
+function encrypt(bytes: Buffer): Buffer {
+  return execFileSync('openssl', ['enc', '-aes-256-cbc', '-md', 'sha256', '-pass', `pass:${PASSWORD}`], { input: bytes });
+}
+
+const LAYERS: Record<string, (b: Buffer) => Buffer> = {
+  plain: (b) => b,
+  gz: (b) => gzipSync(b),
+  enc: (b) => encrypt(b),
+  'gz.enc': (b) => encrypt(gzipSync(b)),
+};
+
+/** A damage done to the bytes, and the range of original bytes it touched (for "untouched records"). */
+interface Damaged {
+  bytes: Buffer;
+  /** Original offsets at or after which bytes changed or shifted meaning: [from, to) touched; `to` = Infinity for a cut. */
+  touched: [number, number][];
+}
+
+type Op =
+  | { kind: 'mutate'; at: number[]; values: number[] }
+  | { kind: 'truncate'; at: number }
+  | { kind: 'splice'; at: number; from: number; len: number; random: number[] }
+  | { kind: 'repeat'; from: number; len: number; times: number };
+
+const op = (n: number): fc.Arbitrary<Op> => {
+  const pos = fc.nat({ max: Math.max(0, n - 1) });
+  return fc.oneof(
+    fc.record({ kind: fc.constant('mutate' as const), at: fc.array(pos, { minLength: 1, maxLength: 6 }), values: fc.array(fc.nat({ max: 255 }), { minLength: 6, maxLength: 6 }) }),
+    fc.record({ kind: fc.constant('truncate' as const), at: pos }),
+    fc.record({ kind: fc.constant('splice' as const), at: pos, from: pos, len: fc.nat({ max: 300 }), random: fc.array(fc.nat({ max: 255 }), { maxLength: 8 }) }),
+    fc.record({ kind: fc.constant('repeat' as const), from: pos, len: fc.integer({ min: 1, max: 400 }), times: fc.integer({ min: 1, max: 4 }) }),
+  );
+};
+
+function apply(b: Buffer, o: Op): Damaged {
+  switch (o.kind) {
+    case 'mutate': {
+      const c = Buffer.from(b);
+      o.at.forEach((p, i) => (c[p] = o.values[i]!));
+      return { bytes: c, touched: o.at.map((p) => [p, p + 1]) };
+    }
+    case 'truncate':
+      return { bytes: b.subarray(0, o.at), touched: [[o.at, Infinity]] };
+    case 'splice': {
+      // A piece of the same input (a record start, half a record) plus a few random bytes, put in elsewhere.
+      const piece = Buffer.concat([b.subarray(o.from, o.from + o.len), Buffer.from(o.random)]);
+      return { bytes: Buffer.concat([b.subarray(0, o.at), piece, b.subarray(o.at)]), touched: [[o.at, o.at]] };
+    }
+    case 'repeat': {
+      const end = Math.min(b.length, o.from + o.len);
+      const piece = b.subarray(o.from, end);
+      return { bytes: Buffer.concat([b.subarray(0, end), ...Array<Buffer>(o.times).fill(piece), b.subarray(end)]), touched: [[end, end]] };
+    }
+  }
+}
+
+/** Read everything (skipping bad records); returns the raws read, or the AuditLogError that stopped it. */
+async function readAll(bytes: Buffer): Promise<{ raws: Map<string, number>; reported: [number, number][]; stopped?: AuditLogError; ms: number }> {
+  const t0 = performance.now();
+  const raws = new Map<string, number>();
+  const reported: [number, number][] = [];
+  const onProblem = (p: AuditLogError) => {
+    if (p.ctx.offset !== undefined) reported.push([p.ctx.offset, p.ctx.end ?? p.ctx.offset + 1]);
+  };
+  let stopped: AuditLogError | undefined;
+  try {
+    for await (const e of readAuditLog(bytes, { onError: 'skip', keepRaw: true, password: staticPassword(PASSWORD), onProblem })) {
+      const k = Buffer.from(e.raw!).toString('latin1');
+      raws.set(k, (raws.get(k) ?? 0) + 1);
+    }
+  } catch (e) {
+    if (!(e instanceof AuditLogError)) throw e;
+    stopped = e;
+  }
+  return { raws, reported, ms: performance.now() - t0, ...(stopped ? { stopped } : {}) };
+}
+
+describe('fuzz: damaged inputs of every format and layer', () => {
+  for (const [format, path] of Object.entries(FIXTURES)) {
+    const plain = fixture(path);
+    const records = entriesOf(parseAll(plain, { keepRaw: true }));
+    test(`${format}: the fixture reads whole (the baseline the fuzz compares with)`, () => {
+      expect(records.length).toBeGreaterThan(0);
+      expect(records[0]!.format).toBe(format);
+    });
+
+    for (const [layer, wrap] of Object.entries(LAYERS)) {
+      test(`${format} ${layer}: mutated, truncated, spliced, repeated bytes`, async () => {
+        const input = wrap(plain);
+        await fc.assert(
+          fc.asyncProperty(fc.array(op(input.length), { minLength: 1, maxLength: layer === 'plain' ? 1 : 3 }), async (ops) => {
+            let d: Damaged = { bytes: input, touched: [] };
+            for (const o of ops) d = { ...apply(d.bytes, o), touched: [...d.touched, ...apply(d.bytes, o).touched] };
+            const got = await readAll(d.bytes);
+            expect(got.ms).toBeLessThan(TIME_BOUND_MS);
+            if (layer !== 'plain' || got.stopped) return;
+            // Records before the first damaged byte: read, byte for byte. Records after it whose bytes (and the
+            // byte on each side) were not touched: read, or inside a reported problem (damage may shift them).
+            const first = Math.min(...d.touched.map(([a]) => a));
+            const after = (x: number) => x + d.bytes.length - input.length;
+            for (const r of records) {
+              const hit = d.touched.some(([a, b]) => a <= r.at.end && (b === a ? a > r.at.offset - 1 : b > r.at.offset - 1));
+              if (hit) continue;
+              const k = Buffer.from(r.raw!).toString('latin1');
+              const read = (got.raws.get(k) ?? 0) > 0;
+              if (r.at.end < first) {
+                expect(read, `untouched record before the damage at ${first}: ${JSON.stringify(k.slice(0, 80))}`).toBe(true);
+                continue;
+              }
+              // Only splices and repeats shift bytes, and only those after the damage (single-op runs on plain inputs).
+              const lo = d.bytes.length === input.length || r.at.offset < first ? r.at.offset : after(r.at.offset);
+              const hi = d.bytes.length === input.length || r.at.offset < first ? r.at.end : after(r.at.end);
+              const covered = got.reported.some(([a, b]) => a < hi && b > lo);
+              expect(read || covered, `untouched record ${JSON.stringify(k.slice(0, 80))} is neither read nor reported`).toBe(true);
+            }
+          }),
+          { seed: SEED, numRuns: layer === 'plain' ? RUNS * 3 : RUNS, endOnFailure: true },
+        );
+      });
+    }
+  }
+});
