@@ -13,7 +13,7 @@
  * parse with a well-known library and do the same counting work as `info`.
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,15 +33,17 @@ const root = join(here, '..', '..');
 const dataDir = join(root, 'bench', '.data');
 const MIB = Number(process.env.BENCH_MIB ?? 200);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** The 1 GiB split runs once per round by default (BENCH_RUNS sets it too). */
+const SPLIT_RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const SEED = 20261122;
 
-async function ensureInput(format: 'new' | 'old' | 'json'): Promise<string> {
+async function ensureInput(format: 'new' | 'old' | 'json', mib = MIB): Promise<string> {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, `${format}-${MIB}MiB-${SEED}.${format === 'json' ? 'json' : 'xml'}`);
+  const path = join(dataDir, `${format}-${mib}MiB-${SEED}.${format === 'json' ? 'json' : 'xml'}`);
   if (existsSync(path)) return path;
   const tmp = `${path}.tmp`;
   const out = createWriteStream(tmp);
-  for (const chunk of generateLog({ format, bytes: MIB * 1024 * 1024, seed: SEED })) {
+  for (const chunk of generateLog({ format, bytes: mib * 1024 * 1024, seed: SEED })) {
     if (!out.write(chunk)) await once(out, 'drain');
   }
   out.end();
@@ -105,10 +107,10 @@ async function ensureLayered(plain: string, kind: 'gz' | 'enc' | 'gz.enc'): Prom
   return path;
 }
 
-function runOnce(scenario: string, file: string, arg?: string): Result {
+function runOnce(scenario: string, file: string, arg?: string, env: Record<string, string> = {}): Result {
   const outText = execFileSync(process.execPath, [join(here, 'scenario.js'), scenario, file, ...(arg !== undefined ? [arg] : [])], {
     encoding: 'utf8',
-    env: { ...process.env, BENCH_PASSWORD: PASSWORD },
+    env: { ...process.env, BENCH_PASSWORD: PASSWORD, ...env },
   });
   return JSON.parse(outText.trim().split('\n').pop()!) as Result;
 }
@@ -126,14 +128,14 @@ function row(label: string, r: Result, base?: Result): string {
   const mibs = r.bytes / 1048576 / (r.ms / 1000);
   const recs = r.records / (r.ms / 1000);
   const vs = base ? `${(base.ms / r.ms).toFixed(2)}x` : '';
-  return `${label.padEnd(34)} ${mibs.toFixed(1).padStart(8)} MiB/s ${(recs / 1000).toFixed(0).padStart(7)} krec/s ${r.maxRssMiB.toFixed(0).padStart(5)} MiB RSS ${vs.padStart(7)}`;
+  return `${label.padEnd(34)} ${mibs.toFixed(1).padStart(8)} MiB/s ${(recs / 1000).toFixed(0).padStart(7)} krec/s ${(Number.isFinite(r.maxRssMiB) ? r.maxRssMiB.toFixed(0) : '-').padStart(5)} MiB RSS ${vs.padStart(7)}`;
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
-/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,repair runs some sections only. */
-const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,repair').split(','));
+/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split,repair runs some sections only. */
+const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split,repair').split(','));
 const needsInputs = ['info', 'convert', 'layers', 'sessions', 'hostile'].some((s) => only.has(s));
 const inputs = needsInputs ? { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') } : undefined;
 if (only.has('info')) console.log('== info');
@@ -223,6 +225,41 @@ if (only.has('read')) {
   console.log(readRow(`read --start (set of ${files} files)`, rs));
 }
 
+if (only.has('split')) {
+  // Same-format split of a 1 GiB NEW XML file into 64 MiB pieces, beside cp and gzip -c of
+  // the same file, in the same rounds (BENCH_SPLIT_MIB changes the size).
+  const mib = Number(process.env.BENCH_SPLIT_MIB ?? 1024);
+  const file = await ensureInput('new', mib);
+  const out = join(dataDir, 'split-out');
+  const fresh = () => {
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out);
+  };
+  const timed = (scenario: string, f: () => void): Result => {
+    fresh();
+    const t0 = process.hrtime.bigint();
+    f();
+    return { scenario, bytes: statSync(file).size, records: 0, ms: Number(process.hrtime.bigint() - t0) / 1e6, maxRssMiB: NaN };
+  };
+  const times: Record<string, Result[]> = { cp: [], gzip: [], split: [], 'split-gz': [] };
+  for (let i = 0; i < SPLIT_RUNS; i++) {
+    times.cp!.push(timed('cp', () => execFileSync('cp', [file, join(out, 'copy')])));
+    times.gzip!.push(timed('gzip', () => execFileSync('sh', ['-c', `gzip -c "${file}" > "${join(out, 'copy.gz')}"`])));
+    for (const s of ['split', 'split-gz'] as const) {
+      fresh();
+      times[s]!.push(runOnce(s, file, undefined, { BENCH_SPLIT_DIR: out }));
+    }
+  }
+  const med = (rs: Result[]) => [...rs].sort((x, y) => x.ms - y.ms)[Math.floor(rs.length / 2)]!;
+  console.log(`== split: ${(statSync(file).size / 1048576).toFixed(0)} MiB NEW XML into 64 MiB pieces (same format), median of ${SPLIT_RUNS}`);
+  const cp = med(times.cp!);
+  const gz = med(times.gzip!);
+  console.log(row('baseline: cp', cp));
+  console.log(row('auditlog split (plain)', med(times.split!), cp));
+  console.log(row('baseline: gzip -c', gz));
+  console.log(row('auditlog split --compress', med(times['split-gz']!), gz));
+  rmSync(out, { recursive: true, force: true });
+}
 if (only.has('hostile')) {
   console.log('== hostile inputs (info; each beside an ordinary input of the same decoded size, measured in the same rounds; target: within 2x, peak RSS < 150 MiB)');
   const ordinary: Record<string, string> = {

@@ -13,7 +13,8 @@ import { createRequire } from 'node:module';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { createWriteStream } from 'node:fs';
-import { convert } from '../src/convert.js';
+import { convert, convertInto } from '../src/convert.js';
+import { createRotatingSink } from '../src/sinks/rotating.js';
 import { inspect } from '../src/info.js';
 import { staticPassword } from '../src/layers/index.js';
 import { repair } from '../src/repair/index.js';
@@ -270,6 +271,15 @@ switch (scenario) {
   case 'sax-convert-json':
     records = await saxConvert(file);
     break;
+  case 'split':
+  case 'split-gz': {
+    // Same-format split into 64 MiB pieces (BENCH_SPLIT_DIR: an empty directory).
+    const dir = process.env.BENCH_SPLIT_DIR!;
+    const sink = (prologue: Uint8Array | undefined) =>
+      createRotatingSink({ dir, to: 'new', rotateOnSize: 64 * 1024 * 1024, compress: scenario === 'split-gz', ...(prologue ? { prologue } : {}) });
+    records = (await convertInto([file], sink, { to: 'new' })).written;
+    break;
+  }
   case 'stream-json-convert-ndjson':
     records = await streamJsonConvert(file);
     break;

@@ -1,14 +1,15 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from '../cli/common.js';
-import { progress } from '../cli/progress.js';
-import { convert, type ConvertSummary } from '../src/convert.js';
+import { filterFlags, filterSpec } from '../cli/filter-flags.js';
+import { rotationFlags, rotationOptions, usesRotationFlags } from '../cli/rotation.js';
+import { noteProblem, progress, quietFlag } from '../cli/progress.js';
+import { convert, convertInto, type ConvertOptions, type ConvertSummary } from '../src/convert.js';
+import { createRotatingSink } from '../src/sinks/rotating.js';
 import { EXIT } from '../src/errors.js';
 import { severityLabel } from '../src/problems.js';
 import { escapeControls } from '../src/text.js';
 import { expandInputs } from '../src/fileset.js';
-import { unknownEventWarning, type FilterSpec } from '../src/filter.js';
-
-const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
+import { unknownEventWarning } from '../src/filter.js';
 
 export default class Convert extends Command {
   static override description =
@@ -17,6 +18,7 @@ export default class Convert extends Command {
     '<%= config.bin %> convert audit.log --to json -o audit.json',
     '<%= config.bin %> convert audit.*.log.gz --to ndjson --user root --status error',
     '<%= config.bin %> convert audit.log.enc --password-file pw --to new --since "2019-10-03 14:00:00" --until 2019-10-03',
+    '<%= config.bin %> convert big-audit.log --to new --out-dir archive --rotate-on-size 67108864 --compress',
   ];
   static override strict = false;
   static override args = {
@@ -24,7 +26,9 @@ export default class Convert extends Command {
   };
   static override flags = {
     to: Flags.string({ description: 'output format', options: ['new', 'old', 'json', 'ndjson', 'csv'], required: true }),
-    output: Flags.string({ char: 'o', description: 'write to FILE instead of stdout (- is stdout): a regular file atomically, mode 0600; a device or FIFO in place; never an input' }),
+    output: Flags.string({ char: 'o', description: 'write to FILE instead of stdout (- is stdout): a regular file atomically, mode 0600; a device or FIFO in place; never an input', exclusive: ['out-dir'] }),
+    ...rotationFlags,
+    'out-dir': Flags.string({ description: 'write a rotated file set into DIR, named as the server names it (see --naming)', helpGroup: 'ROTATION' }),
     'on-error': Flags.string({
       description: 'at a malformed record or an unreadable input: fail (stop, no output file) or skip (report it, go on; exit 1, or 3 when an input was unreadable)',
       options: ['fail', 'skip'],
@@ -35,46 +39,29 @@ export default class Convert extends Command {
     encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
     json: Flags.boolean({ description: 'print the summary as JSON (on stdout with -o, else on stderr)' }),
     'track-db': Flags.boolean({ description: "write each connection's default database into general and table-access events that carry none (across all inputs, in order; unknown stays absent)" }),
-    user: many('account or login user'),
-    host: many('account host'),
-    ip: many('client IP'),
-    db: many('database'),
-    event: many('XML NAME (Query, Command Start), class, class/event or event (query/start = query_start); case-insensitive'),
-    'command-class': many('sql_command / COMMAND_CLASS (select, drop_table, ...)'),
-    'connection-id': many('connection id'),
-    status: many('ok, error, N or N-M'),
-    since: Flags.string({ description: 'from this time, inclusive (YYYY-MM-DD[ hh:mm:ss][Z| UTC|+hh:mm])', helpGroup: 'FILTER' }),
-    until: Flags.string({ description: 'up to this time, inclusive; a date alone means the whole day', helpGroup: 'FILTER' }),
-    grep: many('regular expression searched in the SQL text'),
     'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are converted to UTC' }),
+    quiet: quietFlag,
+    ...filterFlags,
     ...passwordFlags,
   };
 
   async run(): Promise<ConvertSummary> {
     const { argv, flags } = await this.parse(Convert);
     const files = inputs(this, argv as string[]);
-    const filter: FilterSpec = {
-      user: flags.user,
-      host: flags.host,
-      ip: flags.ip,
-      db: flags.db,
-      event: flags.event,
-      commandClass: flags['command-class'],
-      connectionId: flags['connection-id'],
-      status: flags.status,
-      since: flags.since,
-      until: flags.until,
-      grep: flags.grep,
-    };
+    const filter = filterSpec(flags);
+    if (!flags['out-dir'] && usesRotationFlags(flags)) this.error('--rotate-on-size, --max-size, --prune-seconds and --rotations need --out-dir', { exit: EXIT.USAGE });
     const unknownEvent = unknownEventWarning(flags.event);
     if (unknownEvent) process.stderr.write(`Warning: ${unknownEvent}\n`);
     cleanUpOnSignals();
-    const bar = progress(files);
+    const bar = progress(files, { quiet: flags.quiet });
     let summary: ConvertSummary;
     try {
       const password = passwordSource(flags);
-      const encrypt = flags.encrypt ? await password.get(flags.output ?? '-') : undefined;
-      summary = await convert(await expandInputs(files, { password }), flags.output ?? '-', {
+      const dir = flags['out-dir'];
+      const rot = rotationOptions(flags);
+      const encrypt = flags.encrypt ? await password.get(dir ? rot.encryptedName(dir) : (flags.output ?? '-')) : undefined;
+      const sources = await expandInputs(files, { password });
+      const opts: ConvertOptions = {
         to: flags.to as 'new' | 'old' | 'json' | 'ndjson' | 'csv',
         filter,
         onError: flags['on-error'] as 'fail' | 'skip',
@@ -84,20 +71,23 @@ export default class Convert extends Command {
         trackDb: flags['track-db'],
         ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
         ...(encrypt ? { encrypt } : {}),
-        onProblem: (e) => process.stderr.write(`${severityLabel(e.code)}: ${escapeControls(e.message)}\n`),
-        onProgress: (f, n) => bar.update(f, n),
-      });
+        onProblem: (e) => noteProblem(e, flags.quiet, bar),
+        onProgress: (log, records) => bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, records),
+      };
+      summary = dir
+        ? await convertInto(sources, (prologue, hooks) => createRotatingSink({ ...rot.sink, ...hooks, dir, to: opts.to, compress: flags.compress, csvSafe: flags['csv-safe'], ...(encrypt ? { encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts)
+        : await convert(sources, flags.output ?? '-', opts);
     } catch (e) {
       bar.done();
       return failed(this, e, flags.json);
     }
     bar.done();
     const text = JSON.stringify(summary, null, 2) + '\n';
-    const toFile = flags.output !== undefined && flags.output !== '-';
-    if (flags.json) (toFile ? process.stdout : process.stderr).write(text);
-    else if (toFile)
+    const where = flags['out-dir'] ? `${summary.files.length} files in ${flags['out-dir']}` : flags.output !== undefined && flags.output !== '-' ? flags.output : undefined;
+    if (flags.json) (where ? process.stdout : process.stderr).write(text);
+    else if (where)
       process.stderr.write(
-        `${summary.written} records written to ${escapeControls(flags.output!)} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated)\n`,
+        `${summary.written} records written to ${escapeControls(where)} (${summary.read} read, ${summary.filtered} filtered, ${summary.malformed} malformed skipped, ${summary.truncated} truncated${summary.pruned.length ? `, ${summary.pruned.length} files pruned` : ''})\n`,
       );
     if (summary.unreadable.length) {
       process.stderr.write(`Error: ${summary.unreadable.length} unreadable input${summary.unreadable.length === 1 ? '' : 's'} skipped: ${summary.unreadable.map((p) => escapeControls(p.file)).join(', ')}\n`);

@@ -8,7 +8,8 @@ import { DEFAULT_MAX_OPEN } from '../src/sessions.js';
 import { readSessions, renderSessions, toChunks, type SessionFormat, type SessionsResult } from '../src/sessions-read.js';
 import { writeAtomic, writeStream } from '../src/sink.js';
 
-const many = (description: string) => Flags.string({ description, multiple: true, helpGroup: 'FILTER' });
+// Non-greedy: `--user root audit.log` takes one value, so the file stays a file (repeat the flag for more).
+const many = (description: string) => Flags.string({ description, multiple: true, multipleNonGreedy: true, helpGroup: 'FILTER' });
 
 export default class Sessions extends Command {
   static override description =
@@ -20,7 +21,7 @@ export default class Sessions extends Command {
     '<%= config.bin %> sessions audit.log --user root --since "2019-10-03 14:00"',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'a directory (its audit log set), or audit log files, oldest first (- for stdin)' }) };
+  static override args = { files: Args.string({ description: 'a directory (its audit log set), or audit log files, oldest first (- for stdin)', ignoreStdin: true }) };
   static override flags = {
     to: Flags.string({ description: 'output: text (one line per session), ndjson, csv', options: ['text', 'ndjson', 'csv'], default: 'text' }),
     json: Flags.boolean({ description: 'one JSON document: {"sessions": [...], "summary": {...}}', exclusive: ['to'] }),
@@ -54,7 +55,7 @@ export default class Sessions extends Command {
         ...(flags['max-open'] !== undefined ? { maxOpen: flags['max-open'] } : {}),
         onCapReached: (n) => process.stderr.write(`Note: ${n} sessions open at once (--max-open): the oldest open ones are written out early, marked evicted\n`),
         onProblem: tellProblem,
-        onProgress: (f, n) => bar.update(f, n),
+        onProgress: (log, records) => bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, records),
       });
       result = read.result;
       const chunks = toChunks(renderSessions(read.sessions, to, result));

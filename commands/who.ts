@@ -16,7 +16,7 @@ export default class Who extends Command {
     'mysqlbinlog -v --base64-output=DECODE-ROWS binlog.000042 | <%= config.bin %> who --binlog - audit.20250508T000000.log audit.log',
   ];
   static override strict = false;
-  static override args = { files: Args.string({ description: 'CONNECTION_ID (without --binlog), then a directory (its audit log set) or the audit log files, oldest first' }) };
+  static override args = { files: Args.string({ description: 'CONNECTION_ID (without --binlog), then a directory (its audit log set) or the audit log files, oldest first', ignoreStdin: true }) };
   static override flags = {
     at: Flags.string({ description: 'the time (YYYY-MM-DD hh:mm:ss, in the audit files\' zone: UTC for MySQL Enterprise and Percona audit_log)', exclusive: ['binlog'] }),
     binlog: Flags.string({ description: 'mysqlbinlog [-v] [--base64-output=DECODE-ROWS] text to annotate (- for stdin)' }),

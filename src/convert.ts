@@ -10,10 +10,12 @@ import { AuditLogError } from './errors.js';
 import { compileFilter, type FilterSpec } from './filter.js';
 import { MAX_LISTED, problemReport, type ProblemReport } from './info.js';
 import { isDataProblem, isUnreadable, problem, recordProblem } from './problems.js';
-import { wrapOutput, type OutputEncryption, type PasswordSource } from './layers/index.js';
-import { readAuditLog, type Source } from './reader.js';
-import { openSink, writeAll } from './sink.js';
-import { createWriter, type OutputFormat } from './writers/index.js';
+import type { OutputEncryption, PasswordSource } from './layers/index.js';
+import { readAuditLog, type AuditLogReader, type Source } from './reader.js';
+import { openSink } from './sink.js';
+import type { EntrySink, SinkFile, WriteHooks } from './sinks/entry-sink.js';
+import { createFileSink } from './sinks/file.js';
+import type { OutputFormat } from './writers/index.js';
 import { createDbTracker, type DbTrackerSummary } from './track-db.js';
 
 export interface ConvertOptions {
@@ -33,8 +35,8 @@ export interface ConvertOptions {
   onProblem?: (e: AuditLogError) => void;
   /** CSV output: prefix cells that start with `=`, `+`, `-` or `@` with `'`. Defaults to false. */
   csvSafe?: boolean;
-  /** Told about progress: bytes read so far of the current input. */
-  onProgress?: (file: string, bytesRead: number) => void;
+  /** Told about progress after every input block: the current input's reader (bytes read) and the records read so far. */
+  onProgress?: (log: AuditLogReader, records: number) => void;
   /** Fill each connection's default database into general and table-access events without one (src/track-db.ts), before filtering. */
   trackDb?: boolean;
 }
@@ -71,20 +73,26 @@ export interface ConvertSummary {
   dataProblems: boolean;
   /** Bytes of output (after compression and encryption). */
   bytesOut: number;
+  /** The files written (none for a stream), in the order they were finished. */
+  files: SinkFile[];
+  /** Files removed by pruning (rotating output), oldest first. */
+  pruned: string[];
   /** With `trackDb`: events that got a db, and those left without one. */
   trackDb?: DbTrackerSummary;
 }
 
-/** Size of the output blocks handed to the layers and the sink, in bytes. */
-const OUT_BLOCK = 256 * 1024;
-/** Text is encoded to bytes in pieces of about this many characters. */
-const TEXT_PIECE = 16 * 1024;
+/** Makes the sink of a conversion, once the first input's prologue is known (undefined when it is not kept). */
+export type SinkFactory = (prologue: Uint8Array | undefined, hooks: WriteHooks) => EntrySink;
 
 /**
- * The output bytes of a conversion, as an async iterable, and its summary
- * (filled in as the bytes are consumed; complete once they all were).
+ * The conversion loop: read inputs in order, filter, and write every kept
+ * entry into the sink `makeSink` returns. The sink is made once the first
+ * input's format is known (its header is kept when converting to the source's
+ * own format), and closed at the end; on any error it is aborted, so no
+ * partial output is left behind.
+ * @throws AuditLogError the first malformed record (with `onError: 'fail'`), an unusable input, or the sink's I/O error
  */
-export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks: AsyncIterable<Uint8Array>; summary: ConvertSummary } {
+export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts: ConvertOptions): Promise<ConvertSummary> {
   const summary: ConvertSummary = {
     to: opts.to,
     inputs: [],
@@ -99,6 +107,8 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     unreadable: [],
     dataProblems: false,
     bytesOut: 0,
+    files: [],
+    pruned: [],
   };
   const keep = compileFilter(opts.filter ?? {});
   const skip = opts.onError === 'skip';
@@ -110,41 +120,15 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
     if (summary.problems.length < MAX_LISTED) summary.problems.push(problemReport(e));
     opts.onProblem?.(e);
   };
-
-  async function* render(): AsyncGenerator<Uint8Array> {
-    let writer: ReturnType<typeof createWriter> | undefined;
-    // Output is gathered into blocks: runs of text are encoded once per block, not per record.
-    let parts: Uint8Array[] = [];
-    let text = '';
-    let size = 0;
-    const put = (b: string | Uint8Array) => {
-      if (typeof b === 'string') {
-        text += b;
-        size += b.length;
-        // Encode in small pieces: one big string per block would be a large heap
-        // object, and those grow the old generation (and resident memory) fast.
-        if (text.length >= TEXT_PIECE) {
-          parts.push(Buffer.from(text, 'utf8'));
-          text = '';
-        }
-        return;
-      }
-      if (b.length === 0) return;
-      if (text) {
-        parts.push(Buffer.from(text, 'utf8'));
-        text = '';
-      }
-      parts.push(b);
-      size += b.length;
-    };
-    const take = (): Uint8Array => {
-      if (text) parts.push(Buffer.from(text, 'utf8'));
-      const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-      parts = [];
-      text = '';
-      size = 0;
-      return out;
-    };
+  // A value the filters or the writer cannot handle is that record's problem, handled as --on-error says.
+  const recordFailed = (err: unknown, e: Entry, stage: 'transform' | 'write') => {
+    const p = recordProblem(err, e.at, stage);
+    if (!skip || problem(p.code).stops !== 'unless-skip') throw p;
+    onProblem(p);
+  };
+  const hooks: WriteHooks = { onRecordFailure: (err, e) => recordFailed(err, e, 'write') };
+  let sink: EntrySink | undefined;
+  try {
     for (const src of inputs) {
       // Original bytes are only needed when they can pass through to the target unchanged.
       const keepRaw = (f: string) => f === opts.to;
@@ -153,33 +137,27 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
       summary.inputs.push(input);
       try {
         for await (const batch of log.batches()) {
-          if (!writer) {
-            // The source header is kept only when converting to the source's own format.
-            writer = createWriter(opts.to, { csvSafe: opts.csvSafe ?? false, ...(log.format === opts.to ? { prologue: log.prologue } : {}) });
-            put(writer.header());
-          }
-          for (const e of batch as Entry[]) {
+          // The source header is kept only when converting to the source's own format.
+          sink ??= makeSink(log.format === opts.to ? log.prologue : undefined, hooks);
+          const kept: Entry[] = [];
+          for (const e of batch) {
             input.records++;
             summary.read++;
             track?.apply(e);
-            // A value the filters or the writer cannot handle is that record's problem, handled as --on-error says.
-            let bytes: string | Uint8Array;
+            let pass: boolean;
             try {
-              if (!keep(e.event)) {
-                summary.filtered++;
-                continue;
-              }
-              bytes = writer.record(e);
+              pass = keep(e.event);
             } catch (err) {
-              const p = recordProblem(err, e.at, 'write');
-              if (!skip || problem(p.code).stops !== 'unless-skip') throw p;
-              onProblem(p);
+              recordFailed(err, e, 'transform');
               continue;
             }
-            put(bytes);
+            if (pass) kept.push(e);
+            else summary.filtered++;
           }
-          if (size >= OUT_BLOCK) yield take();
-          opts.onProgress?.(log.file, log.bytesRead);
+          await sink.write(kept);
+          opts.onProgress?.(log, summary.read);
+          // A closed pipe (`| head`): nothing more can be written, so nothing more is read.
+          if (sink.gone) break;
         }
       } catch (err) {
         // An input that cannot be read at all (missing, unknown format, wrong password) is skipped and reported with skip.
@@ -190,30 +168,23 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
       input.format = log.format ?? null;
       input.layers = log.layers;
       input.complete = log.complete;
+      if (sink?.gone) break;
     }
-    if (!writer) {
-      // No record at all: still a valid, empty file of the target format.
-      writer = createWriter(opts.to, { csvSafe: opts.csvSafe ?? false });
-      put(writer.header());
-    }
-    put(writer.footer());
-    const ws = writer.summary();
-    summary.written = ws.written;
-    summary.passedThrough = ws.passedThrough;
-    summary.droppedFields = ws.droppedFields;
+    // No record at all: still a valid, empty file of the target format.
+    sink ??= makeSink(undefined, hooks);
+    const s = await sink.close();
+    summary.written = s.written;
+    summary.passedThrough = s.passedThrough;
+    summary.droppedFields = s.droppedFields;
+    summary.bytesOut = s.bytesOut;
+    summary.files = s.files;
+    summary.pruned = s.pruned;
     if (track) summary.trackDb = track.summary();
-    yield take();
+    return summary;
+  } catch (e) {
+    await sink?.abort();
+    throw e;
   }
-
-  async function* counted(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    for await (const c of src) {
-      summary.bytesOut += c.length;
-      yield c;
-    }
-  }
-
-  const wrapped = wrapOutput(render(), { compress: opts.compress ?? false, ...(opts.encrypt ? { encrypt: opts.encrypt } : {}) });
-  return { chunks: counted(wrapped), summary };
 }
 
 /**
@@ -225,8 +196,12 @@ export function convertChunks(inputs: Source[], opts: ConvertOptions): { chunks:
  *   or INVALID_OPTION for an output that is one of the inputs, or binary output to a terminal
  */
 export async function convert(inputs: Source[], dest: string | NodeJS.WritableStream, opts: ConvertOptions): Promise<ConvertSummary> {
-  const sink = await openSink(dest, { inputs, binary: Boolean(opts.compress || opts.encrypt) });
-  const { chunks, summary } = convertChunks(inputs, opts);
-  await writeAll(sink, chunks);
-  return summary;
+  // The output is opened (and refused when it is an input, or binary to a terminal) before any input is read.
+  const out = await openSink(dest, { inputs, binary: Boolean(opts.compress || opts.encrypt) });
+  try {
+    return await convertInto(inputs, (prologue, hooks) => createFileSink(out, { to: opts.to, csvSafe: opts.csvSafe ?? false, compress: opts.compress ?? false, ...hooks, ...(opts.encrypt ? { encrypt: opts.encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts);
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
 }

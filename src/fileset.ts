@@ -47,18 +47,25 @@ export interface AuditFileName {
 
 const MYSQL_RE =
   /^(?<base>[^.]+)(?:\.(?<ts>\d{8}T\d{6})(?:-(?<seq>\d+))?)?\.(?<suffix>[A-Za-z][\w-]*(?:\.[A-Za-z][\w-]*)*?)(?<gz>\.gz)?(?:(?:\.(?<pwd>\d{8}T\d{6}-\d+))?(?<enc>\.enc))?$/;
-const LEGACY_RE = /^(?<group>[^.]+(?:\.[A-Za-z][\w-]*)+)\.(?<digits>\d{17})(?:\.xml)?$/;
-const NUMBERED_RE = /^(?<group>[^.]+(?:\.[A-Za-z][\w-]*)+)\.(?<n>\d{1,3})$/;
+// Layer suffixes after a legacy or numbered mark: the servers never wrote them, `auditlog rotate` and `convert --out-dir` do.
+const LAYERS = '(?<gz>\\.gz)?(?:(?:\\.(?<pwd>\\d{8}T\\d{6}-\\d+))?(?<enc>\\.enc))?';
+const LEGACY_RE = new RegExp(`^(?<group>[^.]+(?:\\.[A-Za-z][\\w-]*)+)\\.(?<digits>\\d{17})(?:\\.xml)?${LAYERS}$`);
+const NUMBERED_RE = new RegExp(`^(?<group>[^.]+(?:\\.[A-Za-z][\\w-]*)+)\\.(?<n>\\d{1,3})${LAYERS}$`);
+
+/** The layers a name's suffixes say. */
+function layersOf(g: Record<string, string | undefined>): Pick<AuditFileName, 'compressed' | 'encrypted' | 'pwdId'> {
+  return { compressed: g.gz !== undefined, encrypted: g.enc !== undefined, ...(g.pwd !== undefined ? { pwdId: g.pwd } : {}) };
+}
 
 /** Parse an audit log file name, or null when it is not one the server writes. */
 export function parseAuditFileName(name: string): AuditFileName | null {
   if (/\.corrupted\./.test(name)) return null;
   let m = LEGACY_RE.exec(name);
-  if (m?.groups) return { group: m.groups.group!, scheme: 'legacy', active: false, mark: m.groups.digits!, compressed: false, encrypted: false };
+  if (m?.groups) return { group: m.groups.group!, scheme: 'legacy', active: false, mark: m.groups.digits!, ...layersOf(m.groups) };
   m = NUMBERED_RE.exec(name);
   if (m?.groups) {
     const n = Number(m.groups.n);
-    return { group: m.groups.group!, scheme: 'numbered', active: false, mark: String(n), seq: n, compressed: false, encrypted: false };
+    return { group: m.groups.group!, scheme: 'numbered', active: false, mark: String(n), seq: n, ...layersOf(m.groups) };
   }
   m = MYSQL_RE.exec(name);
   if (!m?.groups) return null;

@@ -35,6 +35,12 @@ export interface FilterSpec {
   until?: string;
   /** Regular expressions searched in the SQL text of general and table-access events. */
   grep?: string[];
+  /** `grep` ignores case (`-i`). */
+  ignoreCase?: boolean;
+}
+
+function invalid(message: string): AuditLogError {
+  return new AuditLogError('INVALID_OPTION', message, { stage: 'transform', recoverable: false });
 }
 
 /** The XML NAME an event would have: from the mapping table, or a general event's command. */
@@ -174,7 +180,8 @@ export function compileFilter(spec: FilterSpec): (e: AuditEvent) => boolean {
       return c !== undefined && want.has(c.toLowerCase());
     });
   }
-  const conns = set(spec.connectionId);
+  for (const c of spec.connectionId ?? []) if (!/^\d+$/.test(String(c).trim())) throw invalid(`--connection-id ${JSON.stringify(String(c))}: not a number, so it can never match`);
+  const conns = set(spec.connectionId?.map((c) => String(c).trim()));
   if (conns) tests.push((e) => e.connection_id !== undefined && conns.has(String(e.connection_id)));
   if (spec.status?.length) {
     const ts = spec.status.map(statusTest);
@@ -183,6 +190,8 @@ export function compileFilter(spec: FilterSpec): (e: AuditEvent) => boolean {
       return s !== undefined && ts.some((t) => t(s));
     });
   }
+  if (spec.since !== undefined && spec.until !== undefined && normaliseTime(spec.since, false) > normaliseTime(spec.until, true))
+    throw invalid(`--since ${JSON.stringify(spec.since)} is after --until ${JSON.stringify(spec.until)}: nothing can match`);
   if (spec.since !== undefined) {
     const since = normaliseTime(spec.since, false);
     tests.push((e) => typeof e.timestamp === 'string' && e.timestamp >= since);
@@ -194,7 +203,7 @@ export function compileFilter(spec: FilterSpec): (e: AuditEvent) => boolean {
   if (spec.grep?.length) {
     const res = spec.grep.map((g) => {
       try {
-        return new RegExp(g);
+        return new RegExp(g, spec.ignoreCase ? 'i' : '');
       } catch (err) {
         throw new AuditLogError('INVALID_OPTION', `--grep ${JSON.stringify(g)}: ${(err as Error).message}`, { stage: 'transform', recoverable: false });
       }

@@ -7,8 +7,9 @@
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { addCounts, bump, counts, MAX_DISTINCT, OTHER } from './counts.js';
+import { compileFilter, type FilterSpec } from './filter.js';
 import { isDataProblem } from './problems.js';
-import { readAuditLog, type ReadOptions, type Source } from './reader.js';
+import { readAuditLog, type AuditLogReader, type ReadOptions, type Source } from './reader.js';
 import type { DbTracker } from './track-db.js';
 import { ZONE_NAMES } from './timezone.js';
 
@@ -55,6 +56,8 @@ export interface InfoReport {
   notices: ProblemReport[];
   /** How many of each there were (the lists above stop at MAX_LISTED). */
   counts: { malformed: number; truncated: number; notices: number };
+  /** With a filter: records read that did not pass it (all other counts are of those that did). */
+  filtered?: number;
   /** With a db tracker: general and table-access events by db (`""`: none; `(unknown)`: no db known). */
   databases?: Record<string, number>;
 }
@@ -180,21 +183,42 @@ export function hasDataProblems(r: InfoReport): boolean {
   return r.counts.malformed > 0 || r.counts.truncated > 0 || r.notices.some((p) => isDataProblem(p.code));
 }
 
+export interface InspectOptions extends ReadOptions {
+  /** Count only the records that pass this filter (the others are counted in `filtered`). */
+  filter?: FilterSpec;
+  /** Told about every record counted (after the filter). */
+  onEntry?: (e: Entry) => void;
+  /** Told after every input block: the reader (bytes read) and the records read so far. */
+  onProgress?: (log: AuditLogReader, records: number) => void;
+  /** Fill each connection's default database into events without one (src/track-db.ts). */
+  trackDb?: DbTracker;
+}
+
 /**
  * Read one input through and report on it. Malformed records are skipped and
  * listed, never fatal; an unreadable input (unknown format, I/O) throws.
  */
-export async function inspect(src: Source, opts: ReadOptions & { trackDb?: DbTracker } = {}): Promise<InfoReport> {
-  const { trackDb, ...readOpts } = opts;
+export async function inspect(src: Source, opts: InspectOptions = {}): Promise<InfoReport> {
+  const { filter, onEntry, onProgress, trackDb, ...readOpts } = opts;
   const log = readAuditLog(src, { ...readOpts, keepRaw: false, onError: 'skip', onProblem: (e) => addProblem(report, e) });
   const report = emptyReport(log.file);
   const tally = new Tally(trackDb !== undefined);
-  for await (const batch of log.batches())
+  const keep = filter ? compileFilter(filter) : undefined;
+  let filtered = 0;
+  for await (const batch of log.batches()) {
     for (const e of batch) {
+      // The connection's db is filled in before filtering (as convert does), so --db sees it.
       trackDb?.apply(e);
-      tally.add(e);
+      if (keep && !keep(e.event)) filtered++;
+      else {
+        tally.add(e);
+        onEntry?.(e);
+      }
     }
+    onProgress?.(log, tally.records + filtered);
+  }
   tally.into(report);
+  if (keep) report.filtered = filtered;
   report.layers = log.layers;
   report.format = log.format ?? null;
   report.complete = log.complete;
@@ -211,6 +235,7 @@ export function combine(reports: InfoReport[]): InfoReport & { files: InfoReport
   t.layers = [...new Set(reports.flatMap((r) => r.layers))];
   t.complete = reports.every((r) => r.complete === null) ? null : reports.every((r) => r.complete !== false);
   for (const r of reports) {
+    if (r.filtered !== undefined) t.filtered = (t.filtered ?? 0) + r.filtered;
     t.records += r.records;
     t.bytes += r.bytes;
     if (r.first !== null && (t.first === null || r.first < t.first)) t.first = r.first;

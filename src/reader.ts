@@ -222,6 +222,10 @@ export class AuditLogReader implements AsyncIterable<Entry> {
   private firstOffset: number | undefined;
   /** The input edge, once reading started. */
   input: Input | undefined;
+  /** Bytes of the input itself (the file on disk, before any layer) read so far. */
+  get inputBytesRead(): number {
+    return this.input?.bytesIn ?? 0;
+  }
   /** The first bytes of the stream, when reading started inside it. */
   private head: Buffer | undefined;
   private readonly ids: IdStage;

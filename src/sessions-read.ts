@@ -10,7 +10,7 @@ import type { AuditLogError } from './errors.js';
 import { normaliseTime, type FilterSpec } from './filter.js';
 import { isDataProblem, MAX_LISTED, problemReport, type ProblemReport } from './info.js';
 import type { PasswordSource } from './layers/index.js';
-import { readAuditLog, type Source } from './reader.js';
+import { readAuditLog, type AuditLogReader, type Source } from './reader.js';
 import { createSessionTracker, sessionCsvHeader, sessionCsvRow, type Session, type SessionSummary, type SessionTracker, type SessionTrackerOptions } from './sessions.js';
 
 /** Session filters: the event filters that make sense for a whole session. */
@@ -59,7 +59,8 @@ export interface SessionsOptions extends SessionTrackerOptions {
   password?: PasswordSource;
   /** Told about every problem met while reading (malformed records are skipped). */
   onProblem?: (e: AuditLogError) => void;
-  onProgress?: (file: string, bytesRead: number) => void;
+  /** Told about progress after every input block: the current input's reader (bytes read) and the records read so far. */
+  onProgress?: (log: AuditLogReader, records: number) => void;
 }
 
 export interface SessionsResult {
@@ -98,7 +99,7 @@ export function readSessions(inputs: Source[], opts: SessionsOptions = {}): { se
           result.records++;
           for (const s of tracker.push(e)) if (keep(s)) yield s;
         }
-        opts.onProgress?.(log.file, log.bytesRead);
+        opts.onProgress?.(log, result.records);
       }
       input.format = log.format ?? null;
       input.layers = log.layers;

@@ -236,7 +236,7 @@ function binaryRefused(file: string): AuditLogError {
 }
 
 /** Resolves when the stream drains, closes or fails (whichever first), leaving no listener behind. */
-function drained(out: NodeJS.WritableStream): Promise<void> {
+export function drained(out: NodeJS.WritableStream): Promise<void> {
   return new Promise((done) => {
     const end = () => {
       out.off('drain', end);
