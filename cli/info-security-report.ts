@@ -8,7 +8,7 @@
 import type { FileSetWarning } from '../src/file-set.js';
 import type { InfoReport } from '../src/info.js';
 import type { SecurityReport, TopCounts } from '../src/security.js';
-import { escapeText } from './escape.js';
+import { escapeText } from '../src/text.js';
 import { fit } from './show-format.js';
 
 const e = (s: string) => (s === '' ? '""' : escapeText(s));

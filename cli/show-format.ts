@@ -9,7 +9,7 @@
  */
 import type { AuditEvent, JsonValue } from '../src/entry.js';
 import { xmlName } from '../src/filter.js';
-import { escapeText } from './escape.js';
+import { escapeText } from '../src/text.js';
 
 /** A column: its name (as `--fields` takes it and the header shows it) and its value in an event. */
 export interface Column {

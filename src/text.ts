@@ -8,17 +8,27 @@
 /** C0 controls (tab and newline too), DEL and C1 controls: what a terminal may act on. */
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
 
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+// eslint-disable-next-line no-control-regex
+const UNSAFE_G = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex
+const UNSAFE_OR_BACKSLASH_G = /[\\\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** One character as an escape: `\\n`, `\\t`, `\\r`, `\\\\`, `\\xNN` or `\\uNNNN`. */
 function escapeOne(c: string): string {
   switch (c) {
+    case '\\':
+      return '\\\\';
     case '\n':
       return '\\n';
-    case '\r':
-      return '\\r';
     case '\t':
       return '\\t';
-    default:
-      return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    case '\r':
+      return '\\r';
   }
+  const n = c.charCodeAt(0);
+  return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
 }
 
 /**
@@ -41,4 +51,18 @@ export const EXCERPT_CHARS = 60;
  */
 export function excerpt(s: string, max = EXCERPT_CHARS): string {
   return escapeControls(JSON.stringify(s.length > max ? s.slice(0, max) : s)) + (s.length > max ? '...' : '');
+}
+
+/**
+ * `s` with what is unsafe on a terminal escaped: the controls of escapeControls,
+ * and also line and paragraph separators and bidirectional overrides.
+ *
+ *   escapeText('a\x1b[2Jb')            // 'a\\x1b[2Jb'
+ *   escapeText('a\\b\tc', true)        // 'a\\\\b\\tc' (backslashes doubled: reversible, for TSV)
+ *
+ * @param backslashes also double backslashes, so the escaping can be undone (tab-separated output)
+ */
+export function escapeText(s: string, backslashes = false): string {
+  if (backslashes) return s.replace(UNSAFE_OR_BACKSLASH_G, escapeOne);
+  return UNSAFE.test(s) ? s.replace(UNSAFE_G, escapeOne) : s;
 }

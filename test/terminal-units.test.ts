@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { closest, editDistance } from '../cli/did-you-mean.js';
-import { escapeText } from '../cli/escape.js';
+import { escapeText } from '../src/text.js';
 import { unknownFlag } from '../cli/hooks/check-flags.js';
 import { displayWidth, fit, fitWidths } from '../cli/show-format.js';
 import type { Entry } from '../src/entry.js';
