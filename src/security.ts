@@ -121,6 +121,23 @@ interface LoginTally {
   errors: Map<string, number>;
 }
 
+/** A SecurityTally's counts as plain data (structured-clonable: Maps keep their insertion order). */
+export interface SecurityState {
+  logins: Map<string, LoginTally>;
+  loginsOther: LoginTally;
+  errors: Map<string, number>;
+  hosts: Map<string, number>;
+  ips: Map<string, number>;
+  databases: Map<string, number>;
+  sqlCommands: Map<string, number>;
+  privilegedKinds: Map<string, number>;
+  privilegedCount: number;
+  privileged: PrivilegedStatement[];
+  perHour: Map<string, number>;
+}
+
+const FLAT = ['errors', 'hosts', 'ips', 'databases', 'sqlCommands', 'privilegedKinds', 'perHour'] as const;
+
 export class SecurityTally {
   private logins = new Map<string, LoginTally>();
   private loginsOther: LoginTally = { ok: 0, failed: 0, errors: new Map() };
@@ -195,6 +212,55 @@ export class SecurityTally {
       offset: entry.at.offset,
       index: entry.at.index,
     });
+  }
+
+  state(): SecurityState {
+    const { logins, loginsOther, errors, hosts, ips, databases, sqlCommands, privilegedKinds, privilegedCount, privileged, perHour } = this;
+    return { logins, loginsOther, errors, hosts, ips, databases, sqlCommands, privilegedKinds, privilegedCount, privileged, perHour };
+  }
+
+  /**
+   * Add the counts of the entries that follow the ones counted here (the next
+   * part of the run), as adding those entries one by one would; their record
+   * numbers are `indexBase` more than `later` says (the records before its part
+   * of the input). Names come in the order they were first seen, so bounded
+   * maps fill the same way, unless `later`'s own maps were full (names it put
+   * under `(other)` may be names counted here) or new logins would overflow
+   * into `(other)`: then false, and nothing changed.
+   */
+  merge(later: SecurityState, indexBase = 0): boolean {
+    const fresh = this.privilegedCount === 0 && this.logins.size === 0 && FLAT.every((k) => this[k].size === 0);
+    if (!fresh) {
+      if (later.loginsOther.ok || later.loginsOther.failed || later.logins.size >= MAX_KEYS) return false;
+      if (FLAT.some((k) => later[k].size >= MAX_KEYS)) return false;
+      let added = 0;
+      for (const [k, t] of later.logins) {
+        if (t.errors.size >= MAX_KEYS) return false;
+        if (!this.logins.has(k)) added++;
+      }
+      if (this.logins.size + added > MAX_KEYS) return false;
+    }
+    for (const [k, t] of later.logins) {
+      let mine = this.logins.get(k);
+      if (!mine) {
+        if (this.logins.size < MAX_KEYS) this.logins.set(k, (mine = { ok: 0, failed: 0, errors: new Map() }));
+        else mine = this.loginsOther;
+      }
+      mine.ok += t.ok;
+      mine.failed += t.failed;
+      for (const [code, n] of t.errors) bump(mine.errors, code, n);
+    }
+    const o = later.loginsOther;
+    this.loginsOther.ok += o.ok;
+    this.loginsOther.failed += o.failed;
+    for (const [code, n] of o.errors) bump(this.loginsOther.errors, code, n);
+    for (const k of FLAT) for (const [name, n] of later[k]) bump(this[k], name, n);
+    this.privilegedCount += later.privilegedCount;
+    for (const p of later.privileged) {
+      if (this.privileged.length >= MAX_PRIVILEGED_LISTED) break;
+      this.privileged.push({ ...p, index: p.index + indexBase });
+    }
+    return true;
   }
 
   report(): SecurityReport {
