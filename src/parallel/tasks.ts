@@ -3,6 +3,9 @@
  * structured-clonable payload (a unit of work, src/parallel/plan.ts) and
  * returns a structured-clonable result the main thread merges.
  */
+import { infoTask } from './info.js';
 import type { TaskFn } from './pool.js';
 
-export const TASKS: Record<string, TaskFn> = {};
+export const TASKS: Record<string, TaskFn> = {
+  info: infoTask,
+};
