@@ -110,11 +110,13 @@ export interface TallyState {
   utc: boolean;
   local: boolean;
   databases: Map<string, number> | undefined;
+  /** The bound the maps were kept at. */
+  max: number;
 }
 
-/** Add `by` to a bounded map's count of each of `from`'s names, in `from`'s order. */
-function bumpAll(into: Map<string, number>, from: Map<string, number>): void {
-  for (const [k, n] of from) bump(into, k, n);
+/** Add to a bounded map's count of each of `from`'s names, in `from`'s order. */
+function bumpAll(into: Map<string, number>, from: Map<string, number>, max: number): void {
+  for (const [k, n] of from) bump(into, k, n, max);
 }
 
 /**
@@ -134,9 +136,12 @@ export class Tally {
   utc = false;
   local = false;
   databases: Map<string, number> | undefined;
+  /** Distinct names (and class/event pairs) kept: MAX_DISTINCT, more for a part of a run counted apart (so that it merges exactly). */
+  readonly max: number;
 
-  constructor(countDatabases = false) {
+  constructor(countDatabases = false, max = MAX_DISTINCT) {
     if (countDatabases) this.databases = new Map();
+    this.max = max;
   }
 
   add(e: Entry): void {
@@ -150,41 +155,43 @@ export class Tally {
       if (this.first === null || ts < this.first) this.first = ts;
       if (this.last === null || ts > this.last) this.last = ts;
     }
+    const max = this.max;
     let byEvent = this.events.get(ev.class);
-    if (!byEvent && this.pairs < MAX_DISTINCT) this.events.set(ev.class, (byEvent = new Map()));
+    if (!byEvent && this.pairs < max) this.events.set(ev.class, (byEvent = new Map()));
     const n = byEvent?.get(ev.event);
     if (n !== undefined) byEvent!.set(ev.event, n + 1);
-    else if (byEvent && this.pairs < MAX_DISTINCT) {
+    else if (byEvent && this.pairs < max) {
       byEvent.set(ev.event, 1);
       this.pairs++;
     } else this.otherEvents++;
     const cmd = ev.general_data?.command;
-    if (typeof cmd === 'string') bump(this.commands, cmd);
+    if (typeof cmd === 'string') bump(this.commands, cmd, 1, max);
     const user = ev.account?.user ?? ev.login?.user;
-    if (typeof user === 'string') bump(this.users, user);
+    if (typeof user === 'string') bump(this.users, user, 1, max);
     const data = ev.table_access_data ?? ev.general_data;
-    if (this.databases && data) bump(this.databases, data.db ?? '(unknown)');
+    if (this.databases && data) bump(this.databases, data.db ?? '(unknown)', 1, max);
   }
 
   state(): TallyState {
-    const { records, first, last, events, pairs, otherEvents, commands, users, utc, local, databases } = this;
-    return { records, first, last, events, pairs, otherEvents, commands, users, utc, local, databases };
+    const { records, first, last, events, pairs, otherEvents, commands, users, utc, local, databases, max } = this;
+    return { records, first, last, events, pairs, otherEvents, commands, users, utc, local, databases, max };
   }
 
   /**
    * Add the counts of the entries that follow the ones counted here (another
    * part of the same input), as adding those entries one by one would. Their
    * names come in the order they were first seen, so bounded maps fill the
-   * same way, unless the later part's own maps were full (names it put under
-   * `(other)` may be names counted here) or the class/event pairs could
-   * overflow (they are grouped by class): then false, and nothing changed.
+   * same way as long as the later part knows every name it saw (its maps, kept
+   * at a larger bound, did not fill: else a name it put under `(other)` may be
+   * one counted here) and the class/event pairs cannot overflow here (they come
+   * grouped by class, not in the order they were seen): else false, and nothing changed.
    */
   merge(later: TallyState): boolean {
+    // Into nothing, any state merges exactly: its maps hold the first names seen, with all their counts.
     const fresh = this.records === 0 && this.pairs === 0 && this.commands.size === 0 && this.users.size === 0 && !this.databases?.size;
-    if (!fresh) {
-      const full = (m: Map<string, number> | undefined) => m !== undefined && m.size >= MAX_DISTINCT;
-      if (later.otherEvents > 0 || this.pairs + later.pairs >= MAX_DISTINCT || full(later.commands) || full(later.users) || full(later.databases)) return false;
-    }
+    const full = (m: Map<string, number> | undefined) => m !== undefined && m.size >= later.max;
+    if (!fresh && (later.otherEvents > 0 || full(later.commands) || full(later.users) || full(later.databases))) return false;
+    if ((!fresh || later.max > this.max) && this.pairs + later.pairs >= this.max) return false;
     this.records += later.records;
     if (later.first !== null && (this.first === null || later.first < this.first)) this.first = later.first;
     if (later.last !== null && (this.last === null || later.last > this.last)) this.last = later.last;
@@ -192,20 +199,20 @@ export class Tally {
     this.local ||= later.local;
     for (const [cls, m] of later.events) {
       let byEvent = this.events.get(cls);
-      if (!byEvent && this.pairs < MAX_DISTINCT) this.events.set(cls, (byEvent = new Map()));
+      if (!byEvent && this.pairs < this.max) this.events.set(cls, (byEvent = new Map()));
       for (const [ev, n] of m) {
         const had = byEvent?.get(ev);
         if (had !== undefined) byEvent!.set(ev, had + n);
-        else if (byEvent && this.pairs < MAX_DISTINCT) {
+        else if (byEvent && this.pairs < this.max) {
           byEvent.set(ev, n);
           this.pairs++;
         } else this.otherEvents += n;
       }
     }
     this.otherEvents += later.otherEvents;
-    bumpAll(this.commands, later.commands);
-    bumpAll(this.users, later.users);
-    if (later.databases) bumpAll((this.databases ??= new Map()), later.databases);
+    bumpAll(this.commands, later.commands, this.max);
+    bumpAll(this.users, later.users, this.max);
+    if (later.databases) bumpAll((this.databases ??= new Map()), later.databases, this.max);
     return true;
   }
 
@@ -256,6 +263,8 @@ export interface InspectOptions extends ReadOptions {
   onProgress?: (log: AuditLogReader, records: number) => void;
   /** Fill each connection's default database into events without one (src/track-db.ts). */
   trackDb?: DbTracker;
+  /** Distinct names the tally keeps (inspectRun; see Tally). Defaults to MAX_DISTINCT. */
+  maxDistinct?: number;
 }
 
 /** What one read through an input counted, before it is folded into the report. */
@@ -277,7 +286,7 @@ export interface InspectRun {
  * counts of several parts.
  */
 export async function inspectRun(src: Source, opts: InspectOptions = {}): Promise<InspectRun> {
-  const { filter, onEntry, onProgress, trackDb, onProblem, ...readOpts } = opts;
+  const { filter, onEntry, onProgress, trackDb, onProblem, maxDistinct, ...readOpts } = opts;
   let numbered = 0;
   const log = readAuditLog(src, {
     ...readOpts,
@@ -290,7 +299,7 @@ export async function inspectRun(src: Source, opts: InspectOptions = {}): Promis
     },
   });
   const report = emptyReport(log.file);
-  const tally = new Tally(trackDb !== undefined);
+  const tally = new Tally(trackDb !== undefined, maxDistinct);
   const keep = filter ? compileFilter(filter) : undefined;
   const filteredZones = { utc: false, local: false };
   let filtered = 0;

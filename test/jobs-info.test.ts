@@ -104,7 +104,7 @@ describe('info --jobs 2 equals --jobs 1', () => {
     let split = 0;
     const rereads: string[] = [];
     for (const file of FIXTURE_FILES) {
-      const points = spread(await cutPoints(file), 24);
+      const points = spread(await cutPoints(file), 18);
       const r = await expectSameAtCuts(file, points);
       split += r.split;
       rereads.push(...r.rereads.map((w) => relative(FIXTURES, w)));

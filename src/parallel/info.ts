@@ -11,6 +11,7 @@
  *
  *   for await (const o of inspectInputs(files, { jobs: 2, security })) o.report ?? o.error;
  */
+import { MAX_DISTINCT } from '../counts.js';
 import type { FormatId } from '../entry.js';
 import { AuditLogError } from '../errors.js';
 import type { FilterSpec } from '../filter.js';
@@ -23,6 +24,8 @@ import { DEFAULT_SPLIT_BYTES, planUnits, resolvedSource, splittableFormat, type 
 
 export interface InfoPayload {
   unit: Unit;
+  /** Names the part's tallies keep; PART_MAX_KEYS by default. */
+  maxKeys?: number;
   password?: ResolvedPassword;
   sourceTz?: string;
   filter?: FilterSpec;
@@ -48,13 +51,21 @@ export type InfoUnitResult =
     }
   | { error: WireError };
 
+/**
+ * Names a part's tallies keep (the run's tallies keep MAX_DISTINCT): a part that saw
+ * fewer distinct names than this knows all their counts, so it merges exactly whatever
+ * came before it. Past it, the input is read again on the main thread.
+ */
+export const PART_MAX_KEYS = 10 * MAX_DISTINCT;
+
 /** Codes of notices the input edge gives when it opens an input: every range's read sees them, the first one reports them. */
 const OPEN_NOTICES = new Set(['TRUNCATED_INPUT']);
 
 /** Read and count one unit (runs in a worker). Errors come back as a result, so that other inputs are still read. */
 export const infoTask: TaskFn = async (p: InfoPayload): Promise<InfoUnitResult> => {
   const { unit } = p;
-  const security = new SecurityTally();
+  const maxKeys = p.maxKeys ?? PART_MAX_KEYS;
+  const security = new SecurityTally({ maxKeys });
   const range = unit.range && (unit.last ? { start: unit.range.start } : { start: unit.range.start, until: unit.range.end });
   try {
     const run = await inspectRun(unit.file, {
@@ -64,6 +75,7 @@ export const infoTask: TaskFn = async (p: InfoPayload): Promise<InfoUnitResult> 
       ...(p.filter ? { filter: p.filter } : {}),
       ...(range ? { range } : {}),
       ...(range && range.start > 0 && unit.format ? { format: unit.format } : {}),
+      maxDistinct: maxKeys,
       onEntry: (e) => security.add(e),
     });
     const { report, tally, log } = run;
@@ -104,6 +116,8 @@ export interface InspectInputsOptions {
   splitBytes?: number;
   /** Nominal cut offsets (tests). */
   cuts?: PlanOptions['cuts'];
+  /** Names a part's tallies keep (tests; PART_MAX_KEYS by default). */
+  partMaxKeys?: number;
   /** Run the units in this thread (tests: the same plan and merge, without threads). */
   inline?: boolean;
   /** Told the units the inputs were cut into, before reading (not called when all is read on this thread). */
@@ -141,13 +155,14 @@ function edgesMeet(units: Unit[], results: UnitDone[], format: FormatId | undefi
 }
 
 /** Merge the units of one input; why not, when they cannot be merged exactly. */
-function mergeInput(file: string, units: Unit[], results: UnitDone[], filtering: boolean): { report: InfoReport; security: SecurityTally } | string {
+function mergeInput(file: string, units: Unit[], results: UnitDone[], filtering: boolean, maxKeys: number): { report: InfoReport; security: SecurityTally } | string {
   const first = results[0]!;
   const format = (results.find((r) => r.entries > 0) ?? first).report.format;
   const why = edgesMeet(units, results, units[0]!.format);
   if (why) return why;
   const tally = new Tally(false);
-  const security = new SecurityTally();
+  // The input's security counts go into the run's once all its parts merged: kept at the parts' bound till then.
+  const security = new SecurityTally({ maxKeys });
   const r = emptyReport(file);
   let base = 0;
   for (const u of results) {
@@ -183,10 +198,12 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
   if (plan.units.length < 2 || plan.total < (opts.splitBytes ?? DEFAULT_SPLIT_BYTES)) return yield* inspectEach(files, opts);
   opts.onPlan?.(plan.units);
   const filtering = opts.filter !== undefined;
+  const maxKeys = opts.partMaxKeys ?? PART_MAX_KEYS;
   const tasks = plan.units.map((unit) => ({
     name: 'info',
     payload: {
       unit,
+      ...(opts.partMaxKeys !== undefined ? { maxKeys } : {}),
       ...(plan.passwords[unit.input] ? { password: plan.passwords[unit.input] } : {}),
       ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}),
       ...(opts.filter ? { filter: opts.filter } : {}),
@@ -219,7 +236,7 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
     const base = { input: unit.input, file: unit.file };
     const failed = results.find((r): r is { error: WireError } => 'error' in r);
     if (failed) return { ...base, error: fromWire(failed.error) };
-    const merged = mergeInput(unit.file, units, results as UnitDone[], filtering);
+    const merged = mergeInput(unit.file, units, results as UnitDone[], filtering, maxKeys);
     if (typeof merged !== 'string' && security.merge(merged.security.state())) return { ...base, report: merged.report };
     // Not mergeable exactly: read it again here, as the sequential run does.
     opts.onReread?.(unit.file, typeof merged === 'string' ? merged : 'the security counts of the run filled their bounds');
