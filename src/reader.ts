@@ -217,6 +217,8 @@ export interface InputSeen {
 
 /** Bytes handed to a scanner at a time (see batches()). */
 const SCAN_SLICE = 128 * 1024;
+/** Bytes past `range.until` handed to a scanner first (then twice as many each time). */
+const UNTIL_STEP = 1024;
 
 /**
  * The entries of one audit log, as an async iterable; after iteration its
@@ -353,11 +355,22 @@ export class AuditLogReader implements AsyncIterable<Entry> {
       }
       return b;
     };
+    // Decoded offset of the next byte pushed, and (past `until`) how much to push at a time:
+    // little at first, so that what is scanned beyond `until` is about the record that ends there.
+    let at = range && range.start > 0 ? range.start - 1 : 0;
+    let past = UNTIL_STEP;
     for await (const chunk of bytes) {
       // Blocks are read whole but scanned in slices: smaller batches die young,
       // which keeps the heap (and resident memory) small.
-      for (let i = 0; i < chunk.length; i += SCAN_SLICE) {
-        const batch = emit(this.engine.push(chunk.subarray(i, i + SCAN_SLICE)));
+      for (let i = 0; i < chunk.length; ) {
+        let n = Math.min(SCAN_SLICE, chunk.length - i);
+        if (until !== undefined && at + n > until) {
+          n = at < until ? until - at : Math.min(n, past);
+          if (at >= until) past = Math.min(SCAN_SLICE, 2 * past);
+        }
+        const batch = emit(this.engine.push(chunk.subarray(i, i + n)));
+        i += n;
+        at += n;
         if (batch.length) yield batch;
         if (stop) throw stop;
         if (this.stoppedAt !== undefined) break;
