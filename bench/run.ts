@@ -7,6 +7,7 @@
  *   BENCH_MIB=50 npm run bench    # smaller inputs
  *   BENCH_ONLY=layers BENCH_RUNS=5 npm run bench   # one section, more runs
  *   BENCH_ONLY=hostile npm run bench               # hostile inputs beside ordinary ones of the same size
+ *   BENCH_ONLY=jobs npm run bench                  # --jobs 1 beside --jobs 2 beside the framing floor (bench/jobs.ts)
  *
  * How to read it: each row is the median of BENCH_RUNS runs (default 3) with a warm
  * page cache; `read` is the ceiling (reading the file to nowhere); the baselines
@@ -27,6 +28,7 @@ import { generateLog } from './generate.js';
 import { generateSessionLog } from './generate-sessions.js';
 import { ensureHostile, HOSTILE_KINDS } from './hostile.js';
 import { writeRotatedSet } from './read-data.js';
+import { jobsSection } from './jobs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -134,8 +136,8 @@ function row(label: string, r: Result, base?: Result): string {
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
-/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split,repair runs some sections only. */
-const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split,repair').split(','));
+/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split,repair,jobs runs some sections only. */
+const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split,repair,jobs').split(','));
 const needsInputs = ['info', 'convert', 'layers', 'sessions', 'hostile'].some((s) => only.has(s));
 const inputs = needsInputs ? { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') } : undefined;
 if (only.has('info')) console.log('== info');
@@ -288,6 +290,8 @@ if (only.has('hostile')) {
 
 
 if (only.has('repair')) await repairSection();
+// --jobs 1 beside --jobs 2 beside the framing floor, one file and four (bench/jobs.ts).
+if (only.has('jobs')) await jobsSection({ dataDir, mib: MIB, seed: SEED, runs: RUNS });
 
 /**
  * repair of a large plain NEW file cut inside its last record (BENCH_REPAIR_MIB,
