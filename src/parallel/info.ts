@@ -172,7 +172,7 @@ function edgesMeet(units: Unit[], results: UnitDone[], format: FormatId | undefi
 }
 
 /** Merge the units of one input; why not, when they cannot be merged exactly. */
-function mergeInput(file: string, units: Unit[], results: UnitDone[], filtering: boolean, maxKeys: number): { report: InfoReport; security: SecurityTally } | string {
+function mergeInput(file: string, units: Unit[], results: UnitDone[], filtering: boolean, maxKeys: number): { report: InfoReport; security: SecurityState } | string {
   const first = results[0]!;
   const format = (results.find((r) => r.entries > 0) ?? first).report.format;
   const why = edgesMeet(units, results, units[0]!.format);
@@ -181,13 +181,14 @@ function mergeInput(file: string, units: Unit[], results: UnitDone[], filtering:
   // Whether the input has a footer to be complete with is the format of its first record (percona-json has none).
   if ((last.format === 'percona-json') !== (format === 'percona-json')) return 'its last part holds records of another kind than its first';
   const tally = new Tally(false);
-  // The input's security counts go into the run's once all its parts merged: kept at the parts' bound till then.
-  const security = new SecurityTally({ maxKeys });
+  // The input's security counts go into the run's once all its parts merged: kept at the parts' bound till then
+  // (a whole input's are its part's).
+  const security = results.length > 1 ? new SecurityTally({ maxKeys }) : undefined;
   const r = emptyReport(file);
   let base = 0;
   for (const u of results) {
     if (!tally.merge(u.tally)) return 'the counts of its parts filled their bounds';
-    if (!security.merge(u.security, base)) return 'the security counts of its parts filled their bounds';
+    if (security && !security.merge(u.security, base)) return 'the security counts of its parts filled their bounds';
     for (const kind of ['malformed', 'truncated', 'notices'] as const) {
       r.counts[kind] += u.report.counts[kind];
       for (const p of u.report[kind]) {
@@ -200,7 +201,7 @@ function mergeInput(file: string, units: Unit[], results: UnitDone[], filtering:
   tally.into(r);
   const filtered = filtering ? results.reduce((n, u) => n + (u.report.filtered ?? 0), 0) : undefined;
   finishReport(r, { filtered, layers: first.report.layers, format, complete: last.complete, bytes: last.bytes });
-  return { report: r, security };
+  return { report: r, security: security ? security.state() : first.security };
 }
 
 /**
@@ -260,7 +261,7 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
     }
     const full = results.find((r): r is { full: string } => 'full' in r);
     const merged = full ? full.full : mergeInput(unit.file, units, results as UnitDone[], filtering, maxKeys);
-    if (typeof merged !== 'string' && security.merge(merged.security.state())) return { ...base, report: merged.report };
+    if (typeof merged !== 'string' && security.merge(merged.security)) return { ...base, report: merged.report };
     // Not mergeable exactly: read it again here, as the sequential run does.
     opts.onReread?.(unit.file, typeof merged === 'string' ? merged : 'the security counts of the run filled their bounds');
     return inspectOne(unit.input, unit.file, { ...opts, password: resolvedSource(plan.passwords[unit.input]) ?? opts.password }, records);
