@@ -27,6 +27,30 @@ export function bump(m: Map<string, number>, k: string, by = 1): void {
   else m.set(OTHER, (m.get(OTHER) ?? 0) + by);
 }
 
+/** A count kept by reference in a Map, so that counting a name seen before is one lookup. */
+export interface Count {
+  n: number;
+}
+
+/** Count `k` (by `by`) in a bounded Map of counts: as bump, with one lookup for a name seen before. */
+export function bumpCount(m: Map<string, Count>, k: string, by = 1, max = MAX_DISTINCT): void {
+  const c = m.get(k);
+  if (c !== undefined) c.n += by;
+  else if (m.size < max) m.set(k, { n: by });
+  else {
+    const o = m.get(OTHER);
+    if (o !== undefined) o.n += by;
+    else m.set(OTHER, { n: by });
+  }
+}
+
+/** A Map of counts as a Map of numbers, in the same order. */
+export function countMap(m: Map<string, Count>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, c] of m) out.set(k, c.n);
+  return out;
+}
+
 /** Add counts into a bounded record (at most MAX_DISTINCT names, then `(other)`). */
 export function addCounts(into: Record<string, number>, from: Record<string, number>): void {
   let size = Object.keys(into).length - (Object.hasOwn(into, OTHER) ? 1 : 0);

@@ -9,6 +9,7 @@
  *   for await (const e of readAuditLog('audit.log')) t.add(e);
  *   const report = t.report();   // report.logins, report.privileged.list, ...
  */
+import { bumpCount, countMap, type Count } from './counts.js';
 import type { AuditEvent, Entry } from './entry.js';
 
 /** Distinct keys counted by name per section; past this many, the rest count as `(other)`. */
@@ -85,11 +86,8 @@ export interface SecurityReport {
   perHour: Record<string, number>;
 }
 
-function bump(m: Map<string, number>, k: string, by = 1): void {
-  const n = m.get(k);
-  if (n !== undefined) m.set(k, n + by);
-  else if (m.size < MAX_KEYS) m.set(k, by);
-  else m.set('(other)', (m.get('(other)') ?? 0) + by);
+function bump(m: Map<string, Count>, k: string, by = 1): void {
+  bumpCount(m, k, by, MAX_KEYS);
 }
 
 /** The TOP_N largest counts (ties by name), the rest summed as `(other)`. */
@@ -110,6 +108,12 @@ function statusNumber(s: number | string | undefined): number | undefined {
   return typeof s === 'string' && /^-?\d+$/.test(s) ? Number(s) : undefined;
 }
 
+/** Whether `s` starts with `prefix` (a short one: compared by char codes). */
+function sameStart(s: string, prefix: string): boolean {
+  for (let i = 0; i < prefix.length; i++) if (s.charCodeAt(i) !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
 /** The login user and where from, of a connect event: USER is the login user on Connect records. */
 function who(e: AuditEvent): { user: string; host: string } {
   return { user: e.login?.user || e.account?.user || '', host: e.account?.host || e.login?.ip || '' };
@@ -118,26 +122,29 @@ function who(e: AuditEvent): { user: string; host: string } {
 interface LoginTally {
   ok: number;
   failed: number;
-  errors: Map<string, number>;
+  errors: Map<string, Count>;
 }
 
 export class SecurityTally {
   private logins = new Map<string, LoginTally>();
   private loginsOther: LoginTally = { ok: 0, failed: 0, errors: new Map() };
-  private errors = new Map<string, number>();
-  private hosts = new Map<string, number>();
-  private ips = new Map<string, number>();
-  private databases = new Map<string, number>();
-  private sqlCommands = new Map<string, number>();
-  private privilegedKinds = new Map<string, number>();
+  private errors = new Map<string, Count>();
+  private hosts = new Map<string, Count>();
+  private ips = new Map<string, Count>();
+  private databases = new Map<string, Count>();
+  private sqlCommands = new Map<string, Count>();
+  private privilegedKinds = new Map<string, Count>();
   private privilegedCount = 0;
   private privileged: PrivilegedStatement[] = [];
-  private perHour = new Map<string, number>();
+  private perHour = new Map<string, Count>();
+  /** The hour (`YYYY-MM-DD hh`) of the record before, and its count: records come in time order. */
+  private hour = '';
+  private hourCount: Count | undefined;
 
   add(entry: Entry): void {
     const e = entry.event;
     const ts = e.timestamp;
-    if (typeof ts === 'string' && ts.length >= 13 && ts.charCodeAt(4) === 0x2d && ts.charCodeAt(10) === 0x20) bump(this.perHour, ts.slice(0, 13));
+    if (typeof ts === 'string' && ts.length >= 13 && ts.charCodeAt(4) === 0x2d && ts.charCodeAt(10) === 0x20) this.addHour(ts);
     const host = e.account?.host;
     if (host) bump(this.hosts, host);
     const ip = e.login?.ip;
@@ -154,6 +161,20 @@ export class SecurityTally {
     if (sqlc) bump(this.sqlCommands, sqlc);
     // Table-access events repeat their statement's text; the general event is the statement.
     if (gd) this.addPrivileged(entry, gd.sql_command, gd.query, status);
+  }
+
+  private addHour(ts: string): void {
+    const h = this.hour;
+    if (this.hourCount !== undefined && sameStart(ts, h)) {
+      this.hourCount.n++;
+      return;
+    }
+    const key = ts.slice(0, 13);
+    bump(this.perHour, key);
+    const c = this.perHour.get(key);
+    // Past MAX_KEYS hours the count went to (other): no shortcut then.
+    this.hour = key;
+    this.hourCount = c;
   }
 
   private addLogin(e: AuditEvent, status: number | undefined): void {
@@ -200,21 +221,21 @@ export class SecurityTally {
   report(): SecurityReport {
     const logins = [...this.logins].map(([k, t]): LoginCount => {
       const [user, host] = k.split('\0') as [string, string];
-      return { user, host, ok: t.ok, failed: t.failed, errors: topCounts(t.errors) };
+      return { user, host, ok: t.ok, failed: t.failed, errors: topCounts(countMap(t.errors)) };
     });
     logins.sort((a, b) => b.failed - a.failed || b.ok + b.failed - (a.ok + a.failed) || (a.user + a.host < b.user + b.host ? -1 : 1));
     const shown = logins.slice(0, TOP_N);
     const rest = logins.slice(TOP_N);
     const other = this.loginsOther;
     if (rest.length || other.ok || other.failed) {
-      const errs = new Map(other.errors);
+      const errs = new Map([...other.errors].map(([k, c]) => [k, { n: c.n }]));
       for (const l of rest) for (const [k, v] of Object.entries(l.errors)) bump(errs, k, v);
       shown.push({
         user: '(other)',
         host: '',
         ok: rest.reduce((a, l) => a + l.ok, other.ok),
         failed: rest.reduce((a, l) => a + l.failed, other.failed),
-        errors: topCounts(errs),
+        errors: topCounts(countMap(errs)),
       });
     }
     let ok = 0;
@@ -224,16 +245,16 @@ export class SecurityTally {
       failed += l.failed;
     }
     const perHour: Record<string, number> = {};
-    for (const [k, v] of [...this.perHour].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) perHour[k] = v;
+    for (const [k, c] of [...this.perHour].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) perHour[k] = c.n;
     return {
       logins: shown,
       loginTotals: { ok, failed },
-      errors: topCounts(this.errors),
-      hosts: topCounts(this.hosts),
-      ips: topCounts(this.ips),
-      databases: topCounts(this.databases),
-      sqlCommands: topCounts(this.sqlCommands),
-      privileged: { count: this.privilegedCount, kinds: topCounts(this.privilegedKinds), list: this.privileged },
+      errors: topCounts(countMap(this.errors)),
+      hosts: topCounts(countMap(this.hosts)),
+      ips: topCounts(countMap(this.ips)),
+      databases: topCounts(countMap(this.databases)),
+      sqlCommands: topCounts(countMap(this.sqlCommands)),
+      privileged: { count: this.privilegedCount, kinds: topCounts(countMap(this.privilegedKinds)), list: this.privileged },
       perHour,
     };
   }
