@@ -41,6 +41,14 @@ export interface ScannerOptions {
    * a document at a record boundary (see boundary.ts). Defaults to 0.
    */
   startOffset?: number;
+  /**
+   * Lean reading, for counting (`info`): records in the plain shape servers write
+   * (XML NEW and OLD: ASCII, known fields once each, no nesting) are read by a byte-level
+   * fast path; every other record goes through the full parser, so positions, problems and
+   * record numbers are those of a full read. See the scanner of each format for what the
+   * events of a lean read hold.
+   */
+  lean?: boolean;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
@@ -102,6 +110,8 @@ export abstract class ByteScanner implements Scanner {
   abstract readonly format: FormatId;
   readonly file: string;
   protected readonly keepRaw: boolean;
+  /** See ScannerOptions.lean. */
+  protected readonly lean: boolean;
   /**
    * Unconsumed bytes, kept in `store[head, tail)`; `base` is the absolute offset of
    * store[head]. New input is appended after them, so carried bytes are never copied
@@ -142,6 +152,7 @@ export abstract class ByteScanner implements Scanner {
     this.maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.base = opts.startOffset ?? 0;
     this.keepRaw = typeof opts.keepRaw === 'function' ? true : (opts.keepRaw ?? true);
+    this.lean = opts.lean ?? false;
   }
 
   get complete(): boolean | null {
