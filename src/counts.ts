@@ -32,23 +32,43 @@ export interface Count {
   n: number;
 }
 
-/** Count `k` (by `by`) in a bounded Map of counts: as bump, with one lookup for a name seen before. */
-export function bumpCount(m: Map<string, Count>, k: string, by = 1, max = MAX_DISTINCT): void {
-  const c = m.get(k);
-  if (c !== undefined) c.n += by;
-  else if (m.size < max) m.set(k, { n: by });
-  else {
-    const o = m.get(OTHER);
-    if (o !== undefined) o.n += by;
-    else m.set(OTHER, { n: by });
-  }
-}
+/**
+ * A bounded tally by name, as bump() keeps it (at most `max` names, then `(other)`), made
+ * for counting per record: a name seen before costs one Map lookup, and the name counted
+ * just before none (consecutive records often repeat a user, a host, a command).
+ */
+export class CountMap {
+  readonly map = new Map<string, Count>();
+  private lastKey: string | undefined;
+  private last: Count = { n: 0 };
 
-/** A Map of counts as a Map of numbers, in the same order. */
-export function countMap(m: Map<string, Count>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [k, c] of m) out.set(k, c.n);
-  return out;
+  constructor(private readonly max = MAX_DISTINCT) {}
+
+  add(k: string, by = 1): void {
+    if (k === this.lastKey) {
+      this.last.n += by;
+      return;
+    }
+    let c = this.map.get(k);
+    if (c === undefined) {
+      if (this.map.size < this.max) this.map.set(k, (c = { n: 0 }));
+      else {
+        // A full tally never takes a new name again: `k` stays under (other).
+        c = this.map.get(OTHER);
+        if (c === undefined) this.map.set(OTHER, (c = { n: 0 }));
+      }
+    }
+    c.n += by;
+    this.lastKey = k;
+    this.last = c;
+  }
+
+  /** The counts as a Map of numbers, in first-counted order. */
+  toMap(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [k, c] of this.map) out.set(k, c.n);
+    return out;
+  }
 }
 
 /** Add counts into a bounded record (at most MAX_DISTINCT names, then `(other)`). */

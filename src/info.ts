@@ -6,7 +6,7 @@
  */
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
-import { addCounts, bump, bumpCount, countMap, counts, MAX_DISTINCT, OTHER, type Count } from './counts.js';
+import { addCounts, bump, CountMap, counts, MAX_DISTINCT, OTHER, type Count } from './counts.js';
 import { compileFilter, type FilterSpec } from './filter.js';
 import { isDataProblem } from './problems.js';
 import { readAuditLog, type AuditLogReader, type ReadOptions, type Source } from './reader.js';
@@ -112,14 +112,14 @@ class Tally {
   private lastClass: string | undefined;
   private lastEvent: string | undefined;
   private lastPair: Count | undefined;
-  commands = new Map<string, Count>();
-  users = new Map<string, Count>();
+  commands = new CountMap();
+  users = new CountMap();
   utc = false;
   local = false;
-  databases: Map<string, Count> | undefined;
+  databases: CountMap | undefined;
 
   constructor(countDatabases = false) {
-    if (countDatabases) this.databases = new Map();
+    if (countDatabases) this.databases = new CountMap();
   }
 
   add(e: Entry): void {
@@ -136,11 +136,11 @@ class Tally {
     if (this.lastPair !== undefined && ev.class === this.lastClass && ev.event === this.lastEvent) this.lastPair.n++;
     else this.addPair(ev.class, ev.event);
     const cmd = ev.general_data?.command;
-    if (typeof cmd === 'string') bumpCount(this.commands, cmd);
+    if (typeof cmd === 'string') this.commands.add(cmd);
     const user = ev.account?.user ?? ev.login?.user;
-    if (typeof user === 'string') bumpCount(this.users, user);
+    if (typeof user === 'string') this.users.add(user);
     const data = ev.table_access_data ?? ev.general_data;
-    if (this.databases && data) bumpCount(this.databases, data.db ?? '(unknown)');
+    if (this.databases && data) this.databases.add(data.db ?? '(unknown)');
   }
 
   private addPair(cls: string | undefined, event: string | undefined): void {
@@ -166,11 +166,11 @@ class Tally {
     for (const [cls, m] of this.events) for (const [ev, c] of m) bump(events, `${cls ?? '?'}/${ev ?? '?'}`, c.n);
     if (this.otherEvents) bump(events, OTHER, this.otherEvents);
     addCounts(r.events, Object.fromEntries(events));
-    addCounts(r.commands, Object.fromEntries(countMap(this.commands)));
-    addCounts(r.users, Object.fromEntries(countMap(this.users)));
+    addCounts(r.commands, Object.fromEntries(this.commands.toMap()));
+    addCounts(r.users, Object.fromEntries(this.users.toMap()));
     if (this.databases) {
       r.databases ??= {};
-      addCounts(r.databases, Object.fromEntries(countMap(this.databases)));
+      addCounts(r.databases, Object.fromEntries(this.databases.toMap()));
     }
   }
 }

@@ -9,7 +9,7 @@
  *   for await (const e of readAuditLog('audit.log')) t.add(e);
  *   const report = t.report();   // report.logins, report.privileged.list, ...
  */
-import { bumpCount, countMap, type Count } from './counts.js';
+import { CountMap, type Count } from './counts.js';
 import type { AuditEvent, Entry } from './entry.js';
 
 /** Distinct keys counted by name per section; past this many, the rest count as `(other)`. */
@@ -86,9 +86,6 @@ export interface SecurityReport {
   perHour: Record<string, number>;
 }
 
-function bump(m: Map<string, Count>, k: string, by = 1): void {
-  bumpCount(m, k, by, MAX_KEYS);
-}
 
 /** The TOP_N largest counts (ties by name), the rest summed as `(other)`. */
 export function topCounts(m: Map<string, number>, n = TOP_N): TopCounts {
@@ -122,21 +119,21 @@ function who(e: AuditEvent): { user: string; host: string } {
 interface LoginTally {
   ok: number;
   failed: number;
-  errors: Map<string, Count>;
+  errors: CountMap;
 }
 
 export class SecurityTally {
   private logins = new Map<string, LoginTally>();
-  private loginsOther: LoginTally = { ok: 0, failed: 0, errors: new Map() };
-  private errors = new Map<string, Count>();
-  private hosts = new Map<string, Count>();
-  private ips = new Map<string, Count>();
-  private databases = new Map<string, Count>();
-  private sqlCommands = new Map<string, Count>();
-  private privilegedKinds = new Map<string, Count>();
+  private loginsOther: LoginTally = { ok: 0, failed: 0, errors: new CountMap(MAX_KEYS) };
+  private errors = new CountMap(MAX_KEYS);
+  private hosts = new CountMap(MAX_KEYS);
+  private ips = new CountMap(MAX_KEYS);
+  private databases = new CountMap(MAX_KEYS);
+  private sqlCommands = new CountMap(MAX_KEYS);
+  private privilegedKinds = new CountMap(MAX_KEYS);
   private privilegedCount = 0;
   private privileged: PrivilegedStatement[] = [];
-  private perHour = new Map<string, Count>();
+  private perHour = new CountMap(MAX_KEYS);
   /** The hour (`YYYY-MM-DD hh`) of the record before, and its count: records come in time order. */
   private hour = '';
   private hourCount: Count | undefined;
@@ -146,19 +143,19 @@ export class SecurityTally {
     const ts = e.timestamp;
     if (typeof ts === 'string' && ts.length >= 13 && ts.charCodeAt(4) === 0x2d && ts.charCodeAt(10) === 0x20) this.addHour(ts);
     const host = e.account?.host;
-    if (host) bump(this.hosts, host);
+    if (host) this.hosts.add(host);
     const ip = e.login?.ip;
-    if (ip) bump(this.ips, ip);
+    if (ip) this.ips.add(ip);
     const cd = e.connection_data;
     const gd = e.general_data;
     const td = e.table_access_data;
     const db = cd?.db || td?.db || gd?.db;
-    if (db) bump(this.databases, db);
+    if (db) this.databases.add(db);
     const status = statusNumber(gd?.status ?? cd?.status);
-    if (status !== undefined && status !== 0) bump(this.errors, String(status));
+    if (status !== undefined && status !== 0) this.errors.add(String(status));
     if (e.class === 'connection' && (e.event === 'connect' || e.event === 'change_user')) this.addLogin(e, status);
     const sqlc = gd?.sql_command ?? td?.sql_command;
-    if (sqlc) bump(this.sqlCommands, sqlc);
+    if (sqlc) this.sqlCommands.add(sqlc);
     // Table-access events repeat their statement's text; the general event is the statement.
     if (gd) this.addPrivileged(entry, gd.sql_command, gd.query, status);
   }
@@ -170,8 +167,8 @@ export class SecurityTally {
       return;
     }
     const key = ts.slice(0, 13);
-    bump(this.perHour, key);
-    const c = this.perHour.get(key);
+    this.perHour.add(key);
+    const c = this.perHour.map.get(key);
     // Past MAX_KEYS hours the count went to (other): no shortcut then.
     this.hour = key;
     this.hourCount = c;
@@ -182,13 +179,13 @@ export class SecurityTally {
     const key = `${user}\0${host}`;
     let t = this.logins.get(key);
     if (!t) {
-      if (this.logins.size < MAX_KEYS) this.logins.set(key, (t = { ok: 0, failed: 0, errors: new Map() }));
+      if (this.logins.size < MAX_KEYS) this.logins.set(key, (t = { ok: 0, failed: 0, errors: new CountMap(MAX_KEYS) }));
       else t = this.loginsOther;
     }
     if (status === undefined || status === 0) t.ok++;
     else {
       t.failed++;
-      bump(t.errors, String(status));
+      t.errors.add(String(status));
     }
   }
 
@@ -202,7 +199,7 @@ export class SecurityTally {
     }
     if (!kind) return;
     this.privilegedCount++;
-    bump(this.privilegedKinds, kind);
+    this.privilegedKinds.add(kind);
     if (this.privileged.length >= MAX_PRIVILEGED_LISTED) return;
     const e = entry.event;
     this.privileged.push({
@@ -221,21 +218,22 @@ export class SecurityTally {
   report(): SecurityReport {
     const logins = [...this.logins].map(([k, t]): LoginCount => {
       const [user, host] = k.split('\0') as [string, string];
-      return { user, host, ok: t.ok, failed: t.failed, errors: topCounts(countMap(t.errors)) };
+      return { user, host, ok: t.ok, failed: t.failed, errors: topCounts(t.errors.toMap()) };
     });
     logins.sort((a, b) => b.failed - a.failed || b.ok + b.failed - (a.ok + a.failed) || (a.user + a.host < b.user + b.host ? -1 : 1));
     const shown = logins.slice(0, TOP_N);
     const rest = logins.slice(TOP_N);
     const other = this.loginsOther;
     if (rest.length || other.ok || other.failed) {
-      const errs = new Map([...other.errors].map(([k, c]) => [k, { n: c.n }]));
-      for (const l of rest) for (const [k, v] of Object.entries(l.errors)) bump(errs, k, v);
+      const errs = new CountMap(MAX_KEYS);
+      for (const [k, v] of other.errors.toMap()) errs.add(k, v);
+      for (const l of rest) for (const [k, v] of Object.entries(l.errors)) errs.add(k, v);
       shown.push({
         user: '(other)',
         host: '',
         ok: rest.reduce((a, l) => a + l.ok, other.ok),
         failed: rest.reduce((a, l) => a + l.failed, other.failed),
-        errors: topCounts(countMap(errs)),
+        errors: topCounts(errs.toMap()),
       });
     }
     let ok = 0;
@@ -245,16 +243,16 @@ export class SecurityTally {
       failed += l.failed;
     }
     const perHour: Record<string, number> = {};
-    for (const [k, c] of [...this.perHour].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) perHour[k] = c.n;
+    for (const [k, c] of [...this.perHour.map].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) perHour[k] = c.n;
     return {
       logins: shown,
       loginTotals: { ok, failed },
-      errors: topCounts(countMap(this.errors)),
-      hosts: topCounts(countMap(this.hosts)),
-      ips: topCounts(countMap(this.ips)),
-      databases: topCounts(countMap(this.databases)),
-      sqlCommands: topCounts(countMap(this.sqlCommands)),
-      privileged: { count: this.privilegedCount, kinds: topCounts(countMap(this.privilegedKinds)), list: this.privileged },
+      errors: topCounts(this.errors.toMap()),
+      hosts: topCounts(this.hosts.toMap()),
+      ips: topCounts(this.ips.toMap()),
+      databases: topCounts(this.databases.toMap()),
+      sqlCommands: topCounts(this.sqlCommands.toMap()),
+      privileged: { count: this.privilegedCount, kinds: topCounts(this.privilegedKinds.toMap()), list: this.privileged },
       perHour,
     };
   }
