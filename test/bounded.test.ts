@@ -75,11 +75,9 @@ describe('bounded tallies', () => {
 describe('CountMap (the per-record tallies of info and the security report)', () => {
   test('keeps what bump keeps: the same names, counts, order and (other), repeats and a literal (other) among them', () => {
     const keys: string[] = [];
-    let x = 7;
     for (let i = 0; i < 3 * MAX_DISTINCT; i++) {
-      x = (x * 1103515245 + 12345) % 2147483648;
       // Runs of one name (the shortcut), names seen before, new names past the bound.
-      keys.push(i % 5 === 0 ? keys[i - 1] ?? 'a' : i === 20 ? OTHER : `k${(x >>> 8) % (2 * MAX_DISTINCT)}`);
+      keys.push(i % 5 === 0 ? keys[i - 1] ?? 'a' : i === 20 ? OTHER : `k${(i * 7919) % (2 * MAX_DISTINCT)}`);
     }
     const m = new Map<string, number>();
     const c = new CountMap();
