@@ -65,7 +65,7 @@ export default class Info extends Command {
             ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
             ...(trackDb ? { trackDb } : {}),
             ...(filtering ? { filter: spec } : {}),
-            lean: true,
+            plainShape: true,
             onEntry: (e) => security.add(e),
             onProgress: (log, n) => bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, before + n),
           });

@@ -42,13 +42,11 @@ export interface ScannerOptions {
    */
   startOffset?: number;
   /**
-   * Lean reading, for counting (`info`): records in the plain shape servers write
-   * (XML NEW and OLD: ASCII, known fields once each, no nesting) are read by a byte-level
-   * fast path; every other record goes through the full parser, so positions, problems and
-   * record numbers are those of a full read. See the scanner of each format for what the
-   * events of a lean read hold.
+   * Read records in the plain shape servers write (XML NEW and OLD: ASCII, known fields
+   * once each, no nesting) by a byte-level fast path, with the same result as the full
+   * parser; every other record, and every problem, is the full parser's. `info` reads so.
    */
-  lean?: boolean;
+  plainShape?: boolean;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
@@ -110,8 +108,8 @@ export abstract class ByteScanner implements Scanner {
   abstract readonly format: FormatId;
   readonly file: string;
   protected readonly keepRaw: boolean;
-  /** See ScannerOptions.lean. */
-  protected readonly lean: boolean;
+  /** See ScannerOptions.plainShape. */
+  protected readonly plainShape: boolean;
   /**
    * Unconsumed bytes, kept in `store[head, tail)`; `base` is the absolute offset of
    * store[head]. New input is appended after them, so carried bytes are never copied
@@ -152,7 +150,7 @@ export abstract class ByteScanner implements Scanner {
     this.maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.base = opts.startOffset ?? 0;
     this.keepRaw = typeof opts.keepRaw === 'function' ? true : (opts.keepRaw ?? true);
-    this.lean = opts.lean ?? false;
+    this.plainShape = opts.plainShape ?? false;
   }
 
   get complete(): boolean | null {

@@ -182,7 +182,7 @@ export class XmlScanner extends ByteScanner {
       return -1;
     }
     this.waitStart = -1;
-    if (this.lean) {
+    if (this.plainShape) {
       // The plain shape by bytes; anything else (and every problem) is the full parser's.
       const plain = elem ? plainElementRecord(buf, lt, recEnd) : plainAttributeRecord(buf, lt, recEnd);
       if (plain !== undefined) return this.accept(buf, ext, plain, elem);
@@ -633,7 +633,7 @@ export function parseAttributeRecord(s: string): Parsed | string | number {
 }
 
 /*
- * The plain shape, read by bytes (ScannerOptions.lean). A record is plain when it is ASCII
+ * The plain shape, read by bytes (ScannerOptions.plainShape). A record is plain when it is ASCII
  * (so its bytes are its text and need no UTF-8 check), and every field is a known one,
  * present once, written without blanks inside its tags (NEW: `<NAME>value</NAME>` or
  * `<NAME/>`, any text between elements; OLD: `NAME="value"` separated by blanks). That is
