@@ -41,6 +41,8 @@ export class CountMap {
   readonly map = new Map<string, Count>();
   private lastKey: string | undefined;
   private last: Count = { n: 0 };
+  /** The count of (other), once the tally is full. */
+  private other: Count | undefined;
 
   constructor(private readonly max = MAX_DISTINCT) {}
 
@@ -54,8 +56,8 @@ export class CountMap {
       if (this.map.size < this.max) this.map.set(k, (c = { n: 0 }));
       else {
         // A full tally never takes a new name again: `k` stays under (other).
-        c = this.map.get(OTHER);
-        if (c === undefined) this.map.set(OTHER, (c = { n: 0 }));
+        c = this.other ??= this.map.get(OTHER);
+        if (c === undefined) this.map.set(OTHER, (c = this.other = { n: 0 }));
       }
     }
     c.n += by;

@@ -137,6 +137,8 @@ export class SecurityTally {
   /** The hour (`YYYY-MM-DD hh`) of the record before, and its count: records come in time order. */
   private hour = '';
   private hourCount: Count | undefined;
+  /** A sql_command seen last that is not a privileged one (and not `error`): its statements are not checked. */
+  private plainCommand: string | undefined;
 
   add(entry: Entry): void {
     const e = entry.event;
@@ -190,8 +192,14 @@ export class SecurityTally {
   }
 
   private addPrivileged(entry: Entry, sqlCommand: string | undefined, query: string | undefined, status: number | undefined): void {
+    // Most statements repeat the sql_command of the one before, which said "not privileged".
+    if (sqlCommand !== undefined && sqlCommand === this.plainCommand) return;
     let kind: string | undefined;
     const c = sqlCommand?.toLowerCase();
+    if (c && c !== 'error' && !PRIVILEGED_COMMANDS.has(c)) {
+      this.plainCommand = sqlCommand;
+      return;
+    }
     if (c && PRIVILEGED_COMMANDS.has(c)) kind = c;
     else if (!c || c === 'error') {
       const m = typeof query === 'string' ? PRIVILEGED_SQL.exec(query) : null;
