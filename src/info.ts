@@ -6,7 +6,7 @@
  */
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
-import { addCounts, bump, counts, MAX_DISTINCT, OTHER } from './counts.js';
+import { addCounts, bump, CountMap, counts, MAX_DISTINCT, OTHER, type Count } from './counts.js';
 import { compileFilter, type FilterSpec } from './filter.js';
 import { isDataProblem } from './problems.js';
 import { readAuditLog, type AuditLogReader, type ReadOptions, type Source } from './reader.js';
@@ -120,11 +120,6 @@ export function tallyStateFull(s: TallyState): boolean {
   return s.otherEvents > 0 || s.pairs >= s.max || full(s.commands) || full(s.users) || full(s.databases);
 }
 
-/** Add to a bounded map's count of each of `from`'s names, in `from`'s order. */
-function bumpAll(into: Map<string, number>, from: Map<string, number>, max: number): void {
-  for (const [k, n] of from) bump(into, k, n, max);
-}
-
 /**
  * Counts entries into Maps (no string building per entry), folded into a
  * report once at the end: the hot path of `info`.
@@ -134,20 +129,26 @@ export class Tally {
   first: string | null = null;
   last: string | null = null;
   /** By class, then event; at most MAX_DISTINCT pairs, the rest in otherEvents. */
-  events = new Map<string | undefined, Map<string | undefined, number>>();
+  events = new Map<string | undefined, Map<string | undefined, Count>>();
   private pairs = 0;
   private otherEvents = 0;
-  commands = new Map<string, number>();
-  users = new Map<string, number>();
+  /** The pair of the record before, and its count (consecutive records often share it). */
+  private lastClass: string | undefined;
+  private lastEvent: string | undefined;
+  private lastPair: Count | undefined;
+  commands: CountMap;
+  users: CountMap;
   utc = false;
   local = false;
-  databases: Map<string, number> | undefined;
+  databases: CountMap | undefined;
   /** Distinct names (and class/event pairs) kept: MAX_DISTINCT, more for a part of a run counted apart (so that it merges exactly). */
   readonly max: number;
 
   constructor(countDatabases = false, max = MAX_DISTINCT) {
-    if (countDatabases) this.databases = new Map();
     this.max = max;
+    this.commands = new CountMap(max);
+    this.users = new CountMap(max);
+    if (countDatabases) this.databases = new CountMap(max);
   }
 
   add(e: Entry): void {
@@ -161,26 +162,41 @@ export class Tally {
       if (this.first === null || ts < this.first) this.first = ts;
       if (this.last === null || ts > this.last) this.last = ts;
     }
-    const max = this.max;
-    let byEvent = this.events.get(ev.class);
-    if (!byEvent && this.pairs < max) this.events.set(ev.class, (byEvent = new Map()));
-    const n = byEvent?.get(ev.event);
-    if (n !== undefined) byEvent!.set(ev.event, n + 1);
-    else if (byEvent && this.pairs < max) {
-      byEvent.set(ev.event, 1);
+    if (this.lastPair !== undefined && ev.class === this.lastClass && ev.event === this.lastEvent) this.lastPair.n++;
+    else this.addPair(ev.class, ev.event);
+    const cmd = ev.general_data?.command;
+    if (typeof cmd === 'string') this.commands.add(cmd);
+    const user = ev.account?.user ?? ev.login?.user;
+    if (typeof user === 'string') this.users.add(user);
+    const data = ev.table_access_data ?? ev.general_data;
+    if (this.databases && data) this.databases.add(data.db ?? '(unknown)');
+  }
+
+  private addPair(cls: string | undefined, event: string | undefined): void {
+    let byEvent = this.events.get(cls);
+    if (!byEvent && this.pairs < this.max) this.events.set(cls, (byEvent = new Map()));
+    let c = byEvent?.get(event);
+    if (c !== undefined) c.n++;
+    else if (byEvent && this.pairs < this.max) {
+      byEvent.set(event, (c = { n: 1 }));
       this.pairs++;
     } else this.otherEvents++;
-    const cmd = ev.general_data?.command;
-    if (typeof cmd === 'string') bump(this.commands, cmd, 1, max);
-    const user = ev.account?.user ?? ev.login?.user;
-    if (typeof user === 'string') bump(this.users, user, 1, max);
-    const data = ev.table_access_data ?? ev.general_data;
-    if (this.databases && data) bump(this.databases, data.db ?? '(unknown)', 1, max);
+    this.lastClass = cls;
+    this.lastEvent = event;
+    this.lastPair = c;
+  }
+
+  /** Whether a map reached its bound (what tallyStateFull(state()) says, without the copy). */
+  full(): boolean {
+    const max = this.max;
+    return this.otherEvents > 0 || this.pairs >= max || this.commands.map.size >= max || this.users.map.size >= max || (this.databases?.map.size ?? 0) >= max;
   }
 
   state(): TallyState {
-    const { records, first, last, events, pairs, otherEvents, commands, users, utc, local, databases, max } = this;
-    return { records, first, last, events, pairs, otherEvents, commands, users, utc, local, databases, max };
+    const events = new Map<string | undefined, Map<string | undefined, number>>();
+    for (const [cls, m] of this.events) events.set(cls, new Map([...m].map(([ev, c]) => [ev, c.n])));
+    const { records, first, last, pairs, otherEvents, utc, local, max } = this;
+    return { records, first, last, events, pairs, otherEvents, commands: this.commands.toMap(), users: this.users.toMap(), utc, local, databases: this.databases?.toMap(), max };
   }
 
   /**
@@ -194,7 +210,7 @@ export class Tally {
    */
   merge(later: TallyState): boolean {
     // Into nothing, any state merges exactly: its maps hold the first names seen, with all their counts.
-    const fresh = this.records === 0 && this.pairs === 0 && this.commands.size === 0 && this.users.size === 0 && !this.databases?.size;
+    const fresh = this.records === 0 && this.pairs === 0 && this.commands.map.size === 0 && this.users.map.size === 0 && !this.databases?.map.size;
     if (!fresh && tallyStateFull(later)) return false;
     if ((!fresh || later.max > this.max) && this.pairs + later.pairs >= this.max) return false;
     this.records += later.records;
@@ -202,22 +218,26 @@ export class Tally {
     if (later.last !== null && (this.last === null || later.last > this.last)) this.last = later.last;
     this.utc ||= later.utc;
     this.local ||= later.local;
+    this.lastPair = undefined;
     for (const [cls, m] of later.events) {
       let byEvent = this.events.get(cls);
       if (!byEvent && this.pairs < this.max) this.events.set(cls, (byEvent = new Map()));
       for (const [ev, n] of m) {
         const had = byEvent?.get(ev);
-        if (had !== undefined) byEvent!.set(ev, had + n);
+        if (had !== undefined) had.n += n;
         else if (byEvent && this.pairs < this.max) {
-          byEvent.set(ev, n);
+          byEvent.set(ev, { n });
           this.pairs++;
         } else this.otherEvents += n;
       }
     }
     this.otherEvents += later.otherEvents;
-    bumpAll(this.commands, later.commands, this.max);
-    bumpAll(this.users, later.users, this.max);
-    if (later.databases) bumpAll((this.databases ??= new Map()), later.databases, this.max);
+    for (const [k, n] of later.commands) this.commands.add(k, n);
+    for (const [k, n] of later.users) this.users.add(k, n);
+    if (later.databases) {
+      const dbs = (this.databases ??= new CountMap(this.max));
+      for (const [k, n] of later.databases) dbs.add(k, n);
+    }
     return true;
   }
 
@@ -227,14 +247,14 @@ export class Tally {
     if (this.first !== null && (r.first === null || this.first < r.first)) r.first = this.first;
     if (this.last !== null && (r.last === null || this.last > r.last)) r.last = this.last;
     const events = new Map<string, number>();
-    for (const [cls, m] of this.events) for (const [ev, n] of m) bump(events, `${cls ?? '?'}/${ev ?? '?'}`, n);
+    for (const [cls, m] of this.events) for (const [ev, c] of m) bump(events, `${cls ?? '?'}/${ev ?? '?'}`, c.n);
     if (this.otherEvents) bump(events, OTHER, this.otherEvents);
     addCounts(r.events, Object.fromEntries(events));
-    addCounts(r.commands, Object.fromEntries(this.commands));
-    addCounts(r.users, Object.fromEntries(this.users));
+    addCounts(r.commands, Object.fromEntries(this.commands.toMap()));
+    addCounts(r.users, Object.fromEntries(this.users.toMap()));
     if (this.databases) {
       r.databases ??= {};
-      addCounts(r.databases, Object.fromEntries(this.databases));
+      addCounts(r.databases, Object.fromEntries(this.databases.toMap()));
     }
   }
 }

@@ -9,6 +9,7 @@
  *   for await (const e of readAuditLog('audit.log')) t.add(e);
  *   const report = t.report();   // report.logins, report.privileged.list, ...
  */
+import { CountMap, type Count } from './counts.js';
 import type { AuditEvent, Entry } from './entry.js';
 
 /** Distinct keys counted by name per section; past this many, the rest count as `(other)`. */
@@ -85,12 +86,6 @@ export interface SecurityReport {
   perHour: Record<string, number>;
 }
 
-function bump(m: Map<string, number>, k: string, by = 1, max = MAX_KEYS): void {
-  const n = m.get(k);
-  if (n !== undefined) m.set(k, n + by);
-  else if (m.size < max) m.set(k, by);
-  else m.set('(other)', (m.get('(other)') ?? 0) + by);
-}
 
 /** The TOP_N largest counts (ties by name), the rest summed as `(other)`. */
 export function topCounts(m: Map<string, number>, n = TOP_N): TopCounts {
@@ -110,6 +105,12 @@ function statusNumber(s: number | string | undefined): number | undefined {
   return typeof s === 'string' && /^-?\d+$/.test(s) ? Number(s) : undefined;
 }
 
+/** Whether `s` starts with `prefix` (a short one: compared by char codes). */
+function sameStart(s: string, prefix: string): boolean {
+  for (let i = 0; i < prefix.length; i++) if (s.charCodeAt(i) !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
 /** The login user and where from, of a connect event: USER is the login user on Connect records. */
 function who(e: AuditEvent): { user: string; host: string } {
   return { user: e.login?.user || e.account?.user || '', host: e.account?.host || e.login?.ip || '' };
@@ -118,13 +119,13 @@ function who(e: AuditEvent): { user: string; host: string } {
 interface LoginTally {
   ok: number;
   failed: number;
-  errors: Map<string, number>;
+  errors: CountMap;
 }
 
 /** A SecurityTally's counts as plain data (structured-clonable: Maps keep their insertion order). */
 export interface SecurityState {
-  logins: Map<string, LoginTally>;
-  loginsOther: LoginTally;
+  logins: Map<string, { ok: number; failed: number; errors: Map<string, number> }>;
+  loginsOther: { ok: number; failed: number; errors: Map<string, number> };
   errors: Map<string, number>;
   hosts: Map<string, number>;
   ips: Map<string, number>;
@@ -162,42 +163,68 @@ export interface SecurityTallyOptions {
 export class SecurityTally {
   private readonly max: number;
   private logins = new Map<string, LoginTally>();
-  private loginsOther: LoginTally = { ok: 0, failed: 0, errors: new Map() };
-  private errors = new Map<string, number>();
-  private hosts = new Map<string, number>();
-  private ips = new Map<string, number>();
-  private databases = new Map<string, number>();
-  private sqlCommands = new Map<string, number>();
-  private privilegedKinds = new Map<string, number>();
+  private loginsOther: LoginTally;
+  private errors: CountMap;
+  private hosts: CountMap;
+  private ips: CountMap;
+  private databases: CountMap;
+  private sqlCommands: CountMap;
+  private privilegedKinds: CountMap;
   private privilegedCount = 0;
   private privileged: PrivilegedStatement[] = [];
-  private perHour = new Map<string, number>();
+  private perHour: CountMap;
+  /** The hour (`YYYY-MM-DD hh`) of the record before, and its count: records come in time order. */
+  private hour = '';
+  private hourCount: Count | undefined;
+  /** A sql_command seen last that is not a privileged one (and not `error`): its statements are not checked. */
+  private plainCommand: string | undefined;
 
   constructor(opts: SecurityTallyOptions = {}) {
-    this.max = opts.maxKeys ?? MAX_KEYS;
+    const max = (this.max = opts.maxKeys ?? MAX_KEYS);
+    this.loginsOther = { ok: 0, failed: 0, errors: new CountMap(max) };
+    this.errors = new CountMap(max);
+    this.hosts = new CountMap(max);
+    this.ips = new CountMap(max);
+    this.databases = new CountMap(max);
+    this.sqlCommands = new CountMap(max);
+    this.privilegedKinds = new CountMap(max);
+    this.perHour = new CountMap(max);
   }
 
   add(entry: Entry): void {
-    const max = this.max;
     const e = entry.event;
     const ts = e.timestamp;
-    if (typeof ts === 'string' && ts.length >= 13 && ts.charCodeAt(4) === 0x2d && ts.charCodeAt(10) === 0x20) bump(this.perHour, ts.slice(0, 13), 1, max);
+    if (typeof ts === 'string' && ts.length >= 13 && ts.charCodeAt(4) === 0x2d && ts.charCodeAt(10) === 0x20) this.addHour(ts);
     const host = e.account?.host;
-    if (host) bump(this.hosts, host, 1, max);
+    if (host) this.hosts.add(host);
     const ip = e.login?.ip;
-    if (ip) bump(this.ips, ip, 1, max);
+    if (ip) this.ips.add(ip);
     const cd = e.connection_data;
     const gd = e.general_data;
     const td = e.table_access_data;
     const db = cd?.db || td?.db || gd?.db;
-    if (db) bump(this.databases, db, 1, max);
+    if (db) this.databases.add(db);
     const status = statusNumber(gd?.status ?? cd?.status);
-    if (status !== undefined && status !== 0) bump(this.errors, String(status), 1, max);
+    if (status !== undefined && status !== 0) this.errors.add(String(status));
     if (e.class === 'connection' && (e.event === 'connect' || e.event === 'change_user')) this.addLogin(e, status);
     const sqlc = gd?.sql_command ?? td?.sql_command;
-    if (sqlc) bump(this.sqlCommands, sqlc, 1, max);
+    if (sqlc) this.sqlCommands.add(sqlc);
     // Table-access events repeat their statement's text; the general event is the statement.
     if (gd) this.addPrivileged(entry, gd.sql_command, gd.query, status);
+  }
+
+  private addHour(ts: string): void {
+    const h = this.hour;
+    if (this.hourCount !== undefined && sameStart(ts, h)) {
+      this.hourCount.n++;
+      return;
+    }
+    const key = ts.slice(0, 13);
+    this.perHour.add(key);
+    const c = this.perHour.map.get(key);
+    // Past MAX_KEYS hours the count went to (other): no shortcut then.
+    this.hour = key;
+    this.hourCount = c;
   }
 
   private addLogin(e: AuditEvent, status: number | undefined): void {
@@ -205,19 +232,25 @@ export class SecurityTally {
     const key = `${user}\0${host}`;
     let t = this.logins.get(key);
     if (!t) {
-      if (this.logins.size < this.max) this.logins.set(key, (t = { ok: 0, failed: 0, errors: new Map() }));
+      if (this.logins.size < this.max) this.logins.set(key, (t = { ok: 0, failed: 0, errors: new CountMap(this.max) }));
       else t = this.loginsOther;
     }
     if (status === undefined || status === 0) t.ok++;
     else {
       t.failed++;
-      bump(t.errors, String(status), 1, this.max);
+      t.errors.add(String(status));
     }
   }
 
   private addPrivileged(entry: Entry, sqlCommand: string | undefined, query: string | undefined, status: number | undefined): void {
+    // Most statements repeat the sql_command of the one before, which said "not privileged".
+    if (sqlCommand !== undefined && sqlCommand === this.plainCommand) return;
     let kind: string | undefined;
     const c = sqlCommand?.toLowerCase();
+    if (c && c !== 'error' && !PRIVILEGED_COMMANDS.has(c)) {
+      this.plainCommand = sqlCommand;
+      return;
+    }
     if (c && PRIVILEGED_COMMANDS.has(c)) kind = c;
     else if (!c || c === 'error') {
       const m = typeof query === 'string' ? PRIVILEGED_SQL.exec(query) : null;
@@ -225,7 +258,7 @@ export class SecurityTally {
     }
     if (!kind) return;
     this.privilegedCount++;
-    bump(this.privilegedKinds, kind, 1, this.max);
+    this.privilegedKinds.add(kind);
     if (this.privileged.length >= MAX_PRIVILEGED_LISTED) return;
     const e = entry.event;
     this.privileged.push({
@@ -242,8 +275,30 @@ export class SecurityTally {
   }
 
   state(): SecurityState {
-    const { logins, loginsOther, errors, hosts, ips, databases, sqlCommands, privilegedKinds, privilegedCount, privileged, perHour } = this;
-    return { logins, loginsOther, errors, hosts, ips, databases, sqlCommands, privilegedKinds, privilegedCount, privileged, perHour, maxKeys: this.max };
+    const logins = new Map<string, { ok: number; failed: number; errors: Map<string, number> }>();
+    for (const [k, t] of this.logins) logins.set(k, { ok: t.ok, failed: t.failed, errors: t.errors.toMap() });
+    const o = this.loginsOther;
+    return {
+      logins,
+      loginsOther: { ok: o.ok, failed: o.failed, errors: o.errors.toMap() },
+      errors: this.errors.toMap(),
+      hosts: this.hosts.toMap(),
+      ips: this.ips.toMap(),
+      databases: this.databases.toMap(),
+      sqlCommands: this.sqlCommands.toMap(),
+      privilegedKinds: this.privilegedKinds.toMap(),
+      privilegedCount: this.privilegedCount,
+      privileged: this.privileged,
+      perHour: this.perHour.toMap(),
+      maxKeys: this.max,
+    };
+  }
+
+  /** Whether a map reached its bound (cheaper than securityStateFull(state()): no copy). */
+  full(): boolean {
+    const cap = this.max;
+    const o = this.loginsOther;
+    return o.ok > 0 || o.failed > 0 || this.logins.size >= cap || FLAT.some((k) => this[k].map.size >= cap);
   }
 
   /**
@@ -258,11 +313,11 @@ export class SecurityTally {
    */
   merge(later: SecurityState, indexBase = 0): boolean {
     // Into nothing, any state merges exactly: its maps hold the first names seen, with all their counts.
-    const fresh = this.privilegedCount === 0 && this.logins.size === 0 && FLAT.every((k) => this[k].size === 0);
+    const fresh = this.privilegedCount === 0 && this.logins.size === 0 && FLAT.every((k) => this[k].map.size === 0);
     if (!fresh && securityStateFull(later)) return false;
     // Logins that go under (other) bring their errors login by login, not in the order they came: fine while that map cannot fill.
     let size = this.logins.size;
-    let otherErrors = this.loginsOther.errors.size + later.loginsOther.errors.size;
+    let otherErrors = this.loginsOther.errors.map.size + later.loginsOther.errors.size;
     for (const [k, t] of later.logins) {
       if (this.logins.has(k)) continue;
       if (size < this.max) size++;
@@ -272,18 +327,18 @@ export class SecurityTally {
     for (const [k, t] of later.logins) {
       let mine = this.logins.get(k);
       if (!mine) {
-        if (this.logins.size < this.max) this.logins.set(k, (mine = { ok: 0, failed: 0, errors: new Map() }));
+        if (this.logins.size < this.max) this.logins.set(k, (mine = { ok: 0, failed: 0, errors: new CountMap(this.max) }));
         else mine = this.loginsOther;
       }
       mine.ok += t.ok;
       mine.failed += t.failed;
-      for (const [code, n] of t.errors) bump(mine.errors, code, n, this.max);
+      for (const [code, n] of t.errors) mine.errors.add(code, n);
     }
     const o = later.loginsOther;
     this.loginsOther.ok += o.ok;
     this.loginsOther.failed += o.failed;
-    for (const [code, n] of o.errors) bump(this.loginsOther.errors, code, n, this.max);
-    for (const k of FLAT) for (const [name, n] of later[k]) bump(this[k], name, n, this.max);
+    for (const [code, n] of o.errors) this.loginsOther.errors.add(code, n);
+    for (const k of FLAT) for (const [name, n] of later[k]) this[k].add(name, n);
     this.privilegedCount += later.privilegedCount;
     for (const p of later.privileged) {
       if (this.privileged.length >= MAX_PRIVILEGED_LISTED) break;
@@ -295,21 +350,22 @@ export class SecurityTally {
   report(): SecurityReport {
     const logins = [...this.logins].map(([k, t]): LoginCount => {
       const [user, host] = k.split('\0') as [string, string];
-      return { user, host, ok: t.ok, failed: t.failed, errors: topCounts(t.errors) };
+      return { user, host, ok: t.ok, failed: t.failed, errors: topCounts(t.errors.toMap()) };
     });
     logins.sort((a, b) => b.failed - a.failed || b.ok + b.failed - (a.ok + a.failed) || (a.user + a.host < b.user + b.host ? -1 : 1));
     const shown = logins.slice(0, TOP_N);
     const rest = logins.slice(TOP_N);
     const other = this.loginsOther;
     if (rest.length || other.ok || other.failed) {
-      const errs = new Map(other.errors);
-      for (const l of rest) for (const [k, v] of Object.entries(l.errors)) bump(errs, k, v);
+      const errs = new CountMap(MAX_KEYS);
+      for (const [k, v] of other.errors.toMap()) errs.add(k, v);
+      for (const l of rest) for (const [k, v] of Object.entries(l.errors)) errs.add(k, v);
       shown.push({
         user: '(other)',
         host: '',
         ok: rest.reduce((a, l) => a + l.ok, other.ok),
         failed: rest.reduce((a, l) => a + l.failed, other.failed),
-        errors: topCounts(errs),
+        errors: topCounts(errs.toMap()),
       });
     }
     let ok = 0;
@@ -319,16 +375,16 @@ export class SecurityTally {
       failed += l.failed;
     }
     const perHour: Record<string, number> = {};
-    for (const [k, v] of [...this.perHour].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) perHour[k] = v;
+    for (const [k, c] of [...this.perHour.map].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) perHour[k] = c.n;
     return {
       logins: shown,
       loginTotals: { ok, failed },
-      errors: topCounts(this.errors),
-      hosts: topCounts(this.hosts),
-      ips: topCounts(this.ips),
-      databases: topCounts(this.databases),
-      sqlCommands: topCounts(this.sqlCommands),
-      privileged: { count: this.privilegedCount, kinds: topCounts(this.privilegedKinds), list: this.privileged },
+      errors: topCounts(this.errors.toMap()),
+      hosts: topCounts(this.hosts.toMap()),
+      ips: topCounts(this.ips.toMap()),
+      databases: topCounts(this.databases.toMap()),
+      sqlCommands: topCounts(this.sqlCommands.toMap()),
+      privileged: { count: this.privilegedCount, kinds: topCounts(this.privilegedKinds.toMap()), list: this.privileged },
       perHour,
     };
   }

@@ -40,7 +40,7 @@ async function info(files: string[], o: Partial<InspectInputsOptions> & { jobs: 
   const outcomes: unknown[] = [];
   let units: Unit[] | undefined;
   const rereads: string[] = [];
-  for await (const x of inspectInputs(files, { password, security, onPlan: (u) => (units = u), onReread: (f, why) => rereads.push(`${f}: ${why}`), ...o })) {
+  for await (const x of inspectInputs(files, { password, security, plainShape: true, onPlan: (u) => (units = u), onReread: (f, why) => rereads.push(`${f}: ${why}`), ...o })) {
     outcomes.push(x.report ?? { error: x.error instanceof AuditLogError ? { code: x.error.code, message: x.error.message, ctx: x.error.ctx } : String(x.error) });
   }
   return { text: JSON.stringify({ outcomes, security: security.report() }, null, 1), units, rereads };

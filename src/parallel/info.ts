@@ -15,15 +15,17 @@ import { MAX_DISTINCT } from '../counts.js';
 import type { FormatId } from '../entry.js';
 import { AuditLogError } from '../errors.js';
 import type { FilterSpec } from '../filter.js';
-import { emptyReport, finishReport, inspect, inspectRun, MAX_LISTED, Tally, tallyStateFull, type InfoReport, type TallyState } from '../info.js';
+import { emptyReport, finishReport, inspect, inspectRun, MAX_LISTED, Tally, type InfoReport, type TallyState } from '../info.js';
 import type { PasswordSource } from '../layers/passwords.js';
-import { SecurityTally, securityStateFull, type SecurityState } from '../security.js';
+import { SecurityTally, type SecurityState } from '../security.js';
 import type { DbTracker } from '../track-db.js';
 import { fromWire, runTasks, runTasksInline, toWire, type TaskFn, type WireError } from './pool.js';
 import { DEFAULT_SPLIT_BYTES, planUnits, resolvedSource, splittableFormat, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
 
 export interface InfoPayload {
   unit: Unit;
+  /** Read XML records in the plain shape servers write by bytes (ScannerOptions.plainShape). */
+  plainShape?: boolean;
   /** Names the part's tallies keep; PART_MAX_KEYS by default. */
   maxKeys?: number;
   password?: ResolvedPassword;
@@ -74,10 +76,9 @@ export const infoTask: TaskFn = async (p: InfoPayload): Promise<InfoUnitResult> 
   const range = unit.range && (unit.last ? { start: unit.range.start } : { start: unit.range.start, until: unit.range.end });
   // Counts that filled their bounds merge only into nothing: the run's first part, or (the per-input counts) an input's first.
   const runFirst = unit.first && unit.input === 0;
-  let tallyState: (() => TallyState) | undefined;
-  const check = () => {
-    if (!runFirst && securityStateFull(security.state(), false)) throw new PartFull('the security counts of a part filled their bounds');
-    if (!unit.first && tallyState && tallyStateFull(tallyState())) throw new PartFull('the counts of a part filled their bounds');
+  const check = (tally: Tally) => {
+    if (!runFirst && security.full()) throw new PartFull('the security counts of a part filled their bounds');
+    if (!unit.first && tally.full()) throw new PartFull('the counts of a part filled their bounds');
   };
   try {
     const run = await inspectRun(unit.file, {
@@ -85,14 +86,12 @@ export const infoTask: TaskFn = async (p: InfoPayload): Promise<InfoUnitResult> 
       password: resolvedSource(p.password),
       ...(p.sourceTz !== undefined ? { sourceTz: p.sourceTz } : {}),
       ...(p.filter ? { filter: p.filter } : {}),
+      ...(p.plainShape ? { plainShape: true } : {}),
       ...(range ? { range } : {}),
       ...(range && range.start > 0 && unit.format ? { format: unit.format } : {}),
       maxDistinct: maxKeys,
       onEntry: (e) => security.add(e),
-      onProgress: (log, _n, tally) => {
-        tallyState ??= () => tally.state();
-        check();
-      },
+      onProgress: (_log, _n, tally) => check(tally),
     });
     const { report, tally, log } = run;
     if (!unit.first) {
@@ -133,6 +132,8 @@ export interface InspectInputsOptions {
   splitBytes?: number;
   /** Nominal cut offsets (tests). */
   cuts?: PlanOptions['cuts'];
+  /** Read XML records in the plain shape servers write by bytes (ScannerOptions.plainShape; the same counts, faster). */
+  plainShape?: boolean;
   /** Names a part's tallies keep (tests; PART_MAX_KEYS by default). */
   partMaxKeys?: number;
   /** Run the units in this thread (tests: the same plan and merge, without threads). */
@@ -227,6 +228,7 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
       ...(plan.passwords[unit.input] ? { password: plan.passwords[unit.input] } : {}),
       ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}),
       ...(opts.filter ? { filter: opts.filter } : {}),
+      ...(opts.plainShape ? { plainShape: true } : {}),
     } satisfies InfoPayload,
   }));
   const runs = opts.inline ? runTasksInline<InfoUnitResult>(tasks, { info: infoTask }) : runTasks<InfoUnitResult>(tasks, { jobs: opts.jobs });
@@ -276,6 +278,7 @@ async function inspectOne(input: number, file: string, opts: InspectInputsOption
       ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}),
       ...(opts.trackDb ? { trackDb: opts.trackDb } : {}),
       ...(opts.filter ? { filter: opts.filter } : {}),
+      ...(opts.plainShape ? { plainShape: true } : {}),
       onEntry: (e) => opts.security.add(e),
       onProgress: (log, n) => opts.onProgress?.(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, before + n),
     });
