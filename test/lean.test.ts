@@ -233,6 +233,7 @@ const JSON_ODD = [
   '{ "timestamp": "2019-10-03 14:09:41", "id": 0, "server_id": 1, "class": "audit" }',
   '{ "timestamp": "2019-10-03 14:09:41", "id": 1, "class": "command", "event": "command_start", "account": { "user": "root" } }',
   '{ "timestamp": "2019-10-03 14:09:41", "id": 2, "class": "general", "event": "status", "general_data": { "command": "Query", "status": 1064 } }',
+  '{ "timestamp": "2019-10-03 14:09:41", "id": 3, "class": "general", "event": "log", "general_data": { "command": "Query", "query": "select 2" } }',
 ];
 
 function doc(kind: 'xml' | 'json', ok: string, odd: string[]): Buffer {
@@ -279,7 +280,7 @@ describe('lean same-format conversion at the edges of the walks', () => {
       const ok = { new: NEW_OK, old: OLD_OK, json: JSON_OK }[format];
       for (const r of odd) {
         const one = doc(format === 'json' ? 'json' : 'xml', ok, [r]);
-        await same(() => one, { to: format, onError: 'skip', filter: { user: ['root'] } }, `${format} ${JSON.stringify(r)}`);
+        for (const tz of [{}, { sourceTz: '+02:00' }]) await same(() => one, { to: format, onError: 'skip', filter: { user: ['root'] }, ...tz }, `${format} ${JSON.stringify(r)} ${JSON.stringify(tz)}`);
         for (let cut = 0; cut < one.length; cut += 7) await same(pieces(one, [cut]), { to: format, onError: 'skip' }, `${format} cut at ${cut} ${JSON.stringify(r)}`);
       }
     });

@@ -19,6 +19,7 @@
  * key with an escape where keys are noted (it could spell one).
  */
 import type { AuditEvent, JsonValue } from '../entry.js';
+import { looksPerconaFilter, PERCONA_CLASSES } from '../timezone.js';
 import { MAX_EVENT_DEPTH } from '../writers/common.js';
 
 const SP = 0x20;
@@ -34,8 +35,10 @@ const RBRACE = 0x7d;
 const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
 
-/** Members every lean JSON event notes: the entry's time, id, zone and what tells Percona's filter JSON (looksPerconaFilter). */
-const ALWAYS = ['timestamp', 'id', 'class', 'event', 'server_id', 'time', 'time_zone'];
+/** Members every lean JSON event holds: the entry's time, id and zone. */
+const ALWAYS = ['timestamp', 'id', 'time_zone'];
+/** Members noted to tell Percona's filter JSON (looksPerconaFilter), in the event only when asked for. */
+const SHAPE = ['class', 'event', 'server_id', 'time'];
 /** A Percona classic record: always parsed in full (it is mapped, never passed through as JSON). */
 const AUDIT_RECORD = 'audit_record';
 
@@ -44,10 +47,16 @@ const ESCAPE = new Uint8Array(256);
 for (const c of '"\\/bfnrt') ESCAPE[c.charCodeAt(0)] = 1;
 const HEX = new Uint8Array(256);
 for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
+/** Bytes that stand for themselves inside a string: not a control character, `"` or `\\`. */
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 256; c++) PLAIN[c] = c === QUOTE || c === BACKSLASH ? 0 : 1;
 
 /** A member to note: its key, and (for a parent such as `account`) its children's slots. */
 interface Slot {
   key: Buffer;
+  name: string;
+  /** Whether the lean event holds it. */
+  inEvent: boolean;
   children: Slot[] | undefined;
   index: number;
 }
@@ -86,6 +95,11 @@ export class JsonWalk {
   /** Per slot: whether its value is an object whose children were noted. */
   private readonly parents: Uint8Array;
   private readonly topSlots: Slot[];
+  private readonly eventSlots: Slot[];
+  private readonly cls: number;
+  private readonly ev: number;
+  private readonly serverId: number;
+  private readonly time: number;
   private readonly auditRecord: Slot;
   /** Container kinds (1 object, 2 array) and their slots, by depth. */
   private readonly kinds = new Uint8Array(MAX_EVENT_DEPTH + 2);
@@ -95,21 +109,24 @@ export class JsonWalk {
   constructor(paths: readonly string[] = []) {
     const top = new Map<string, Slot>();
     const slot = (key: string, parent?: Slot): Slot => {
-      const s: Slot = { key: Buffer.from(key), children: undefined, index: this.slots.length };
+      const s: Slot = { key: Buffer.from(key), name: key, inEvent: true, children: undefined, index: this.slots.length };
       this.slots.push(s);
       if (parent) (parent.children ??= []).push(s);
       return s;
     };
     const topSlot = (k: string) => top.get(k) ?? top.set(k, slot(k)).get(k)!;
-    for (const k of [...ALWAYS, AUDIT_RECORD]) topSlot(k);
+    for (const k of [...ALWAYS, ...SHAPE, AUDIT_RECORD]) topSlot(k).inEvent = ALWAYS.includes(k);
     for (const p of paths) {
       const [a, b] = p.split('.');
       const parent = topSlot(a!);
-      if (b !== undefined && !parent.children?.some((c) => c.key.toString() === b)) slot(b, parent);
+      parent.inEvent = true;
+      if (b !== undefined && !parent.children?.some((c) => c.name === b)) slot(b, parent);
     }
     this.topSlots = [...top.values()];
     this.top = levelOf(this.topSlots);
     this.auditRecord = top.get(AUDIT_RECORD)!;
+    this.eventSlots = this.topSlots.filter((t) => t.inEvent);
+    [this.cls, this.ev, this.serverId, this.time] = SHAPE.map((k) => top.get(k)!.index) as [number, number, number, number];
     this.spans = new Int32Array(this.slots.length * 2);
     this.parents = new Uint8Array(this.slots.length);
     this.levels = this.slots.map((s) => (s.children ? levelOf(s.children) : undefined));
@@ -128,7 +145,10 @@ export class JsonWalk {
     this.parents.fill(0);
     const kinds = this.kinds;
     const owners = this.owners;
-    const n = buf.length;
+    // The LF ending the line is the walk's sentinel: no loop reads past it (none takes an LF),
+    // so no read falls outside the buffer (which would cost V8's optimised code).
+    const n = buf.indexOf(LF, s);
+    if (n < 0) return false;
     let depth = 1;
     kinds[1] = 1;
     owners[1] = -1;
@@ -139,9 +159,9 @@ export class JsonWalk {
     // States: 0 a key or `}` (after `{`), 1 a key (after `,` in an object), 2 a value, 3 a value or `]` (after `[`), 4 after a value.
     let state = 0;
     for (;;) {
-      let c: number | undefined = buf[i];
-      while (c === SP || c === TAB || c === CR) c = buf[++i];
-      if (c === undefined || i >= n) return false;
+      let c = buf[i]!;
+      while (c === SP || c === TAB || c === CR) c = buf[++i]!;
+      if (i >= n) return false;
       if (state <= 1) {
         if (c === RBRACE && state === 0) {
           state = 4;
@@ -152,15 +172,13 @@ export class JsonWalk {
           let esc = false;
           i = ks;
           for (;;) {
-            c = buf[i];
+            while (PLAIN[buf[i]!] === 1) i++;
+            c = buf[i]!;
             if (c === QUOTE) break;
-            if (c === undefined || c < 0x20) return false;
-            if (c === BACKSLASH) {
-              esc = true;
-              const e = this.escape(buf, i);
-              if (e < 0) return false;
-              i = e;
-            } else i++;
+            if (c !== BACKSLASH) return false;
+            esc = true;
+            i = this.escape(buf, i);
+            if (i < 0) return false;
           }
           owner = -1;
           if (level !== undefined) {
@@ -172,8 +190,8 @@ export class JsonWalk {
             }
           }
           i++;
-          c = buf[i];
-          while (c === SP || c === TAB || c === CR) c = buf[++i];
+          c = buf[i]!;
+          while (c === SP || c === TAB || c === CR) c = buf[++i]!;
           if (c !== COLON) return false;
           i++;
           state = 2;
@@ -252,13 +270,12 @@ export class JsonWalk {
     if (c === QUOTE) {
       i++;
       for (;;) {
+        while (PLAIN[buf[i]!] === 1) i++;
         c = buf[i]!;
         if (c === QUOTE) return i + 1;
-        if (c === undefined || c < 0x20) return -1;
-        if (c === BACKSLASH) {
-          i = this.escape(buf, i);
-          if (i < 0) return -1;
-        } else i++;
+        if (c !== BACKSLASH) return -1;
+        i = this.escape(buf, i);
+        if (i < 0) return -1;
       }
     }
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
@@ -293,20 +310,73 @@ export class JsonWalk {
   event(buf: Buffer): AuditEvent {
     const e: AuditEvent = {};
     const spans = this.spans;
-    for (const s of this.topSlots) {
+    for (const s of this.eventSlots) {
       const a = spans[2 * s.index]!;
       if (a < 0) continue;
       if (this.parents[s.index] === 1) {
         const o: { [k: string]: JsonValue } = {};
         for (const c of s.children!) {
           const ca = spans[2 * c.index]!;
-          if (ca >= 0) o[c.key.toString()] = valueOf(buf, ca, spans[2 * c.index + 1]!);
+          if (ca >= 0) o[c.name] = valueOf(buf, ca, spans[2 * c.index + 1]!);
         }
-        e[s.key.toString()] = o;
-      } else e[s.key.toString()] = valueOf(buf, a, spans[2 * s.index + 1]!);
+        e[s.name] = o;
+      } else e[s.name] = valueOf(buf, a, spans[2 * s.index + 1]!);
     }
     return e;
   }
+
+  /**
+   * looksPerconaFilter (src/timezone.ts) of the object walked last, from its bytes: its
+   * class and event compared as bytes when they are strings without escapes.
+   */
+  looksPercona(buf: Buffer): boolean {
+    const sp = this.spans;
+    if (sp[2 * this.serverId]! >= 0) return true;
+    const e: { [k: string]: unknown } = {};
+    const t = sp[2 * this.time]!;
+    if (t >= 0) e.time = valueOf(buf, t, sp[2 * this.time + 1]!);
+    const c = sp[2 * this.cls]!;
+    if (c >= 0) {
+      const ce = sp[2 * this.cls + 1]!;
+      const k = plainIn(buf, c, ce, SHAPE_CLASSES);
+      if (k === NOT_PLAIN) e.class = valueOf(buf, c, ce);
+      else if (k === GENERAL) {
+        e.class = 'general';
+        const v = sp[2 * this.ev]!;
+        if (v >= 0) {
+          const ve = sp[2 * this.ev + 1]!;
+          const j = plainIn(buf, v, ve, GENERAL_EVENTS);
+          e.event = j === NOT_PLAIN ? valueOf(buf, v, ve) : j >= 0 ? GENERAL_EVENT_NAMES[j] : '';
+        }
+      } else if (k >= 0) return true;
+    }
+    return looksPerconaFilter(e);
+  }
+}
+
+const SHAPE_CLASS_NAMES = ['general', ...PERCONA_CLASSES];
+const SHAPE_CLASSES = SHAPE_CLASS_NAMES.map((n) => Buffer.from(n));
+const GENERAL = 0;
+const GENERAL_EVENT_NAMES = ['log', 'error', 'result'];
+const GENERAL_EVENTS = GENERAL_EVENT_NAMES.map((n) => Buffer.from(n));
+const NOT_PLAIN = -2;
+
+/**
+ * Which of `names` the JSON value buf[a, b) is, when it is a string without escapes:
+ * its index, or -1 (another value); NOT_PLAIN when it is not such a string.
+ */
+function plainIn(buf: Buffer, a: number, b: number, names: readonly Buffer[]): number {
+  if (buf[a] !== QUOTE) return NOT_PLAIN;
+  for (let k = a + 1; k < b - 1; k++) if (buf[k] === BACKSLASH) return NOT_PLAIN;
+  const len = b - a - 2;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    if (n.length !== len) continue;
+    let q = 0;
+    while (q < len && buf[a + 1 + q] === n[q]) q++;
+    if (q === len) return i;
+  }
+  return -1;
 }
 
 const TRUE = Buffer.from('true');
@@ -318,8 +388,13 @@ function valueOf(buf: Buffer, a: number, b: number): JsonValue {
   const c = buf[a]!;
   if (c === QUOTE) {
     let k = a + 1;
-    while (k < b && buf[k] !== BACKSLASH) k++;
-    if (k === b) return buf.toString('utf8', a + 1, b - 1);
+    let ascii = true;
+    for (; k < b - 1; k++) {
+      const x = buf[k]!;
+      if (x === BACKSLASH) break;
+      if (x >= 0x80) ascii = false;
+    }
+    if (k === b - 1) return buf.toString(ascii ? 'latin1' : 'utf8', a + 1, k);
   } else if (c >= 0x30 && c <= 0x39 && b - a < 16) {
     let v = 0;
     let k = a;

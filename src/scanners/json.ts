@@ -286,7 +286,7 @@ export class JsonScanner extends ByteScanner {
     if (tz === 'local' || tz === 'UTC') {
       delete event.time_zone;
       if (tz === 'local') zone = 'local';
-    } else if (this.localTimes || (this.localTimes = isPerconaFilter(buf, s, end, event))) zone = 'local';
+    } else if (this.localTimes || (this.localTimes = w.looksPercona(buf))) zone = 'local';
     if (zone === 'local' && this.toUtc && typeof event.timestamp === 'string') return FULL;
     this.checkUtf8(buf, s, w.end);
     if (!this.decided) {
