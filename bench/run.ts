@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { once } from 'node:events';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createReadStream } from 'node:fs';
@@ -159,6 +159,30 @@ for (const [format, ours, theirs, label] of only.has('convert') ? conversions : 
   const base = run(theirs, file);
   console.log(row(`baseline: ${theirs.startsWith('sax') ? 'sax' : 'stream-json'} ${label}`, base));
   console.log(row(`auditlog convert ${label}`, run(ours, file), base));
+}
+
+if (only.has('convert')) {
+  // Same-format conversion: records pass through as their bytes. The framing floor (read +
+  // indexOf of each record's closing tag), the full parse of every record, and the lean read,
+  // in the same rounds; the machine's load beside them (others may share its cores).
+  console.log(`== same-format convert (output to /dev/null; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+  for (const format of ['new', 'old', 'json'] as const) {
+    const file = inputs![format];
+    const times: Record<string, Result[]> = { floor: [], full: [], lean: [] };
+    for (let i = 0; i < RUNS; i++) {
+      times.floor!.push(runOnce('frame-floor', file, format));
+      times.full!.push(runOnce('convert-same-full', file, format));
+      times.lean!.push(runOnce('convert-same', file, format));
+    }
+    const med = (rs: Result[]) => ({ ...[...rs].sort((x, y) => x.ms - y.ms)[Math.floor(rs.length / 2)]!, maxRssMiB: Math.max(...rs.map((r) => r.maxRssMiB)) });
+    const floor = med(times.floor!);
+    const full = med(times.full!);
+    console.log(row(`framing floor ${format}`, floor));
+    console.log(row(`convert ${format} -> ${format}, full parse`, full));
+    const lean = med(times.lean!);
+    console.log(`${row(`convert ${format} -> ${format}, lean`, lean, full)} ${`${((floor.ms / lean.ms) * 100).toFixed(0)}% of floor`.padStart(13)}`);
+  }
+  console.log(`   (load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
 }
 
 if (only.has('layers')) console.log('== input layers (the new payload; MiB/s of plain bytes; cost vs the plain file, measured in the same rounds)');

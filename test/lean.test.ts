@@ -414,6 +414,19 @@ async function readOut(bytes: Buffer, lean: boolean, paths: string[] = []): Prom
 }
 
 describe('the lean reader: records and problems of the full parse', () => {
+  test('damaged inputs of every format, records of any format read lean', async () => {
+    for (const rel of Object.values(DAMAGED)) {
+      const plain = fixture(rel);
+      await fc.assert(
+        fc.asyncProperty(fc.array(op(plain.length), { minLength: 1, maxLength: 3 }), async (ops) => {
+          const d = applyAll(plain, ops);
+          expect(await readOut(d.bytes, true), `${rel} ${JSON.stringify(ops)}`).toEqual(await readOut(d.bytes, false));
+        }),
+        { seed: SEED, numRuns: 40, endOnFailure: true },
+      );
+    }
+  });
+
   const everyPath = filterPaths({ user: ['x'], host: ['x'], ip: ['x'], db: ['x'], event: ['x'], commandClass: ['x'], connectionId: ['1'], status: ['ok'], since: '2020-01-01', grep: ['x'] });
   for (const rel of fixtureFiles()) {
     test(`fixture ${rel}, records of any format, with and without paths`, async () => {
