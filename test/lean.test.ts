@@ -22,7 +22,7 @@ import { readAuditLog, type Source } from '../src/reader.js';
 import { createRotatingSink } from '../src/sinks/rotating.js';
 import type { OutputFormat } from '../src/writers/index.js';
 import { FIXTURES, fixture, randomCuts, splitAt } from './helpers.js';
-import { applyAll, op } from './mutations.js';
+import { applyAll, DAMAGE_FIXTURES, op } from './mutations.js';
 
 const SEED = 20261201;
 
@@ -330,17 +330,8 @@ describe('lean same-format conversion of generated inputs, in odd chunks', () =>
   }
 });
 
-const DAMAGED: Record<string, string> = {
-  new: 'public/mysql-utilities/audit.log.13951424704434196.xml',
-  old: 'public/mysql-utilities/audit.log.13488316109086370',
-  json: 'public/mysql-refman/refman-9-json-event-examples.json',
-  'percona-new': 'percona/new-format-5.6-2014-fragment.xml',
-  'percona-old': 'percona/old-format-5.6-2014.xml',
-  'percona-json': 'percona/json-format-5.6-2014.json',
-};
-
 describe('lean same-format conversion of damaged inputs', () => {
-  for (const [format, rel] of Object.entries(DAMAGED)) {
+  for (const [format, rel] of Object.entries(DAMAGE_FIXTURES)) {
     test(`${format}: mutated, truncated, spliced, repeated bytes; skip and fail; with and without filters`, async () => {
       const plain = fixture(rel);
       const filters = [{}, ...filtersFor(await eventsOf(plain))];
@@ -415,7 +406,7 @@ async function readOut(bytes: Buffer, lean: boolean, paths: string[] = []): Prom
 
 describe('the lean reader: records and problems of the full parse', () => {
   test('damaged inputs of every format, records of any format read lean', async () => {
-    for (const rel of Object.values(DAMAGED)) {
+    for (const rel of Object.values(DAMAGE_FIXTURES)) {
       const plain = fixture(rel);
       await fc.assert(
         fc.asyncProperty(fc.array(op(plain.length), { minLength: 1, maxLength: 3 }), async (ops) => {
