@@ -134,9 +134,9 @@ function row(label: string, r: Result, base?: Result): string {
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
-/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split,repair runs some sections only. */
+/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split,repair runs some sections only (same-format: the same-format rows of convert alone). */
 const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split,repair').split(','));
-const needsInputs = ['info', 'convert', 'layers', 'sessions', 'hostile'].some((s) => only.has(s));
+const needsInputs = ['info', 'convert', 'same-format', 'layers', 'sessions', 'hostile'].some((s) => only.has(s));
 const inputs = needsInputs ? { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') } : undefined;
 if (only.has('info')) console.log('== info');
 for (const format of only.has('info') ? (['new', 'old', 'json'] as const) : []) {
@@ -161,7 +161,7 @@ for (const [format, ours, theirs, label] of only.has('convert') ? conversions : 
   console.log(row(`auditlog convert ${label}`, run(ours, file), base));
 }
 
-if (only.has('convert')) {
+if (only.has('convert') || only.has('same-format')) {
   // Same-format conversion: records pass through as their bytes. The framing floor (read +
   // indexOf of each record's closing tag), the full parse of every record, and the lean read,
   // in the same rounds; the machine's load beside them (others may share its cores).
