@@ -40,6 +40,9 @@ const UNKNOWN = -1;
 /** Name characters of an element (A-Z a-z 0-9 _ . -), as the parser's isNameChar. */
 const NAME_CHAR = new Uint8Array(256);
 for (let c = 0; c < 256; c++) NAME_CHAR[c] = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45 ? 1 : 0;
+/** Blanks between attributes (the parser's isBlank). */
+const BLANK = new Uint8Array(256);
+for (const c of [0x20, 0x0a, 0x09, 0x0d]) BLANK[c] = 1;
 /** Attribute names also take `:`. */
 const ATTR_CHAR = Uint8Array.from(NAME_CHAR, (v, c) => (c === 0x3a ? 1 : v));
 
@@ -156,11 +159,11 @@ export class XmlWalk {
     const n = buf.length;
     let i = lt + 13;
     let count = 0;
+    // Every read is bounded by n: one past the buffer's end would cost V8's optimised code.
     for (;;) {
-      let c = buf[i];
-      while (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) c = buf[++i];
+      while (i < n && BLANK[buf[i]!] === 1) i++;
       if (i + 1 >= n) return false;
-      if (c === SLASH) {
+      if (buf[i] === SLASH) {
         if (buf[i + 1] !== GT || count === 0) return false;
         this.end = i + 2;
         return true;
@@ -169,15 +172,15 @@ export class XmlWalk {
       while (i < n && ATTR_CHAR[buf[i]!] === 1) i++;
       if (i === n0) return false;
       const n1 = i;
-      c = buf[i];
-      while (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) c = buf[++i];
-      if (c !== EQ) return false;
-      c = buf[++i];
-      while (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) c = buf[++i];
-      if (c !== QUOTE) return false;
+      while (i < n && BLANK[buf[i]!] === 1) i++;
+      if (i >= n || buf[i] !== EQ) return false;
+      i++;
+      while (i < n && BLANK[buf[i]!] === 1) i++;
+      if (i >= n || buf[i] !== QUOTE) return false;
       const v0 = ++i;
       // A `>` would have ended the record: its framing stops at the first one. (A `<` is a value's, as for the parser.)
-      while (i < n && (c = buf[i]) !== QUOTE) {
+      let c = 0;
+      while (i < n && (c = buf[i]!) !== QUOTE) {
         if (c === GT) return false;
         i++;
       }
