@@ -49,6 +49,12 @@ export interface ScannerOptions {
    * A function decides once the format is known (createScanner), as for keepRaw.
    */
   lean?: LeanOptions | ((format: FormatId) => LeanOptions | undefined);
+  /**
+   * Read records in the plain shape servers write (XML NEW and OLD: ASCII, known fields
+   * once each, no nesting) by a byte-level fast path, with the same result as the full
+   * parser; every other record, and every problem, is the full parser's. `info` reads so.
+   */
+  plainShape?: boolean;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
@@ -110,6 +116,8 @@ export abstract class ByteScanner implements Scanner {
   abstract readonly format: FormatId;
   readonly file: string;
   protected readonly keepRaw: boolean;
+  /** See ScannerOptions.plainShape. */
+  protected readonly plainShape: boolean;
   /**
    * Unconsumed bytes, kept in `store[head, tail)`; `base` is the absolute offset of
    * store[head]. New input is appended after them, so carried bytes are never copied
@@ -156,6 +164,7 @@ export abstract class ByteScanner implements Scanner {
     // A function is decided by createScanner, which knows the format; left undecided, nothing is read lean.
     this.lean = typeof opts.lean === 'function' ? undefined : opts.lean;
     this.blocks = this.lean ? new RawBlocks() : undefined;
+    this.plainShape = opts.plainShape ?? false;
   }
 
   get complete(): boolean | null {
