@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { run } from '@oclif/core';
-import { handle } from '@oclif/core/handle';
 import { finish, installStdio } from '../dist/cli/stdio.js';
 
+const { run } = await import('@oclif/core');
+const { Exit, handle } = await import('@oclif/core/handle');
 // Every exit goes through finish(): stdout and stderr are flushed first, whatever the code.
-installStdio();
+installStdio(Exit);
 try {
   await run(process.argv.slice(2), import.meta.url);
 } catch (e) {
