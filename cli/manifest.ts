@@ -8,7 +8,7 @@
  *   node dist/cli/manifest.js            # npm run build does this after tsc
  *   const m = await buildManifest(ROOT); // what the file must hold
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Args, Flags, Plugin, type Command } from '@oclif/core';
@@ -63,10 +63,15 @@ function fastArg(name: string, a: Definition): FastArg | string {
   return out;
 }
 
-/** What the fast path needs to parse and run `cmd`, or why it cannot. */
-export function fastPathEntry(cmd: Command.Class): FastCommand | { unsupported: string } {
+/**
+ * What the fast path needs to parse and run `cmd`, or why it cannot. `source`
+ * is the command file's text: a command built on oclif's own Command (not
+ * cli/core.js) cannot run on the light one.
+ */
+export function fastPathEntry(cmd: Command.Class, source: string): FastCommand | { unsupported: string } {
   const id = cmd.id;
   if (OCLIF_ONLY[id]) return { unsupported: OCLIF_ONLY[id] };
+  if (/from ['"]@oclif\/core['"]/.test(source)) return { unsupported: 'imports @oclif/core itself, not cli/core.js' };
   if (id.includes(':')) return { unsupported: 'a topic command' };
   if (cmd.enableJsonFlag) return { unsupported: 'oclif handles its --json' };
   if (cmd.state === 'deprecated' || cmd.deprecateAliases) return { unsupported: 'deprecation warnings' };
@@ -95,7 +100,9 @@ export async function buildManifest(root: string): Promise<Manifest> {
   const commands: Manifest['commands'] = {};
   for (const id of Object.keys(plugin.manifest.commands).sort()) {
     const cmd = await plugin.findCommand(id, { must: true });
-    commands[id] = { ...plugin.manifest.commands[id]!, fastPath: fastPathEntry(cmd) } as Manifest['commands'][string];
+    const entry = plugin.manifest.commands[id] as unknown as Manifest['commands'][string];
+    const source = entry.relativePath ? readFileSync(join(root, ...entry.relativePath), 'utf8') : '';
+    commands[id] = { ...entry, fastPath: source ? fastPathEntry(cmd, source) : { unsupported: 'no command file in the manifest' } };
   }
   return { commands, version: plugin.manifest.version };
 }
