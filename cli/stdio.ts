@@ -4,7 +4,7 @@
  * the exit code); a closed stdout (EPIPE, `| head`) ends the program quietly;
  * any other stdout error (ENOSPC, EIO) is one line on stderr and exit 3.
  *
- *   installStdio(Exit);        // once, before the commands run (bin/run.js; Exit from @oclif/core/handle)
+ *   installStdio(Exit);        // before the commands run (bin/run.js; Exit from @oclif/core/handle)
  *   out(JSON.stringify(report));
  *   await finish(1);           // flushes, then exits 1
  */
@@ -102,9 +102,9 @@ let stderrGuarded = false;
 
 /**
  * Route every exit through `finish`: stdout errors, and, given oclif's `Exit`,
- * oclif's own exits (usage errors, `this.exit(n)`). Call once at startup,
- * after oclif was loaded (the fast path loads it only to report an error, and
- * passes its `Exit` then).
+ * oclif's own exits (usage errors, `this.exit(n)`). Call at startup, after
+ * oclif was loaded; the fast path, which loads oclif only to report an error,
+ * calls it without `Exit` first and again with it then.
  */
 export function installStdio(oclifExit?: OclifExit): void {
   reclaimStdout();
