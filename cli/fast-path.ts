@@ -261,11 +261,26 @@ export function fastPath(argv: readonly string[], root: string, env: NodeJS.Proc
     pjson,
   };
   const file = pathToFileURL(join(root, ...entry.relativePath)).href;
-  return () => runLite(file, id, rest, parsed, config);
+  return () => runLite(file, id, rest, parsed, Object.keys(cmd.flags), config);
+}
+
+/**
+ * The parse result with each defaulted flag set from the command's own
+ * definition: a default computed when the command file loads (the number of
+ * cores) is this machine's, not the one the manifest was built on.
+ */
+export function withLiveDefaults(parsed: ParseOutput, order: readonly string[], live: Record<string, { default?: unknown } | undefined>): ParseOutput {
+  const flags = Object.fromEntries(
+    order.flatMap((name) => {
+      const v = parsed.metadata.flags[name]?.setFromDefault ? live[name]?.default : parsed.flags[name];
+      return v === undefined ? [] : [[name, v] as const];
+    }),
+  );
+  return { ...parsed, flags };
 }
 
 /** Run the command as oclif's Command._run does, errors shown by oclif's own handler. */
-async function runLite(file: string, id: string, argv: string[], parsed: ParseOutput, config: LiteConfig): Promise<void> {
+async function runLite(file: string, id: string, argv: string[], parsed: ParseOutput, order: string[], config: LiteConfig): Promise<void> {
   (globalThis as Record<symbol, unknown>)[LITE] = true;
   const g = globalThis as { 'http-call'?: { userAgent?: string } };
   g['http-call'] = { ...g['http-call'], userAgent: config.userAgent };
@@ -275,7 +290,7 @@ async function runLite(file: string, id: string, argv: string[], parsed: ParseOu
     installStdio();
     Cls.id = id;
     cmd = new Cls(argv, config);
-    cmd[PARSED] = parsed;
+    cmd[PARSED] = withLiveDefaults(parsed, order, Cls.flags as Record<string, { default?: unknown }>);
     await cmd.run();
   } catch (e) {
     const err = e as { exitCode?: number };

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from '@oclif/core';
 import { describe, expect, test } from 'vitest';
-import { parseArgv, type FastCommand, type Manifest } from '../cli/fast-path.js';
+import { parseArgv, withLiveDefaults, type FastCommand, type Manifest } from '../cli/fast-path.js';
 import { buildManifest, manifestText } from '../cli/manifest.js';
 import { fixturePath, ROOT } from './helpers.js';
 
@@ -120,6 +120,14 @@ describe('argv parses as oclif parses it, or goes to oclif', () => {
     const C = ((await import(join(ROOT, 'dist', 'commands', `${id}.js`))) as { default: Cls }).default;
     expect(JSON.stringify(await oclifParse(C, argv))).toBe(JSON.stringify({ args: lite!.args, argv: lite!.argv, flags: lite!.flags }));
   });
+});
+
+test('a default is the one the loaded command defines, not the one the manifest was built with', () => {
+  const cmd: FastCommand = { strict: false, flags: { jobs: { kind: 'integer', default: 2 }, json: { kind: 'boolean' }, to: { kind: 'string', default: 'text' } }, args: {} };
+  const parsed = parseArgv(['--json'], cmd)!;
+  expect(parsed.flags).toEqual({ jobs: 2, json: true, to: 'text' });
+  const live = withLiveDefaults(parsed, Object.keys(cmd.flags), { jobs: { default: 8 }, json: {}, to: {} });
+  expect(Object.entries(live.flags)).toEqual([['jobs', 8], ['json', true]]);
 });
 
 function run(args: string[], env: NodeJS.ProcessEnv, input?: string) {
