@@ -5,7 +5,7 @@
  * and a plain run loads no oclif module.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from '@oclif/core';
@@ -152,6 +152,9 @@ describe('a fast run is the oclif run', () => {
     ['convert --to nope', ['convert', NEW_56, '--to', 'nope']],
     ['rotation flags without --out-dir (this.error)', ['convert', NEW_56, '--to', 'json', '--max-size', '10']],
     ['show --count', ['show', NEW_56, '--count']],
+    ['show -n 3 --fields', ['show', '-n', '3', '--fields', 'name,user', NEW_56]],
+    ['sessions --to csv', ['sessions', NEW_56, '--to', 'csv']],
+    ['who --at', ['who', '1', '--at', '2015-02-03 12:00:00', NEW_56]],
     ['show -n 0 (below the minimum)', ['show', NEW_56, '-n', '0']],
     ['show -Vn 2 (short flags together)', ['show', NEW_56, '-Vn', '2']],
     ['read with no files (this.error)', ['read']],
@@ -172,6 +175,17 @@ describe('a fast run is the oclif run', () => {
     const fast = run(args, {}, input);
     const oclif = run(args, { AUDITLOG_NO_FAST_PATH: '1' }, input);
     expect(fast).toEqual(oclif);
+  });
+
+  test('convert -o FILE: the same file and the same report', () => {
+    const out = join(dir, 'out.json');
+    const fast = run(['convert', NEW_56, '--to', 'json', '-o', out, '--json'], {});
+    const fastFile = readFileSync(out, 'utf8');
+    rmSync(out);
+    const oclif = run(['convert', NEW_56, '--to', 'json', '-o', out, '--json'], { AUDITLOG_NO_FAST_PATH: '1' });
+    expect(fast).toEqual(oclif);
+    expect(fastFile).toBe(readFileSync(out, 'utf8'));
+    expect(fast.status).toBe(0);
   });
 
   test('a plain run loads no oclif module; help, an error or AUDITLOG_NO_FAST_PATH load it', () => {
