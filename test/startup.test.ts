@@ -154,7 +154,7 @@ describe('a fast run is the oclif run', () => {
     ['show --count', ['show', NEW_56, '--count']],
     ['show -n 3 --fields', ['show', '-n', '3', '--fields', 'name,user', NEW_56]],
     ['sessions --to csv', ['sessions', NEW_56, '--to', 'csv']],
-    ['who --at', ['who', '1', '--at', '2015-02-03 12:00:00', NEW_56]],
+    ['who --at', ['who', '1', '--at', '2014-03-18 11:16:00', NEW_56]],
     ['show -n 0 (below the minimum)', ['show', NEW_56, '-n', '0']],
     ['show -Vn 2 (short flags together)', ['show', NEW_56, '-Vn', '2']],
     ['read with no files (this.error)', ['read']],
