@@ -8,6 +8,7 @@
  *   BENCH_ONLY=layers BENCH_RUNS=5 npm run bench   # one section, more runs
  *   BENCH_ONLY=hostile npm run bench               # hostile inputs beside ordinary ones of the same size
  *   BENCH_ONLY=startup npm run bench               # start-up: tiny-file runs beside `node -e 0` and the library doing the same job
+ *   BENCH_BASE=/tmp/old BENCH_ONLY=info npm run bench   # info beside another build's (its dist/bench/scenario.js), rounds interleaved
  *
  * How to read it: each row is the median of BENCH_RUNS runs (default 3) with a warm
  * page cache; `read` is the ceiling (reading the file to nowhere); the baselines
@@ -108,8 +109,12 @@ async function ensureLayered(plain: string, kind: 'gz' | 'enc' | 'gz.enc'): Prom
   return path;
 }
 
-function runOnce(scenario: string, file: string, arg?: string, env: Record<string, string> = {}): Result {
-  const outText = execFileSync(process.execPath, [join(here, 'scenario.js'), scenario, file, ...(arg !== undefined ? [arg] : [])], {
+/** A build to compare with (BENCH_BASE: the root of a checkout with its dist built), or undefined. */
+const BASE = process.env.BENCH_BASE;
+
+function runOnce(scenario: string, file: string, arg?: string, env: Record<string, string> = {}, root?: string): Result {
+  const script = root ? join(root, 'dist', 'bench', 'scenario.js') : join(here, 'scenario.js');
+  const outText = execFileSync(process.execPath, [script, scenario, file, ...(arg !== undefined ? [arg] : [])], {
     encoding: 'utf8',
     env: { ...process.env, BENCH_PASSWORD: PASSWORD, ...env },
   });
@@ -123,6 +128,13 @@ function run(scenario: string, file: string, arg?: string): Result {
   results.sort((a, b) => a.ms - b.ms);
   const med = results[Math.floor(results.length / 2)]!;
   return { ...med, maxRssMiB: Math.max(...results.map((r) => r.maxRssMiB)) };
+}
+
+/** Medians of RUNS rounds of several scenarios ([scenario, file, build root?]), each round running each once in turn. */
+function interleaved(runs: [string, string, string?][]): Result[] {
+  const all: Result[][] = runs.map(() => []);
+  for (let i = 0; i < RUNS; i++) runs.forEach(([sc, file, root], k) => all[k]!.push(runOnce(sc, file, undefined, {}, root)));
+  return all.map((rs) => ({ ...[...rs].sort((a, b) => a.ms - b.ms)[Math.floor(rs.length / 2)]!, maxRssMiB: Math.max(...rs.map((r) => r.maxRssMiB)) }));
 }
 
 function row(label: string, r: Result, base?: Result): string {
@@ -146,7 +158,16 @@ for (const format of only.has('info') ? (['new', 'old', 'json'] as const) : []) 
   console.log(row('read (ceiling)', run('read', file)));
   const base = run(format === 'json' ? 'stream-json-info' : 'sax-info', file);
   console.log(row(format === 'json' ? 'baseline: stream-json info' : 'baseline: sax info', base));
-  console.log(row('auditlog info', run('info', file), base));
+  if (BASE) {
+    // Another build (BENCH_BASE: a checkout with its dist built) in the same rounds, one after the other.
+    const [theirs, mine, mineAll] = interleaved([['info', file, BASE], ['info', file], ['info-security', file]]);
+    console.log(row('BENCH_BASE info', theirs!, base));
+    console.log(`${row('auditlog info', mine!, base)} ${`${(theirs!.ms / mine!.ms).toFixed(2)}x base`.padStart(10)}`);
+    console.log(row('auditlog info + security report', mineAll!, base));
+  } else {
+    console.log(row('auditlog info', run('info', file), base));
+    console.log(row('auditlog info + security report', run('info-security', file), base));
+  }
 }
 
 if (only.has('convert')) console.log('== convert (output to /dev/null)');
@@ -195,11 +216,7 @@ if (only.has('sessions')) console.log('== sessions (ndjson to /dev/null), beside
 const sessionInputs = only.has('sessions') ? ([['new XML', inputs!.new], ['JSON', inputs!.json], ['JSON, 5k-15k open', await ensureSessionInput()]] as const) : [];
 for (const [label, file] of sessionInputs) {
   console.log(`-- ${label}: ${(statSync(file).size / 1048576).toFixed(0)} MiB`);
-  const times: Record<'info' | 'sessions', Result[]> = { info: [], sessions: [] };
-  for (let i = 0; i < RUNS; i++) for (const sc of ['info', 'sessions'] as const) times[sc].push(runOnce(sc, file));
-  const med = (rs: Result[]) => ({ ...[...rs].sort((x, y) => x.ms - y.ms)[Math.floor(rs.length / 2)]!, maxRssMiB: Math.max(...rs.map((x) => x.maxRssMiB)) });
-  const info = med(times.info);
-  const sessions = med(times.sessions);
+  const [info, sessions] = interleaved([['info', file], ['sessions', file]]) as [Result, Result];
   console.log(row('auditlog info', info));
   console.log(`${row('auditlog sessions', sessions)} ${`${((sessions.ms / info.ms) * 100).toFixed(0)}% of info's time`.padStart(22)}`);
 }

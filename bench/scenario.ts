@@ -2,6 +2,7 @@
  * One benchmark scenario, run in its own process so that its peak RSS is its own:
  *
  *   node dist/bench/scenario.js info bench/.data/new.xml
+ *   node dist/bench/scenario.js info-security bench/.data/new.xml   # and the security report, as the CLI
  *   node dist/bench/scenario.js sax-info bench/.data/new.xml
  *
  * Prints one JSON line: { scenario, bytes, records, ms, maxRssMiB }.
@@ -22,6 +23,7 @@ import { discoverFileSet } from '../src/fileset.js';
 import { newestBookmark, parseBookmark, readEvents, type ReadStats } from '../src/read.js';
 import { readAuditLog } from '../src/reader.js';
 import { readSessions, renderSessions, toChunks } from '../src/sessions-read.js';
+import { SecurityTally } from '../src/security.js';
 import { writeStream } from '../src/sink.js';
 
 const require = createRequire(import.meta.url);
@@ -234,6 +236,18 @@ let records: number;
 const password = process.env.BENCH_PASSWORD ? { password: staticPassword(process.env.BENCH_PASSWORD) } : {};
 switch (scenario) {
   case 'info':
+    // As the info command reads: the plain-shape fast path on.
+    records = (await inspect(file, { ...password, plainShape: true })).records;
+    break;
+  case 'info-security': {
+    // All the info command counts: the report and the security report.
+    const security = new SecurityTally();
+    records = (await inspect(file, { ...password, plainShape: true, onEntry: (e) => security.add(e) })).records;
+    extra.privileged = security.report().privileged.count;
+    break;
+  }
+  case 'info-full':
+    // The full parse of every record, for comparison.
     records = (await inspect(file, password)).records;
     break;
   case 'sax-info':

@@ -65,6 +65,7 @@ export default class Info extends Command {
             ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
             ...(trackDb ? { trackDb } : {}),
             ...(filtering ? { filter: spec } : {}),
+            plainShape: true,
             onEntry: (e) => security.add(e),
             onProgress: (log, n) => bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, before + n),
           });

@@ -27,6 +27,52 @@ export function bump(m: Map<string, number>, k: string, by = 1): void {
   else m.set(OTHER, (m.get(OTHER) ?? 0) + by);
 }
 
+/** A count kept by reference in a Map, so that counting a name seen before is one lookup. */
+export interface Count {
+  n: number;
+}
+
+/**
+ * A bounded tally by name, as bump() keeps it (at most `max` names, then `(other)`), made
+ * for counting per record: a name seen before costs one Map lookup, and the name counted
+ * just before none (consecutive records often repeat a user, a host, a command).
+ */
+export class CountMap {
+  readonly map = new Map<string, Count>();
+  private lastKey: string | undefined;
+  private last: Count = { n: 0 };
+  /** The count of (other), once the tally is full. */
+  private other: Count | undefined;
+
+  constructor(private readonly max = MAX_DISTINCT) {}
+
+  add(k: string, by = 1): void {
+    if (k === this.lastKey) {
+      this.last.n += by;
+      return;
+    }
+    let c = this.map.get(k);
+    if (c === undefined) {
+      if (this.map.size < this.max) this.map.set(k, (c = { n: 0 }));
+      else {
+        // A full tally never takes a new name again: `k` stays under (other).
+        c = this.other ??= this.map.get(OTHER);
+        if (c === undefined) this.map.set(OTHER, (c = this.other = { n: 0 }));
+      }
+    }
+    c.n += by;
+    this.lastKey = k;
+    this.last = c;
+  }
+
+  /** The counts as a Map of numbers, in first-counted order. */
+  toMap(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [k, c] of this.map) out.set(k, c.n);
+    return out;
+  }
+}
+
 /** Add counts into a bounded record (at most MAX_DISTINCT names, then `(other)`). */
 export function addCounts(into: Record<string, number>, from: Record<string, number>): void {
   let size = Object.keys(into).length - (Object.hasOwn(into, OTHER) ? 1 : 0);

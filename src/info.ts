@@ -6,7 +6,7 @@
  */
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
-import { addCounts, bump, counts, MAX_DISTINCT, OTHER } from './counts.js';
+import { addCounts, bump, CountMap, counts, MAX_DISTINCT, OTHER, type Count } from './counts.js';
 import { compileFilter, type FilterSpec } from './filter.js';
 import { isDataProblem } from './problems.js';
 import { readAuditLog, type AuditLogReader, type ReadOptions, type Source } from './reader.js';
@@ -105,17 +105,21 @@ class Tally {
   first: string | null = null;
   last: string | null = null;
   /** By class, then event; at most MAX_DISTINCT pairs, the rest in otherEvents. */
-  events = new Map<string | undefined, Map<string | undefined, number>>();
+  events = new Map<string | undefined, Map<string | undefined, Count>>();
   private pairs = 0;
   private otherEvents = 0;
-  commands = new Map<string, number>();
-  users = new Map<string, number>();
+  /** The pair of the record before, and its count (consecutive records often share it). */
+  private lastClass: string | undefined;
+  private lastEvent: string | undefined;
+  private lastPair: Count | undefined;
+  commands = new CountMap();
+  users = new CountMap();
   utc = false;
   local = false;
-  databases: Map<string, number> | undefined;
+  databases: CountMap | undefined;
 
   constructor(countDatabases = false) {
-    if (countDatabases) this.databases = new Map();
+    if (countDatabases) this.databases = new CountMap();
   }
 
   add(e: Entry): void {
@@ -129,20 +133,28 @@ class Tally {
       if (this.first === null || ts < this.first) this.first = ts;
       if (this.last === null || ts > this.last) this.last = ts;
     }
-    let byEvent = this.events.get(ev.class);
-    if (!byEvent && this.pairs < MAX_DISTINCT) this.events.set(ev.class, (byEvent = new Map()));
-    const n = byEvent?.get(ev.event);
-    if (n !== undefined) byEvent!.set(ev.event, n + 1);
+    if (this.lastPair !== undefined && ev.class === this.lastClass && ev.event === this.lastEvent) this.lastPair.n++;
+    else this.addPair(ev.class, ev.event);
+    const cmd = ev.general_data?.command;
+    if (typeof cmd === 'string') this.commands.add(cmd);
+    const user = ev.account?.user ?? ev.login?.user;
+    if (typeof user === 'string') this.users.add(user);
+    const data = ev.table_access_data ?? ev.general_data;
+    if (this.databases && data) this.databases.add(data.db ?? '(unknown)');
+  }
+
+  private addPair(cls: string | undefined, event: string | undefined): void {
+    let byEvent = this.events.get(cls);
+    if (!byEvent && this.pairs < MAX_DISTINCT) this.events.set(cls, (byEvent = new Map()));
+    let c = byEvent?.get(event);
+    if (c !== undefined) c.n++;
     else if (byEvent && this.pairs < MAX_DISTINCT) {
-      byEvent.set(ev.event, 1);
+      byEvent.set(event, (c = { n: 1 }));
       this.pairs++;
     } else this.otherEvents++;
-    const cmd = ev.general_data?.command;
-    if (typeof cmd === 'string') bump(this.commands, cmd);
-    const user = ev.account?.user ?? ev.login?.user;
-    if (typeof user === 'string') bump(this.users, user);
-    const data = ev.table_access_data ?? ev.general_data;
-    if (this.databases && data) bump(this.databases, data.db ?? '(unknown)');
+    this.lastClass = cls;
+    this.lastEvent = event;
+    this.lastPair = c;
   }
 
   into(r: InfoReport): void {
@@ -151,14 +163,14 @@ class Tally {
     if (this.first !== null && (r.first === null || this.first < r.first)) r.first = this.first;
     if (this.last !== null && (r.last === null || this.last > r.last)) r.last = this.last;
     const events = new Map<string, number>();
-    for (const [cls, m] of this.events) for (const [ev, n] of m) bump(events, `${cls ?? '?'}/${ev ?? '?'}`, n);
+    for (const [cls, m] of this.events) for (const [ev, c] of m) bump(events, `${cls ?? '?'}/${ev ?? '?'}`, c.n);
     if (this.otherEvents) bump(events, OTHER, this.otherEvents);
     addCounts(r.events, Object.fromEntries(events));
-    addCounts(r.commands, Object.fromEntries(this.commands));
-    addCounts(r.users, Object.fromEntries(this.users));
+    addCounts(r.commands, Object.fromEntries(this.commands.toMap()));
+    addCounts(r.users, Object.fromEntries(this.users.toMap()));
     if (this.databases) {
       r.databases ??= {};
-      addCounts(r.databases, Object.fromEntries(this.databases));
+      addCounts(r.databases, Object.fromEntries(this.databases.toMap()));
     }
   }
 }

@@ -9,6 +9,7 @@
  *   for await (const e of readAuditLog('audit.log')) t.add(e);
  *   const report = t.report();   // report.logins, report.privileged.list, ...
  */
+import { CountMap, type Count } from './counts.js';
 import type { AuditEvent, Entry } from './entry.js';
 
 /** Distinct keys counted by name per section; past this many, the rest count as `(other)`. */
@@ -85,12 +86,6 @@ export interface SecurityReport {
   perHour: Record<string, number>;
 }
 
-function bump(m: Map<string, number>, k: string, by = 1): void {
-  const n = m.get(k);
-  if (n !== undefined) m.set(k, n + by);
-  else if (m.size < MAX_KEYS) m.set(k, by);
-  else m.set('(other)', (m.get('(other)') ?? 0) + by);
-}
 
 /** The TOP_N largest counts (ties by name), the rest summed as `(other)`. */
 export function topCounts(m: Map<string, number>, n = TOP_N): TopCounts {
@@ -110,6 +105,12 @@ function statusNumber(s: number | string | undefined): number | undefined {
   return typeof s === 'string' && /^-?\d+$/.test(s) ? Number(s) : undefined;
 }
 
+/** Whether `s` starts with `prefix` (a short one: compared by char codes). */
+function sameStart(s: string, prefix: string): boolean {
+  for (let i = 0; i < prefix.length; i++) if (s.charCodeAt(i) !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
 /** The login user and where from, of a connect event: USER is the login user on Connect records. */
 function who(e: AuditEvent): { user: string; host: string } {
   return { user: e.login?.user || e.account?.user || '', host: e.account?.host || e.login?.ip || '' };
@@ -118,42 +119,61 @@ function who(e: AuditEvent): { user: string; host: string } {
 interface LoginTally {
   ok: number;
   failed: number;
-  errors: Map<string, number>;
+  errors: CountMap;
 }
 
 export class SecurityTally {
   private logins = new Map<string, LoginTally>();
-  private loginsOther: LoginTally = { ok: 0, failed: 0, errors: new Map() };
-  private errors = new Map<string, number>();
-  private hosts = new Map<string, number>();
-  private ips = new Map<string, number>();
-  private databases = new Map<string, number>();
-  private sqlCommands = new Map<string, number>();
-  private privilegedKinds = new Map<string, number>();
+  private loginsOther: LoginTally = { ok: 0, failed: 0, errors: new CountMap(MAX_KEYS) };
+  private errors = new CountMap(MAX_KEYS);
+  private hosts = new CountMap(MAX_KEYS);
+  private ips = new CountMap(MAX_KEYS);
+  private databases = new CountMap(MAX_KEYS);
+  private sqlCommands = new CountMap(MAX_KEYS);
+  private privilegedKinds = new CountMap(MAX_KEYS);
   private privilegedCount = 0;
   private privileged: PrivilegedStatement[] = [];
-  private perHour = new Map<string, number>();
+  private perHour = new CountMap(MAX_KEYS);
+  /** The hour (`YYYY-MM-DD hh`) of the record before, and its count: records come in time order. */
+  private hour = '';
+  private hourCount: Count | undefined;
+  /** A sql_command seen last that is not a privileged one (and not `error`): its statements are not checked. */
+  private plainCommand: string | undefined;
 
   add(entry: Entry): void {
     const e = entry.event;
     const ts = e.timestamp;
-    if (typeof ts === 'string' && ts.length >= 13 && ts.charCodeAt(4) === 0x2d && ts.charCodeAt(10) === 0x20) bump(this.perHour, ts.slice(0, 13));
+    if (typeof ts === 'string' && ts.length >= 13 && ts.charCodeAt(4) === 0x2d && ts.charCodeAt(10) === 0x20) this.addHour(ts);
     const host = e.account?.host;
-    if (host) bump(this.hosts, host);
+    if (host) this.hosts.add(host);
     const ip = e.login?.ip;
-    if (ip) bump(this.ips, ip);
+    if (ip) this.ips.add(ip);
     const cd = e.connection_data;
     const gd = e.general_data;
     const td = e.table_access_data;
     const db = cd?.db || td?.db || gd?.db;
-    if (db) bump(this.databases, db);
+    if (db) this.databases.add(db);
     const status = statusNumber(gd?.status ?? cd?.status);
-    if (status !== undefined && status !== 0) bump(this.errors, String(status));
+    if (status !== undefined && status !== 0) this.errors.add(String(status));
     if (e.class === 'connection' && (e.event === 'connect' || e.event === 'change_user')) this.addLogin(e, status);
     const sqlc = gd?.sql_command ?? td?.sql_command;
-    if (sqlc) bump(this.sqlCommands, sqlc);
+    if (sqlc) this.sqlCommands.add(sqlc);
     // Table-access events repeat their statement's text; the general event is the statement.
     if (gd) this.addPrivileged(entry, gd.sql_command, gd.query, status);
+  }
+
+  private addHour(ts: string): void {
+    const h = this.hour;
+    if (this.hourCount !== undefined && sameStart(ts, h)) {
+      this.hourCount.n++;
+      return;
+    }
+    const key = ts.slice(0, 13);
+    this.perHour.add(key);
+    const c = this.perHour.map.get(key);
+    // Past MAX_KEYS hours the count went to (other): no shortcut then.
+    this.hour = key;
+    this.hourCount = c;
   }
 
   private addLogin(e: AuditEvent, status: number | undefined): void {
@@ -161,19 +181,25 @@ export class SecurityTally {
     const key = `${user}\0${host}`;
     let t = this.logins.get(key);
     if (!t) {
-      if (this.logins.size < MAX_KEYS) this.logins.set(key, (t = { ok: 0, failed: 0, errors: new Map() }));
+      if (this.logins.size < MAX_KEYS) this.logins.set(key, (t = { ok: 0, failed: 0, errors: new CountMap(MAX_KEYS) }));
       else t = this.loginsOther;
     }
     if (status === undefined || status === 0) t.ok++;
     else {
       t.failed++;
-      bump(t.errors, String(status));
+      t.errors.add(String(status));
     }
   }
 
   private addPrivileged(entry: Entry, sqlCommand: string | undefined, query: string | undefined, status: number | undefined): void {
+    // Most statements repeat the sql_command of the one before, which said "not privileged".
+    if (sqlCommand !== undefined && sqlCommand === this.plainCommand) return;
     let kind: string | undefined;
     const c = sqlCommand?.toLowerCase();
+    if (c && c !== 'error' && !PRIVILEGED_COMMANDS.has(c)) {
+      this.plainCommand = sqlCommand;
+      return;
+    }
     if (c && PRIVILEGED_COMMANDS.has(c)) kind = c;
     else if (!c || c === 'error') {
       const m = typeof query === 'string' ? PRIVILEGED_SQL.exec(query) : null;
@@ -181,7 +207,7 @@ export class SecurityTally {
     }
     if (!kind) return;
     this.privilegedCount++;
-    bump(this.privilegedKinds, kind);
+    this.privilegedKinds.add(kind);
     if (this.privileged.length >= MAX_PRIVILEGED_LISTED) return;
     const e = entry.event;
     this.privileged.push({
@@ -200,21 +226,22 @@ export class SecurityTally {
   report(): SecurityReport {
     const logins = [...this.logins].map(([k, t]): LoginCount => {
       const [user, host] = k.split('\0') as [string, string];
-      return { user, host, ok: t.ok, failed: t.failed, errors: topCounts(t.errors) };
+      return { user, host, ok: t.ok, failed: t.failed, errors: topCounts(t.errors.toMap()) };
     });
     logins.sort((a, b) => b.failed - a.failed || b.ok + b.failed - (a.ok + a.failed) || (a.user + a.host < b.user + b.host ? -1 : 1));
     const shown = logins.slice(0, TOP_N);
     const rest = logins.slice(TOP_N);
     const other = this.loginsOther;
     if (rest.length || other.ok || other.failed) {
-      const errs = new Map(other.errors);
-      for (const l of rest) for (const [k, v] of Object.entries(l.errors)) bump(errs, k, v);
+      const errs = new CountMap(MAX_KEYS);
+      for (const [k, v] of other.errors.toMap()) errs.add(k, v);
+      for (const l of rest) for (const [k, v] of Object.entries(l.errors)) errs.add(k, v);
       shown.push({
         user: '(other)',
         host: '',
         ok: rest.reduce((a, l) => a + l.ok, other.ok),
         failed: rest.reduce((a, l) => a + l.failed, other.failed),
-        errors: topCounts(errs),
+        errors: topCounts(errs.toMap()),
       });
     }
     let ok = 0;
@@ -224,16 +251,16 @@ export class SecurityTally {
       failed += l.failed;
     }
     const perHour: Record<string, number> = {};
-    for (const [k, v] of [...this.perHour].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) perHour[k] = v;
+    for (const [k, c] of [...this.perHour.map].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) perHour[k] = c.n;
     return {
       logins: shown,
       loginTotals: { ok, failed },
-      errors: topCounts(this.errors),
-      hosts: topCounts(this.hosts),
-      ips: topCounts(this.ips),
-      databases: topCounts(this.databases),
-      sqlCommands: topCounts(this.sqlCommands),
-      privileged: { count: this.privilegedCount, kinds: topCounts(this.privilegedKinds), list: this.privileged },
+      errors: topCounts(this.errors.toMap()),
+      hosts: topCounts(this.hosts.toMap()),
+      ips: topCounts(this.ips.toMap()),
+      databases: topCounts(this.databases.toMap()),
+      sqlCommands: topCounts(this.sqlCommands.toMap()),
+      privileged: { count: this.privilegedCount, kinds: topCounts(this.privilegedKinds.toMap()), list: this.privileged },
       perHour,
     };
   }

@@ -1,6 +1,6 @@
 /** Every tally is bounded: at most MAX_DISTINCT names, the rest under (other), totals complete. */
 import { describe, expect, test } from 'vitest';
-import { MAX_DISTINCT, OTHER } from '../src/counts.js';
+import { bump, CountMap, MAX_DISTINCT, OTHER } from '../src/counts.js';
 import type { Entry } from '../src/entry.js';
 import { combine, inspect } from '../src/info.js';
 import { BaseWriter } from '../src/writers/common.js';
@@ -69,5 +69,23 @@ describe('bounded tallies', () => {
     expect(Object.keys(d).length).toBe(MAX_DISTINCT + 1);
     expect(d[OTHER]).toBe(N - MAX_DISTINCT);
     expect(sum(d)).toBe(N);
+  });
+});
+
+describe('CountMap (the per-record tallies of info and the security report)', () => {
+  test('keeps what bump keeps: the same names, counts, order and (other), repeats and a literal (other) among them', () => {
+    const keys: string[] = [];
+    for (let i = 0; i < 3 * MAX_DISTINCT; i++) {
+      // Runs of one name (the shortcut), names seen before, new names past the bound.
+      keys.push(i % 5 === 0 ? keys[i - 1] ?? 'a' : i === 20 ? OTHER : `k${(i * 7919) % (2 * MAX_DISTINCT)}`);
+    }
+    const m = new Map<string, number>();
+    const c = new CountMap();
+    for (const [i, k] of keys.entries()) {
+      bump(m, k, 1 + (i % 3));
+      c.add(k, 1 + (i % 3));
+    }
+    expect([...c.toMap()]).toEqual([...m]);
+    expect(c.map.size).toBe(MAX_DISTINCT + 1);
   });
 });

@@ -16,6 +16,7 @@ import { AuditLogError } from '../src/errors.js';
 import { staticPassword } from '../src/layers/index.js';
 import { parseAll, readAuditLog } from '../src/reader.js';
 import { entriesOf, fixture } from './helpers.js';
+import { applyAll, op } from './mutations.js';
 
 /** Runs per fixture and layer (plain inputs get three times as many). */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
@@ -44,51 +45,6 @@ const LAYERS: Record<string, (b: Buffer) => Buffer> = {
   enc: (b) => encrypt(b),
   'gz.enc': (b) => encrypt(gzipSync(b)),
 };
-
-/** A damage done to the bytes, and the range of original bytes it touched (for "untouched records"). */
-interface Damaged {
-  bytes: Buffer;
-  /** Original offsets at or after which bytes changed or shifted meaning: [from, to) touched; `to` = Infinity for a cut. */
-  touched: [number, number][];
-}
-
-type Op =
-  | { kind: 'mutate'; at: number[]; values: number[] }
-  | { kind: 'truncate'; at: number }
-  | { kind: 'splice'; at: number; from: number; len: number; random: number[] }
-  | { kind: 'repeat'; from: number; len: number; times: number };
-
-const op = (n: number): fc.Arbitrary<Op> => {
-  const pos = fc.nat({ max: Math.max(0, n - 1) });
-  return fc.oneof(
-    fc.record({ kind: fc.constant('mutate' as const), at: fc.array(pos, { minLength: 1, maxLength: 6 }), values: fc.array(fc.nat({ max: 255 }), { minLength: 6, maxLength: 6 }) }),
-    fc.record({ kind: fc.constant('truncate' as const), at: pos }),
-    fc.record({ kind: fc.constant('splice' as const), at: pos, from: pos, len: fc.nat({ max: 300 }), random: fc.array(fc.nat({ max: 255 }), { maxLength: 8 }) }),
-    fc.record({ kind: fc.constant('repeat' as const), from: pos, len: fc.integer({ min: 1, max: 400 }), times: fc.integer({ min: 1, max: 4 }) }),
-  );
-};
-
-function apply(b: Buffer, o: Op): Damaged {
-  switch (o.kind) {
-    case 'mutate': {
-      const c = Buffer.from(b);
-      o.at.forEach((p, i) => (c[p] = o.values[i]!));
-      return { bytes: c, touched: o.at.map((p) => [p, p + 1]) };
-    }
-    case 'truncate':
-      return { bytes: b.subarray(0, o.at), touched: [[o.at, Infinity]] };
-    case 'splice': {
-      // A piece of the same input (a record start, half a record) plus a few random bytes, put in elsewhere.
-      const piece = Buffer.concat([b.subarray(o.from, o.from + o.len), Buffer.from(o.random)]);
-      return { bytes: Buffer.concat([b.subarray(0, o.at), piece, b.subarray(o.at)]), touched: [[o.at, o.at]] };
-    }
-    case 'repeat': {
-      const end = Math.min(b.length, o.from + o.len);
-      const piece = b.subarray(o.from, end);
-      return { bytes: Buffer.concat([b.subarray(0, end), ...Array<Buffer>(o.times).fill(piece), b.subarray(end)]), touched: [[end, end]] };
-    }
-  }
-}
 
 /** Read everything (skipping bad records); returns the raws read, or the AuditLogError that stopped it. */
 async function readAll(bytes: Buffer): Promise<{ raws: Map<string, number>; reported: [number, number][]; stopped?: AuditLogError; ms: number }> {
@@ -125,8 +81,7 @@ describe('fuzz: damaged inputs of every format and layer', () => {
         const input = wrap(plain);
         await fc.assert(
           fc.asyncProperty(fc.array(op(input.length), { minLength: 1, maxLength: layer === 'plain' ? 1 : 3 }), async (ops) => {
-            let d: Damaged = { bytes: input, touched: [] };
-            for (const o of ops) d = { ...apply(d.bytes, o), touched: [...d.touched, ...apply(d.bytes, o).touched] };
+            const d = applyAll(input, ops);
             const got = await readAll(d.bytes);
             expect(got.ms).toBeLessThan(TIME_BOUND_MS);
             if (layer !== 'plain' || got.stopped) return;

@@ -41,6 +41,12 @@ export interface ScannerOptions {
    * a document at a record boundary (see boundary.ts). Defaults to 0.
    */
   startOffset?: number;
+  /**
+   * Read records in the plain shape servers write (XML NEW and OLD: ASCII, known fields
+   * once each, no nesting) by a byte-level fast path, with the same result as the full
+   * parser; every other record, and every problem, is the full parser's. `info` reads so.
+   */
+  plainShape?: boolean;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
@@ -102,6 +108,8 @@ export abstract class ByteScanner implements Scanner {
   abstract readonly format: FormatId;
   readonly file: string;
   protected readonly keepRaw: boolean;
+  /** See ScannerOptions.plainShape. */
+  protected readonly plainShape: boolean;
   /**
    * Unconsumed bytes, kept in `store[head, tail)`; `base` is the absolute offset of
    * store[head]. New input is appended after them, so carried bytes are never copied
@@ -142,6 +150,7 @@ export abstract class ByteScanner implements Scanner {
     this.maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.base = opts.startOffset ?? 0;
     this.keepRaw = typeof opts.keepRaw === 'function' ? true : (opts.keepRaw ?? true);
+    this.plainShape = opts.plainShape ?? false;
   }
 
   get complete(): boolean | null {

@@ -182,6 +182,11 @@ export class XmlScanner extends ByteScanner {
       return -1;
     }
     this.waitStart = -1;
+    if (this.plainShape) {
+      // The plain shape by bytes; anything else (and every problem) is the full parser's.
+      const plain = elem ? plainElementRecord(buf, lt, recEnd) : plainAttributeRecord(buf, lt, recEnd);
+      if (plain !== undefined) return this.accept(buf, ext, plain, elem);
+    }
     const text = this.text(buf, lt, recEnd);
     const parsed = elem ? parseElementRecord(text) : parseAttributeRecord(text);
     if (typeof parsed === 'number') return this.torn(buf, lt, byteOfLt(buf, lt, text, parsed), elem);
@@ -192,6 +197,11 @@ export class XmlScanner extends ByteScanner {
       this.problem('MALFORMED_RECORD', parsed, ext[0], ext[1]);
       return ext[1];
     }
+    return this.accept(buf, ext, parsed, elem);
+  }
+
+  /** Emit the parsed record whose range is `ext`. Returns where scanning goes on. */
+  private accept(buf: Buffer, ext: [number, number], parsed: Parsed, elem: boolean): number {
     const percona = parsed.fields.RECORD !== undefined || parsed.fields.OS_USER !== undefined;
     const fmt: FormatId = elem ? (percona ? 'percona-new' : 'new') : percona ? 'percona-old' : 'old';
     if (!this.decided) {
@@ -620,4 +630,129 @@ export function parseAttributeRecord(s: string): Parsed | string | number {
   if (count === 0) return 'record has no attributes';
   const f = fields as unknown as Fields;
   return extras ? { fields: f, present, extras } : { fields: f, present };
+}
+
+/*
+ * The plain shape, read by bytes (ScannerOptions.plainShape). A record is plain when it is ASCII
+ * (so its bytes are its text and need no UTF-8 check), and every field is a known one,
+ * present once, written without blanks inside its tags (NEW: `<NAME>value</NAME>` or
+ * `<NAME/>`, any text between elements; OLD: `NAME="value"` separated by blanks). That is
+ * what the servers write. For such a record the result is exactly what the full parser
+ * gives (the same fields, decoded the same way); anything else returns undefined and is
+ * left to the full parser, which also words every problem.
+ */
+
+/** Each known field name's bytes, by index. */
+const NAME_BYTES: readonly Uint8Array[] = KNOWN_NAMES.map((n) => Buffer.from(n, 'latin1'));
+
+/** A-Z or _: the bytes of known field names. */
+function isFieldNameByte(c: number): boolean {
+  return (c >= 65 && c <= 90) || c === 95;
+}
+
+/** The index of the known field whose name is buf[from, to), or -1. */
+function knownAt(buf: Buffer, from: number, to: number): number {
+  const len = to - from;
+  if (len === 0) return -1;
+  const k = KNOWN.get(nameKey(len, buf[from]!, buf[to - 1]!));
+  if (k === undefined || k[1] < 0) return -1;
+  const nb = NAME_BYTES[k[1]]!;
+  for (let q = 1; q < len - 1; q++) if (buf[from + q] !== nb[q]) return -1;
+  return k[1];
+}
+
+/**
+ * A NEW record buf[start, end) in the plain shape: `<AUDIT_RECORD>` at start, and its first
+ * `</AUDIT_RECORD>` ending at end (as the framing found it). Undefined when not plain.
+ */
+export function plainElementRecord(buf: Buffer, start: number, end: number): Parsed | undefined {
+  const stop = end - REC_CLOSE.length;
+  const fields = new RecordFields();
+  let present = 0;
+  let text: string | undefined;
+  let i = start + REC_OPEN.length + 1;
+  for (;;) {
+    // Text between elements is ignored (as the full parser does); buf[stop] is a '<'.
+    let c = buf[i]!;
+    while (c !== 0x3c) {
+      if (c >= 0x80) return undefined;
+      c = buf[++i]!;
+    }
+    if (i === stop) break;
+    const n0 = i + 1;
+    let j = n0;
+    c = buf[j]!;
+    while (isFieldNameByte(c)) c = buf[++j]!;
+    const empty = c === 0x2f;
+    if (empty ? buf[j + 1] !== 0x3e : c !== 0x3e) return undefined;
+    const k = knownAt(buf, n0, j);
+    if (k < 0 || (present & (1 << k)) !== 0) return undefined;
+    present |= 1 << k;
+    if (empty) {
+      setKnown(fields, k, '');
+      i = j + 2;
+      continue;
+    }
+    const v0 = j + 1;
+    let v = v0;
+    let amp = false;
+    c = buf[v]!;
+    while (c !== 0x3c) {
+      if (c >= 0x80) return undefined;
+      if (c === 0x26) amp = true;
+      c = buf[++v]!;
+    }
+    // The closing tag of this element, or the record is not plain (nested, mismatched).
+    const len = j - n0;
+    if (buf[v + 1] !== 0x2f || buf[v + 2 + len] !== 0x3e) return undefined;
+    const nb = NAME_BYTES[k]!;
+    for (let q = 0; q < len; q++) if (buf[v + 2 + q] !== nb[q]) return undefined;
+    text ??= buf.toString('latin1', start, end);
+    const raw = text.slice(v0 - start, v - start);
+    setKnown(fields, k, amp ? decodeXml(raw) : raw);
+    i = v + 3 + len;
+  }
+  return { fields: fields as unknown as Fields, present };
+}
+
+/**
+ * An OLD record buf[start, end) in the plain shape: `<AUDIT_RECORD` and a blank at start,
+ * its first `>` at end - 1. Undefined when not plain.
+ */
+export function plainAttributeRecord(buf: Buffer, start: number, end: number): Parsed | undefined {
+  if (buf[end - 2] !== 0x2f) return undefined;
+  const fields = new RecordFields();
+  let present = 0;
+  let text: string | undefined;
+  let i = start + REC_OPEN.length;
+  for (;;) {
+    // buf[end - 1] is the '>': every loop below stops there at the latest.
+    let c = buf[i]!;
+    while (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) c = buf[++i]!;
+    if (c === 0x2f) {
+      if (i === end - 2) break;
+      return undefined;
+    }
+    const n0 = i;
+    while (isFieldNameByte(c)) c = buf[++i]!;
+    if (c !== 0x3d || buf[i + 1] !== 0x22) return undefined;
+    const k = knownAt(buf, n0, i);
+    if (k < 0 || (present & (1 << k)) !== 0) return undefined;
+    present |= 1 << k;
+    const v0 = i + 2;
+    let v = v0;
+    let amp = false;
+    c = buf[v]!;
+    while (c !== 0x22) {
+      if (c >= 0x80 || c === 0x3c || c === 0x3e) return undefined;
+      if (c === 0x26) amp = true;
+      c = buf[++v]!;
+    }
+    text ??= buf.toString('latin1', start, end);
+    const raw = text.slice(v0 - start, v - start);
+    setKnown(fields, k, amp ? decodeXml(raw) : raw);
+    i = v + 1;
+  }
+  if (present === 0) return undefined;
+  return { fields: fields as unknown as Fields, present };
 }
