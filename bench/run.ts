@@ -7,6 +7,7 @@
  *   BENCH_MIB=50 npm run bench    # smaller inputs
  *   BENCH_ONLY=layers BENCH_RUNS=5 npm run bench   # one section, more runs
  *   BENCH_ONLY=hostile npm run bench               # hostile inputs beside ordinary ones of the same size
+ *   BENCH_ONLY=startup npm run bench               # start-up: tiny-file runs beside `node -e 0` and the library doing the same job
  *   BENCH_BASE=/tmp/old BENCH_ONLY=info npm run bench   # info beside another build's (its dist/bench/scenario.js), rounds interleaved
  *   BENCH_ONLY=jobs npm run bench                  # --jobs 1 beside --jobs 2 beside the framing floor (bench/jobs.ts)
  *
@@ -17,7 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { once } from 'node:events';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createReadStream } from 'node:fs';
@@ -148,9 +149,9 @@ function row(label: string, r: Result, base?: Result): string {
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
-/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split,repair,jobs runs some sections only. */
-const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split,repair,jobs').split(','));
-const needsInputs = ['info', 'convert', 'layers', 'sessions', 'hostile'].some((s) => only.has(s));
+/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split,repair,startup,jobs runs some sections only (same-format: the same-format rows of convert alone). */
+const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split,repair,startup,jobs').split(','));
+const needsInputs = ['info', 'convert', 'same-format', 'layers', 'sessions', 'hostile'].some((s) => only.has(s));
 const inputs = needsInputs ? { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') } : undefined;
 if (only.has('info')) console.log('== info');
 for (const format of only.has('info') ? (['new', 'old', 'json'] as const) : []) {
@@ -182,6 +183,30 @@ for (const [format, ours, theirs, label] of only.has('convert') ? conversions : 
   const base = run(theirs, file);
   console.log(row(`baseline: ${theirs.startsWith('sax') ? 'sax' : 'stream-json'} ${label}`, base));
   console.log(row(`auditlog convert ${label}`, run(ours, file), base));
+}
+
+if (only.has('convert') || only.has('same-format')) {
+  // Same-format conversion: records pass through as their bytes. The framing floor (read +
+  // indexOf of each record's closing tag), the full parse of every record, and the lean read,
+  // in the same rounds; the machine's load beside them (others may share its cores).
+  console.log(`== same-format convert (output to /dev/null; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+  for (const format of ['new', 'old', 'json'] as const) {
+    const file = inputs![format];
+    const times: Record<string, Result[]> = { floor: [], full: [], lean: [] };
+    for (let i = 0; i < RUNS; i++) {
+      times.floor!.push(runOnce('frame-floor', file, format));
+      times.full!.push(runOnce('convert-same-full', file, format));
+      times.lean!.push(runOnce('convert-same', file, format));
+    }
+    const med = (rs: Result[]) => ({ ...[...rs].sort((x, y) => x.ms - y.ms)[Math.floor(rs.length / 2)]!, maxRssMiB: Math.max(...rs.map((r) => r.maxRssMiB)) });
+    const floor = med(times.floor!);
+    const full = med(times.full!);
+    console.log(row(`framing floor ${format}`, floor));
+    console.log(row(`convert ${format} -> ${format}, full parse`, full));
+    const lean = med(times.lean!);
+    console.log(`${row(`convert ${format} -> ${format}, lean`, lean, full)} ${`${((floor.ms / lean.ms) * 100).toFixed(0)}% of floor`.padStart(13)}`);
+  }
+  console.log(`   (load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
 }
 
 if (only.has('layers')) console.log('== input layers (the new payload; MiB/s of plain bytes; cost vs the plain file, measured in the same rounds)');
@@ -309,6 +334,56 @@ if (only.has('hostile')) {
 if (only.has('repair')) await repairSection();
 // --jobs 1 beside --jobs 2 beside the framing floor, one file and four (bench/jobs.ts).
 if (only.has('jobs')) await jobsSection({ dataDir, mib: MIB, seed: SEED, runs: RUNS });
+if (only.has('startup')) startupSection();
+
+/**
+ * Start-up: runs on a 32 KiB file, all interleaved (one of each per round, so
+ * load from others hits every row alike), median of BENCH_STARTUP_RUNS (21).
+ * "The work" is the same job done by the library from a plain node script
+ * (bench/startup-work.ts) minus `node -e 0`; the target for a CLI run is
+ * 1.5x `node -e 0` plus the work. `oclif path` is the same run with
+ * AUDITLOG_NO_FAST_PATH=1 (what every run cost before the fast path).
+ */
+function startupSection(): void {
+  const runs = Number(process.env.BENCH_STARTUP_RUNS ?? 21);
+  const tiny = join(root, 'fixtures', 'public', 'mysql-utilities', 'audit.log.13951424704434196.xml');
+  const cli = join(root, 'bin', 'run.js');
+  const work = join(here, 'startup-work.js');
+  const oclif = { AUDITLOG_NO_FAST_PATH: '1' };
+  const cases: [string, string[], Record<string, string>?][] = [
+    ['node -e 0', ['-e', '0']],
+    ['work: info (library)', [work, 'info', tiny]],
+    ['auditlog info TINY', [cli, 'info', tiny]],
+    ['  oclif path', [cli, 'info', tiny], oclif],
+    ['work: convert --to json (library)', [work, 'convert-json', tiny]],
+    ['auditlog convert TINY --to json', [cli, 'convert', tiny, '--to', 'json']],
+    ['  oclif path', [cli, 'convert', tiny, '--to', 'json'], oclif],
+    ['auditlog version', [cli, 'version']],
+    ['  oclif path', [cli, 'version'], oclif],
+    ['auditlog --help', [cli, '--help']],
+  ];
+  const times = cases.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++)
+    cases.forEach(([, args, env], j) => {
+      const t0 = process.hrtime.bigint();
+      execFileSync(process.execPath, args, { stdio: 'ignore', env: { ...process.env, ...env } });
+      times[j]!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    });
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const ms = times.map(med);
+  const node = ms[0]!;
+  const load = (execFileSync('uptime', { encoding: 'utf8' }).match(/load averages?: (.*)/)?.[1] ?? '?').trim();
+  console.log(`== startup (a ${(statSync(tiny).size / 1024).toFixed(0)} KiB file; median of ${runs} interleaved rounds; load ${load})`);
+  console.log(`${'run'.padEnd(34)} ${'ms'.padStart(8)} ${'vs node'.padStart(8)} ${'target'.padStart(10)}`);
+  // The target of a CLI row: 1.5x node -e 0 plus the work of the library row above it (none for version and help).
+  let workMs = 0;
+  cases.forEach(([label], j) => {
+    if (label.startsWith('work:')) workMs = ms[j]! - node;
+    const target = label.startsWith('auditlog') ? 1.5 * node + (label.includes('info') || label.includes('convert') ? workMs : 0) : undefined;
+    const verdict = target === undefined ? '' : ms[j]! <= target ? 'within' : `over by ${(ms[j]! - target).toFixed(0)} ms`;
+    console.log(`${label.padEnd(34)} ${ms[j]!.toFixed(0).padStart(8)} ${(ms[j]! / node).toFixed(2).padStart(7)}x ${target === undefined ? ''.padStart(10) : `${target.toFixed(0)} ms`.padStart(10)} ${verdict}`);
+  });
+}
 
 /**
  * repair of a large plain NEW file cut inside its last record (BENCH_REPAIR_MIB,

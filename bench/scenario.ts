@@ -200,6 +200,27 @@ async function readOnly(file: string): Promise<number> {
   return n;
 }
 
+/**
+ * The framing floor of same-format conversion: the file read in 1 MiB blocks and
+ * each record's closing tag found with indexOf (`</AUDIT_RECORD>`, OLD's `/>`, a
+ * JSON line's LF), nothing else. Returns the records found.
+ */
+async function frameFloor(file: string, format: string): Promise<number> {
+  const close = Buffer.from(format === 'new' ? '</AUDIT_RECORD>' : format === 'old' ? '/>' : '\n');
+  let n = 0;
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const buf: Buffer = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+    let p = 0;
+    for (let i = buf.indexOf(close, p); i >= 0; i = buf.indexOf(close, p)) {
+      n++;
+      p = i + close.length;
+    }
+    carry = buf.subarray(p);
+  }
+  return n;
+}
+
 /** Events from a bookmark (or a start time) through the library, as `auditlog read` gets them. */
 async function readFrom(path: string, pos: { bookmark?: string; start?: string }, max: number): Promise<{ records: number; stats: ReadStats }> {
   const set = await discoverFileSet([path]);
@@ -263,6 +284,18 @@ switch (scenario) {
   case 'convert-ndjson': {
     const to = scenario === 'convert-json' ? 'json' : 'ndjson';
     records = (await convert([file], createWriteStream('/dev/null'), { to, ...password })).written;
+    break;
+  }
+  case 'frame-floor':
+    records = await frameFloor(file, arg!);
+    break;
+  case 'convert-same':
+  case 'convert-same-full': {
+    // Same-format conversion (arg: the file's format), read lean or, for comparison, in full.
+    const to = arg as 'new' | 'old' | 'json';
+    const s = await convert([file], createWriteStream('/dev/null'), { to, lean: scenario === 'convert-same', ...password });
+    records = s.written;
+    extra.passedThrough = s.passedThrough;
     break;
   }
   case 'repair-o':

@@ -5,7 +5,7 @@
  *   const files = inputs(this, args.files);
  *   try { ... } catch (e) { return failed(this, e, flags.json); }
  */
-import { Flags, type Command } from '@oclif/core';
+import { Flags, type Command } from './core.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
 import { createPasswordSource, type PasswordSource } from '../src/layers/index.js';
 import { removeTempFiles } from '../src/sink.js';

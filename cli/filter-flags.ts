@@ -5,7 +5,7 @@
  *   static override flags = { ...filterFlags, json: Flags.boolean() };
  *   const spec = filterSpec(flags);   // compileFilter(spec) in src/ checks the values
  */
-import { Flags } from '@oclif/core';
+import { Flags } from './core.js';
 import type { FilterSpec } from '../src/filter.js';
 
 // Non-greedy: `--user root audit.log` takes one value, so the file stays a file (repeat the flag for more).

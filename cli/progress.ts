@@ -12,7 +12,7 @@
  */
 import { escapeControls } from '../src/text.js';
 import { statSync } from 'node:fs';
-import { Flags } from '@oclif/core';
+import { Flags } from './core.js';
 import type { AuditLogError } from '../src/errors.js';
 import { problem } from '../src/problems.js';
 

@@ -5,7 +5,7 @@
  *   static flags = { ...rotationFlags };
  *   const rot = rotationOptions(flags);   // rot.sink: rotateOnSize, naming, maxSize, ...
  */
-import { Flags } from '@oclif/core';
+import { Flags } from './core.js';
 import { join } from 'node:path';
 import { activeName, setLayout, NAMINGS, type Naming } from '../src/sinks/naming.js';
 

@@ -4,11 +4,10 @@
  * the exit code); a closed stdout (EPIPE, `| head`) ends the program quietly;
  * any other stdout error (ENOSPC, EIO) is one line on stderr and exit 3.
  *
- *   installStdio();            // once, before the commands run (bin/run.js)
+ *   installStdio(Exit);        // before the commands run (bin/run.js; Exit from @oclif/core/handle)
  *   out(JSON.stringify(report));
  *   await finish(1);           // flushes, then exits 1
  */
-import { Exit } from '@oclif/core/handle';
 import { EXIT } from '../src/errors.js';
 
 /** The first stdout error, once one happened. */
@@ -84,16 +83,34 @@ export function stdoutFailed(): boolean {
   return stdoutFailure !== undefined;
 }
 
+/** oclif's way out (`Exit` of `@oclif/core/handle`): usage errors and `this.exit(n)` end through it. */
+export interface OclifExit {
+  exit(code?: number): never;
+}
+
 /**
- * Route every exit through `finish`: oclif's own exits (usage errors,
- * `this.exit(n)`) and stdout errors. Call once at startup.
+ * Make ours the only stdout error listener. oclif adds one when its command
+ * module loads (it rethrows every stdout error but EPIPE: a stack trace and
+ * exit 1), so this runs again whenever oclif was loaded after installStdio.
  */
-export function installStdio(): void {
-  // oclif's own listener rethrows every stdout error but EPIPE (a stack trace and exit 1): this one replaces it.
+export function reclaimStdout(): void {
   process.stdout.removeAllListeners('error');
   process.stdout.on('error', onStdoutError);
-  process.stderr.on('error', () => undefined);
-  Exit.exit = ((code = 0) => void finish(code)) as (code?: number) => never;
+}
+
+let stderrGuarded = false;
+
+/**
+ * Route every exit through `finish`: stdout errors, and, given oclif's `Exit`,
+ * oclif's own exits (usage errors, `this.exit(n)`). Call at startup, after
+ * oclif was loaded; the fast path, which loads oclif only to report an error,
+ * calls it without `Exit` first and again with it then.
+ */
+export function installStdio(oclifExit?: OclifExit): void {
+  reclaimStdout();
+  if (!stderrGuarded) process.stderr.on('error', () => undefined);
+  stderrGuarded = true;
+  if (oclifExit) oclifExit.exit = ((code = 0) => void finish(code)) as (code?: number) => never;
 }
 
 /** Write text (a newline added when missing) to stdout; after a stdout failure, nothing is written. */

@@ -1,4 +1,4 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command, Flags } from '../cli/core.js';
 import { failed, out, passwordFlags, passwordSource } from '../cli/common.js';
 import { setReport } from '../cli/set-report.js';
 import { EXIT } from '../src/errors.js';

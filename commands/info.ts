@@ -1,4 +1,4 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command, Flags } from '../cli/core.js';
 import { formatInfo } from '../cli/info-report.js';
 import { formatFileLines, formatSecurity, formatWarnings } from '../cli/info-security-report.js';
 import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';

@@ -1,4 +1,4 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command, Flags } from '../cli/core.js';
 import { failed, passwordFlags, passwordSource } from '../cli/common.js';
 import { writeStdout } from '../cli/read-output.js';
 import { setReport } from '../cli/set-report.js';

@@ -1,4 +1,4 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command, Flags } from '../cli/core.js';
 import { cleanUpOnSignals, failed, passwordFlags, passwordSource } from '../cli/common.js';
 import { formatRepair } from '../cli/repair-report.js';
 import { EXIT } from '../src/errors.js';

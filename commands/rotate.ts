@@ -1,4 +1,4 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command, Flags } from '../cli/core.js';
 import { cleanUpOnSignals, failed, out, passwordFlags, passwordSource } from '../cli/common.js';
 import { rotationFlags, rotationOptions } from '../cli/rotation.js';
 import { rotateLog, type RotateReport } from '../src/rotate.js';

@@ -1,4 +1,4 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command, Flags } from '../cli/core.js';
 import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from '../cli/common.js';
 import { tellProblem } from '../cli/notes.js';
 import { progress } from '../cli/progress.js';

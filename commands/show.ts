@@ -1,4 +1,4 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command, Flags } from '../cli/core.js';
 import { failed, inputs, passwordFlags, passwordSource } from '../cli/common.js';
 import { filterFlags, filterSpec } from '../cli/filter-flags.js';
 import { createLineOutput } from '../cli/pager.js';

@@ -1,4 +1,4 @@
-import { Command, Flags } from '@oclif/core';
+import { Command, Flags } from '../cli/core.js';
 
 export default class Version extends Command {
   static override description = 'Show the version of auditlog, the platform and Node.js (as --version does).';

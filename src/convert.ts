@@ -5,9 +5,9 @@
  *   const summary = await convert(['audit.log'], 'audit.json', { to: 'json', filter: { user: ['root'] } });
  *   console.log(summary.written, summary.filtered);
  */
-import type { Entry } from './entry.js';
+import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
-import { compileFilter, type FilterSpec } from './filter.js';
+import { compileFilter, filterPaths, type FilterSpec } from './filter.js';
 import { MAX_LISTED, problemReport, type ProblemReport } from './info.js';
 import { isDataProblem, isUnreadable, problem, recordProblem } from './problems.js';
 import type { OutputEncryption, PasswordSource } from './layers/index.js';
@@ -39,6 +39,13 @@ export interface ConvertOptions {
   onProgress?: (log: AuditLogReader, records: number) => void;
   /** Fill each connection's default database into general and table-access events without one (src/track-db.ts), before filtering. */
   trackDb?: boolean;
+  /**
+   * Same-format records are read lean (src/scanners/frame.ts): framed, checked and
+   * passed through without building their events, the filters deciding on the
+   * fields they look at only. Output and summary are those of the full read.
+   * Defaults to true; false parses every record in full (to compare the two).
+   */
+  lean?: boolean;
 }
 
 export interface InputSummary {
@@ -127,12 +134,15 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
     onProblem(p);
   };
   const hooks: WriteHooks = { onRecordFailure: (err, e) => recordFailed(err, e, 'write') };
+  // Records of the target's own format pass through as their bytes: read them lean, unless db tracking changes them.
+  const leanRead = opts.lean !== false && !track ? { format: opts.to as FormatId, paths: filterPaths(opts.filter ?? {}) } : undefined;
   let sink: EntrySink | undefined;
   try {
     for (const src of inputs) {
       // Original bytes are only needed when they can pass through to the target unchanged.
       const keepRaw = (f: string) => f === opts.to;
-      const log = readAuditLog(src, { onError: skip ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
+      const lean = (f: FormatId) => (leanRead && f === opts.to ? leanRead : undefined);
+      const log = readAuditLog(src, { onError: skip ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw, lean, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
       const input: InputSummary = { file: log.file, format: null, layers: [], complete: null, records: 0 };
       summary.inputs.push(input);
       try {

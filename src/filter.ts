@@ -147,6 +147,29 @@ function statusTest(spec: string): (s: number) => boolean {
 }
 
 /**
+ * The event paths the predicate of `spec` reads (compileFilter below; keep the
+ * two in step): what a lean read must extract for the filters to decide as
+ * they would on the whole event. Empty when the spec filters nothing.
+ *
+ *   filterPaths({ user: ['root'] })   // ['account.user', 'login.user']
+ */
+export function filterPaths(spec: FilterSpec): string[] {
+  const paths: string[] = [];
+  const any = (a: unknown[] | undefined) => a !== undefined && a.length > 0;
+  if (any(spec.user)) paths.push('account.user', 'login.user');
+  if (any(spec.host)) paths.push('account.host');
+  if (any(spec.ip)) paths.push('login.ip');
+  if (any(spec.db)) paths.push('connection_data.db', 'table_access_data.db', 'general_data.db');
+  if (any(spec.event)) paths.push('class', 'event', 'general_data.command');
+  if (any(spec.commandClass)) paths.push('general_data.sql_command', 'table_access_data.sql_command');
+  if (any(spec.connectionId)) paths.push('connection_id');
+  if (any(spec.status)) paths.push('general_data.status', 'connection_data.status');
+  if (spec.since !== undefined || spec.until !== undefined) paths.push('timestamp');
+  if (any(spec.grep)) paths.push('general_data.query', 'table_access_data.query');
+  return paths;
+}
+
+/**
  * Build a predicate from a filter spec.
  * @throws AuditLogError INVALID_OPTION for a bad time, status or regular expression
  */

@@ -266,6 +266,44 @@ const TAKES: Record<string, number> = {
   parse: COMMON | bits('COMMAND_CLASS', 'SQLTEXT'),
 };
 
+/** What decides a record's class and event (kindOf, and `Message` events' COMMAND_CLASS). */
+const KIND = bits('NAME', 'SERVER_ID', 'COMMAND_CLASS');
+/** Event path -> the fields fieldsToEvent builds it from (besides the class, KIND). */
+const PATH_FIELDS: Record<string, number> = {
+  timestamp: bits('TIMESTAMP'),
+  class: 0,
+  event: 0,
+  connection_id: bits('CONNECTION_ID'),
+  'account.user': bits('USER', 'PRIV_USER'),
+  'account.host': bits('USER', 'HOST'),
+  'login.user': bits('USER'),
+  'login.ip': bits('USER', 'IP'),
+  'general_data.command': bits('NAME'),
+  'general_data.db': bits('DB'),
+  'connection_data.db': bits('DB'),
+  'table_access_data.db': bits('DB'),
+  'general_data.status': bits('STATUS'),
+  'connection_data.status': bits('STATUS'),
+  'general_data.sql_command': bits('COMMAND_CLASS'),
+  'table_access_data.sql_command': bits('COMMAND_CLASS'),
+  'general_data.query': bits('SQLTEXT'),
+  'table_access_data.query': bits('SQLTEXT'),
+};
+
+/**
+ * The fields (a bit mask over FIELD_NAMES) from which fieldsToEvent builds the
+ * event paths `paths`, with TIMESTAMP always among them: fieldsToEvent over only
+ * these fields (of a record whose every field has a mapping row and appears
+ * once) gives those paths the values the whole record gives them. A path
+ * without a row here takes every field.
+ * @param paths event paths such as `account.user` (filterPaths in src/filter.ts)
+ */
+export function fieldsForPaths(paths: readonly string[]): number {
+  let m = bits('TIMESTAMP') | KIND;
+  for (const p of paths) m |= PATH_FIELDS[p] ?? (1 << FIELD_NAMES.length) - 1;
+  return m;
+}
+
 /**
  * The value of an XML element without a mapping row: its text, or, for an element with
  * child elements, an object of them by lower-cased name (repeated names as arrays).

@@ -22,7 +22,14 @@ import { XmlScanner } from './scanners/xml.js';
 
 /** Make the scanner for a format. */
 export function createScanner(format: FormatId, options: ScannerOptions = {}): Scanner {
-  const opts = typeof options.keepRaw === 'function' ? { ...options, keepRaw: options.keepRaw(format) } : options;
+  const { keepRaw, lean } = options;
+  const opts: ScannerOptions = typeof keepRaw === 'function' || typeof lean === 'function' ? { ...options } : options;
+  if (typeof keepRaw === 'function') opts.keepRaw = keepRaw(format);
+  if (typeof lean === 'function') {
+    const l = lean(format);
+    if (l) opts.lean = l;
+    else delete opts.lean;
+  }
   switch (format) {
     case 'new':
     case 'old':

@@ -178,7 +178,8 @@ async function lastJsonEvent(path: string): Promise<number | undefined> {
  * case rotation needs.) Returns whether the file was changed.
  */
 async function terminate(path: string): Promise<boolean> {
-  const log = readAuditLog(path, { onError: 'skip' });
+  // Only where records end matters here: read lean (framed and checked, no events built).
+  const log = readAuditLog(path, { onError: 'skip', keepRaw: false, lean: {} });
   let end = 0;
   for await (const batch of log.batches()) if (batch.length) end = batch[batch.length - 1]!.at.end;
   if (log.layers.length) return false; // already compressed or encrypted by its writer: not ours to touch

@@ -13,7 +13,8 @@ export type TimeZoneKind = 'utc' | 'local';
 /** How `info` names each kind. */
 export const ZONE_NAMES: Record<TimeZoneKind, string> = { utc: 'UTC', local: 'server local time, zone unknown' };
 
-const PERCONA_CLASSES = new Set(['command', 'query', 'global_variable', 'authentication', 'stored_program', 'parse']);
+/** The classes only Percona's audit_log_filter writes. */
+export const PERCONA_CLASSES: ReadonlySet<string> = new Set(['command', 'query', 'global_variable', 'authentication', 'stored_program', 'parse']);
 
 /**
  * Whether a JSON event shows what only Percona audit_log_filter writes (and its times are

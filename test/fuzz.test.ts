@@ -16,7 +16,7 @@ import { AuditLogError } from '../src/errors.js';
 import { staticPassword } from '../src/layers/index.js';
 import { parseAll, readAuditLog } from '../src/reader.js';
 import { entriesOf, fixture } from './helpers.js';
-import { applyAll, op } from './mutations.js';
+import { applyAll, DAMAGE_FIXTURES as FIXTURES, op } from './mutations.js';
 
 /** Runs per fixture and layer (plain inputs get three times as many). */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
@@ -24,16 +24,6 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 /** Generous: these inputs are a few KiB, read in milliseconds; a hang or a quadratic blow-up passes it. */
 const TIME_BOUND_MS = 5000;
 const PASSWORD = 'fuzz';
-
-const FIXTURES: Record<string, string> = {
-  new: 'public/mysql-utilities/audit.log.13951424704434196.xml',
-  old: 'public/mysql-utilities/audit.log.13488316109086370',
-  json: 'public/mysql-refman/refman-9-json-event-examples.json',
-  'percona-new': 'percona/new-format-5.6-2014-fragment.xml',
-  'percona-old': 'percona/old-format-5.6-2014.xml',
-  'percona-json': 'percona/json-format-5.6-2014.json',
-  'percona-csv': 'percona/csv-mtr-filter-commands.csv',
-};
 
 function encrypt(bytes: Buffer): Buffer {
   return execFileSync('openssl', ['enc', '-aes-256-cbc', '-md', 'sha256', '-pass', `pass:${PASSWORD}`], { input: bytes });

@@ -7,6 +7,17 @@
  */
 import fc from 'fast-check';
 
+/** A fixture of each format (paths under fixtures/), the ones the property tests damage. */
+export const DAMAGE_FIXTURES: Record<string, string> = {
+  new: 'public/mysql-utilities/audit.log.13951424704434196.xml',
+  old: 'public/mysql-utilities/audit.log.13488316109086370',
+  json: 'public/mysql-refman/refman-9-json-event-examples.json',
+  'percona-new': 'percona/new-format-5.6-2014-fragment.xml',
+  'percona-old': 'percona/old-format-5.6-2014.xml',
+  'percona-json': 'percona/json-format-5.6-2014.json',
+  'percona-csv': 'percona/csv-mtr-filter-commands.csv',
+};
+
 /** A damage done to the bytes, and the range of original bytes it touched (for "untouched records"). */
 export interface Damaged {
   bytes: Buffer;

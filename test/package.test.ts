@@ -1,6 +1,7 @@
 /** The package as users get it: its entry point and its runtime dependencies. */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ROOT, fixturePath } from './helpers.js';
@@ -29,9 +30,28 @@ describe('package', () => {
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
     const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as [{ files: { path: string }[] }];
     const files = packed.files.map((f) => f.path);
-    for (const f of ['bin/run.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/commands/info.js', 'dist/commands/convert.js', 'dist/cli/stdio.js', 'LICENSE', 'README.md', 'docs/event-shape.md'])
+    for (const f of ['bin/run.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/commands/info.js', 'dist/commands/convert.js', 'dist/cli/stdio.js', 'oclif.manifest.json', 'LICENSE', 'README.md', 'docs/event-shape.md'])
       expect(files, f).toContain(f);
     expect(files.filter((f) => f.startsWith('dist/bench') || f.startsWith('test/') || f.startsWith('bench/') || f.startsWith('fixtures/'))).toEqual([]);
     expect(existsSync(join(ROOT, 'dist', 'bench'))).toBe(true); // built, just not shipped
   });
+
+  test('the packed package starts on the fast path from its manifest, and help and errors still come from oclif', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auditlog-pack-'));
+    // The build ran already (npm test builds first); packing copies what it made.
+    const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as [{ filename: string }];
+    execFileSync('tar', ['xzf', join(dir, packed.filename), '-C', dir]);
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'package', 'node_modules'));
+    const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [join(dir, 'package', 'bin', 'run.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+    const tiny = fixturePath('public/mysql-utilities/audit.log.13951424704434196.xml');
+    const fast = cli(['info', tiny], { NODE_DEBUG: 'module' });
+    expect(fast.status).toBe(0);
+    expect(fast.stderr).not.toContain('@oclif/core');
+    expect(fast.stdout).toBe(spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), 'info', tiny], { encoding: 'utf8' }).stdout);
+    const help = cli(['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/COMMANDS[\s\S]*convert[\s\S]*info/);
+    const typo = cli(['infoo', tiny]);
+    expect([typo.status, typo.stderr]).toEqual([2, expect.stringContaining('Did you mean "info"?')]);
+  }, 60_000);
 });

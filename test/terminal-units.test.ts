@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { closest, editDistance } from '../cli/did-you-mean.js';
+import { closest, editDistance, unknownFlag } from '../cli/did-you-mean.js';
 import { escapeText } from '../src/text.js';
-import { unknownFlag } from '../cli/hooks/check-flags.js';
 import { displayWidth, fit, fitWidths } from '../cli/show-format.js';
 import type { Entry } from '../src/entry.js';
 import { MAX_KEYS, SecurityTally, TOP_N, topCounts } from '../src/security.js';

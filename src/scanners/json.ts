@@ -51,6 +51,7 @@
  */
 import type { AuditEvent, FormatId } from '../entry.js';
 import { fieldsToEvent, type Fields } from '../mapping.js';
+import { JsonWalk } from './frame-json.js';
 import { ByteScanner, type ScannerOptions } from './scanner.js';
 import { looksPerconaFilter } from '../timezone.js';
 
@@ -99,10 +100,15 @@ export class JsonScanner extends ByteScanner {
   private localTimes = false;
   /** The previous push ended inside a junk line: skip up to its LF first. */
 
+  /** Lean reading (ScannerOptions.lean) of one-line records. */
+  private readonly walk: JsonWalk | undefined;
+
   /** @param hint the format to report until the first record says which it is */
   constructor(opts: ScannerOptions = {}, hint: 'json' | 'percona-json' = 'json') {
     super(opts);
     this.fmt = hint;
+    const lean = this.lean;
+    if (lean && (lean.format === undefined || lean.format === 'json')) this.walk = new JsonWalk(lean.paths);
   }
 
   get format(): FormatId {
@@ -161,6 +167,11 @@ export class JsonScanner extends ByteScanner {
     let st = this.pend;
     if (st !== null && st.start !== base + s) st = null;
     this.pend = null;
+    // A record waited on is parsed in full: the walk does not resume, so it never reads a long record twice.
+    if (st === null && this.walk) {
+      const next = this.leanRecord(buf, s);
+      if (next !== FULL) return next;
+    }
 
     if (st === null || !st.slow) {
       // Fast path: the record is its line, ending in `}` or `},`.
@@ -259,6 +270,33 @@ export class JsonScanner extends ByteScanner {
     return end;
   }
 
+  /**
+   * Lean reading of the one-line record whose `{` is at `s` (frame.ts): the walk vouches
+   * that the fast path's JSON.parse would accept it, and accept() is done on the members
+   * it noted. Returns where scanning goes on, or FULL: parse it in full (the walk cannot
+   * vouch for it, or its time is converted).
+   */
+  private leanRecord(buf: Buffer, s: number): number {
+    const w = this.walk!;
+    if (!w.object(buf, s)) return FULL;
+    const event = w.event(buf);
+    const end = w.lineEnd;
+    let zone: 'utc' | 'local' = 'utc';
+    const tz = event.time_zone;
+    if (tz === 'local' || tz === 'UTC') {
+      delete event.time_zone;
+      if (tz === 'local') zone = 'local';
+    } else if (this.localTimes || (this.localTimes = w.looksPercona(buf))) zone = 'local';
+    if (zone === 'local' && this.toUtc && typeof event.timestamp === 'string') return FULL;
+    this.checkUtf8(buf, s, w.end);
+    if (!this.decided) {
+      this.fmt = 'json';
+      this.decided = true;
+    }
+    this.emitLean(buf, this.lineStart(buf, s), end, event, 'json', zone);
+    return end;
+  }
+
   /** Emit the parsed object of the record whose `{` is at `s` and whose range ends at `end`. */
   private accept(buf: Buffer, s: number, end: number, v: unknown): void {
     const from = this.lineStart(buf, s);
@@ -302,6 +340,9 @@ export class JsonScanner extends ByteScanner {
     this.emit(buf, from, end, event, fmt, zone, changed);
   }
 }
+
+/** leanRecord(): parse this record in full. */
+const FULL = -2;
 
 /**
  * Whether a JSON record shows Percona audit_log_filter's layout, which writes local time:

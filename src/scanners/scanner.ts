@@ -12,6 +12,7 @@ import { asBuffer } from '../bytes.js';
 import { AuditLogError, type AuditLogErrorCode } from '../errors.js';
 import { createIdSequencer, type IdSequencer } from '../mapping.js';
 import { createZoneConverter } from '../timezone.js';
+import { RawBlocks, type LeanOptions } from './frame.js';
 
 /** What a scanner hands back: a record, or a problem at a position. */
 export type ScanItem = Entry | AuditLogError;
@@ -41,6 +42,13 @@ export interface ScannerOptions {
    * a document at a record boundary (see boundary.ts). Defaults to 0.
    */
   startOffset?: number;
+  /**
+   * Read records lean: framed and checked without building their events (see
+   * frame.ts). The entries and problems are the ones the full parse gives; an
+   * entry's event holds only `timestamp` (JSON also `id`) and `lean.paths`.
+   * A function decides once the format is known (createScanner), as for keepRaw.
+   */
+  lean?: LeanOptions | ((format: FormatId) => LeanOptions | undefined);
   /**
    * Read records in the plain shape servers write (XML NEW and OLD: ASCII, known fields
    * once each, no nesting) by a byte-level fast path, with the same result as the full
@@ -143,6 +151,9 @@ export abstract class ByteScanner implements Scanner {
   private inJunkLine = false;
 
   protected readonly maxRecordBytes: number;
+  /** Lean reading (see ScannerOptions.lean), and the copies its entries' bytes are views into. */
+  protected readonly lean: LeanOptions | undefined;
+  protected readonly blocks: RawBlocks | undefined;
   /** Local wall-clock time -> UTC, with `sourceTz`. */
   protected readonly toUtc: ((wall: string) => string) | undefined;
 
@@ -152,6 +163,9 @@ export abstract class ByteScanner implements Scanner {
     this.maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.base = opts.startOffset ?? 0;
     this.keepRaw = typeof opts.keepRaw === 'function' ? true : (opts.keepRaw ?? true);
+    // A function is decided by createScanner, which knows the format; left undecided, nothing is read lean.
+    this.lean = typeof opts.lean === 'function' ? undefined : opts.lean;
+    this.blocks = this.lean ? new RawBlocks() : undefined;
     this.plainShape = opts.plainShape ?? false;
   }
 
@@ -229,15 +243,23 @@ export abstract class ByteScanner implements Scanner {
    */
   protected text(buf: Buffer, start: number, end: number): string {
     const s = buf.toString('utf8', start, end);
-    if (s.indexOf('\ufffd') >= 0 && !isUtf8(buf.subarray(start, end))) {
-      this.badUtf8++;
-      if (this.badUtf8At.length < 5) this.badUtf8At.push(this.base + start + firstInvalidUtf8(buf, start, end));
-    }
+    if (s.indexOf('\ufffd') >= 0 && !isUtf8(buf.subarray(start, end))) this.countBadUtf8(buf, start, end);
     return s;
+  }
+
+  /** What text() notes about buf[start, end), without decoding it (a range from an ASCII byte to an ASCII byte; lean reading). */
+  protected checkUtf8(buf: Buffer, start: number, end: number): void {
+    if (!this.blocks!.utf8(buf, start, end)) this.countBadUtf8(buf, start, end);
+  }
+
+  private countBadUtf8(buf: Buffer, start: number, end: number): void {
+    this.badUtf8++;
+    if (this.badUtf8At.length < 5) this.badUtf8At.push(this.base + start + firstInvalidUtf8(buf, start, end));
   }
 
   /** Scan `buf` (the carried bytes, in the store, or a chunk); keep what it did not consume. */
   private run(buf: Buffer, final: boolean, inStore: boolean): void {
+    this.blocks?.begin(buf);
     const used = this.scan(buf, final);
     if (used > 0) this.lineStartAtBase = buf[used - 1] === 0x0a;
     const rest = buf.length - used;
@@ -320,6 +342,15 @@ export abstract class ByteScanner implements Scanner {
    * UTC), so the bytes are not kept for pass-through.
    */
   protected emit(buf: Buffer, start: number, end: number, event: AuditEvent, format: FormatId = this.format, zone: 'utc' | 'local' = 'utc', changed = false): void {
+    this.pushEntry(start, end, event, format, zone, this.keepRaw && !changed ? Buffer.from(buf.subarray(start, end)) : undefined);
+  }
+
+  /** emit() for a record read lean: its bytes are a view into a block copy (frame.ts), its event the lean one. */
+  protected emitLean(buf: Buffer, start: number, end: number, event: AuditEvent, format: FormatId, zone: 'utc' | 'local'): void {
+    this.pushEntry(start, end, event, format, zone, this.keepRaw ? this.blocks!.view(buf, start, end) : undefined);
+  }
+
+  private pushEntry(start: number, end: number, event: AuditEvent, format: FormatId, zone: 'utc' | 'local', raw: Uint8Array | undefined): void {
     this.flushJunk();
     this.footerSeen = false;
     this.inDocument = true;
@@ -329,7 +360,7 @@ export abstract class ByteScanner implements Scanner {
       at: { file: this.file, offset: this.base + start, end: this.base + end, index: this.index++ },
       timeZone: zone,
     };
-    if (this.keepRaw && !changed) entry.raw = Buffer.from(buf.subarray(start, end));
+    if (raw) entry.raw = raw;
     this.out.push(entry);
   }
 

@@ -19,7 +19,9 @@
  */
 import { excerpt } from '../text.js';
 import type { FormatId } from '../entry.js';
-import { FIELD_NAMES, fieldsToEvent, xmlTimestampToJson, type ExtraValue, type Extras, type Fields } from '../mapping.js';
+import type { AuditEvent } from '../entry.js';
+import { FIELD_NAMES, fieldsForPaths, fieldsToEvent, xmlTimestampToJson, type ExtraValue, type Extras, type Fields } from '../mapping.js';
+import { XmlWalk } from './frame-xml.js';
 import { bomLength, ByteScanner, isWhitespace, type ScannerOptions } from './scanner.js';
 import { decodeXml } from './xml-text.js';
 
@@ -50,11 +52,23 @@ export class XmlScanner extends ByteScanner {
   /** Absolute offset of a record start we are waiting on, and how far its end was searched. */
   private waitStart = -1;
   private searched = 0;
+  /** Lean reading (ScannerOptions.lean): the walk, and which record kinds it reads (NEW elements, OLD attributes). */
+  private readonly walk: XmlWalk | undefined;
+  private readonly leanElements: boolean = false;
+  private readonly leanAttributes: boolean = false;
 
   /** @param hint the format to report until the first record says otherwise */
   constructor(opts: ScannerOptions = {}, hint: FormatId = 'new') {
     super(opts);
     this.fmt = hint;
+    const lean = this.lean;
+    const f = lean?.format;
+    if (lean && (f === undefined || f === 'new' || f === 'old' || f === 'percona-new' || f === 'percona-old')) {
+      const paths = lean.paths ?? [];
+      this.walk = new XmlWalk(paths.length ? fieldsForPaths(paths) : 0);
+      this.leanElements = f === undefined || f === 'new' || f === 'percona-new';
+      this.leanAttributes = f === undefined || f === 'old' || f === 'percona-old';
+    }
   }
 
   get format(): FormatId {
@@ -151,6 +165,11 @@ export class XmlScanner extends ByteScanner {
   private record(buf: Buffer, lt: number, final: boolean): number {
     const elem = buf[lt + REC_OPEN.length] === 0x3e;
     const absLt = this.base + lt;
+    // A record waited on is parsed in full: the walk does not resume, so it never reads a long record twice.
+    if (this.walk && this.waitStart !== absLt && (elem ? this.leanElements : this.leanAttributes)) {
+      const next = this.leanRecord(buf, lt, elem, final);
+      if (next !== FULL) return next;
+    }
     const from = this.waitStart === absLt ? Math.max(lt + REC_OPEN.length, this.searched - this.base) : lt + REC_OPEN.length;
     // One search for the record's end; a torn record (another tag starts before
     // it ends) is found by the parser, so the common path reads the bytes once.
@@ -231,6 +250,48 @@ export class XmlScanner extends ByteScanner {
     return ext[1];
   }
 
+  /**
+   * Lean reading of the record at `lt` (frame.ts): the walk vouches for it, and what
+   * record() decides from its parse (format, time zone) is decided from the walk.
+   * Returns where scanning goes on, -1 for "need more input", or FULL: parse it in full
+   * (the walk cannot vouch for it, or it is converted: another format, or a time to convert).
+   */
+  private leanRecord(buf: Buffer, lt: number, elem: boolean, final: boolean): number {
+    const w = this.walk!;
+    if (!(elem ? w.element(buf, lt) : w.attributes(buf, lt))) return FULL;
+    const fmt: FormatId = elem ? (w.percona ? 'percona-new' : 'new') : w.percona ? 'percona-old' : 'old';
+    const want = this.lean!.format;
+    if (want !== undefined && fmt !== want) return FULL;
+    const t = w.timestamp;
+    const ts = t === undefined ? undefined : decodeXml(buf.toString('utf8', t[0], t[1]));
+    const local = ts !== undefined && w.recordId && !ts.endsWith(' UTC') && !ts.endsWith('Z');
+    if (local && this.toUtc) return FULL;
+    const recEnd = w.end;
+    const ext = this.lineExtent(buf, lt, recEnd, final);
+    if (!ext) {
+      this.waitStart = this.base + lt;
+      this.searched = this.base + recEnd - 1;
+      return -1;
+    }
+    this.waitStart = -1;
+    this.checkUtf8(buf, lt, recEnd);
+    if (!this.decided) {
+      this.fmt = fmt;
+      this.decided = true;
+    }
+    let event: AuditEvent;
+    if (w.want === 0) event = ts === undefined ? {} : { timestamp: xmlTimestampToJson(ts) };
+    else {
+      // The fields the paths are built from, and fieldsToEvent over them: the event those paths have.
+      const f: Fields = {};
+      const have = w.present & w.want;
+      for (let i = 0; i < FIELD_NAMES.length; i++) if ((have & (1 << i)) !== 0) f[FIELD_NAMES[i]!] = decodeXml(buf.toString('utf8', w.spans[2 * i]!, w.spans[2 * i + 1]!));
+      event = fieldsToEvent(f, this.ids, undefined, undefined, have);
+    }
+    this.emitLean(buf, ext[0], ext[1], event, fmt, local ? 'local' : 'utc');
+    return ext[1];
+  }
+
   /** The record at `lt` is cut short by a tag at `next`: report it, go on at next's line. */
   private torn(buf: Buffer, lt: number, next: number, elem: boolean): number {
     // Cut at the start of the next tag's line, or at the tag itself when it is on this record's line.
@@ -261,6 +322,9 @@ function isNameChar(c: number): boolean {
   // A-Z a-z 0-9 _ . -
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45;
 }
+
+/** leanRecord(): parse this record in full. */
+const FULL = -2;
 
 const KNOWN_NAMES: readonly string[] = FIELD_NAMES;
 const CONNECTION_ATTRIBUTES = -2;
