@@ -3,7 +3,7 @@
  * `--jobs 1` reads on the main thread, one input after the other.
  */
 import { availableParallelism } from 'node:os';
-import { Flags } from '@oclif/core';
+import { Flags } from './core.js';
 
 export function defaultJobs(): number {
   return availableParallelism();
