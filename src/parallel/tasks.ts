@@ -3,6 +3,7 @@
  * structured-clonable payload (a unit of work, src/parallel/plan.ts) and
  * returns a structured-clonable result the main thread merges.
  */
+import { convertUnit } from './convert.js';
 import type { TaskFn } from './pool.js';
 
-export const TASKS: Record<string, TaskFn> = {};
+export const TASKS: Record<string, TaskFn> = { convert: convertUnit };
