@@ -259,6 +259,8 @@ export interface JobsOptions {
   inline?: boolean;
   /** Held-back events per unit, at most (HOLD_MAX; tests). */
   holdMax?: number;
+  /** Told the units before they run (not told when the conversion runs sequentially). */
+  onPlan?: (units: readonly Unit[]) => void;
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -445,6 +447,7 @@ export async function convertIntoWithJobs(inputs: Source[], makeSink: SinkFactor
     ...(job.cuts ? { cuts: job.cuts } : {}),
   });
   if (plan.units.length < 2) return convertInto(inputs, makeSink, opts);
+  job.onPlan?.(plan.units);
   return convertUnits(plan.units, plan.passwords, makeSink, opts, job);
 }
 
