@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { AuditLogError } from '../errors.js';
 
 /** What a task running in a worker can do besides returning its result. */
@@ -50,6 +50,8 @@ export interface RunOptions {
   onAsk?: (index: number, question: unknown) => unknown | Promise<unknown>;
   /** A module (path or URL of compiled JS) whose `TASKS` export is used instead of the built-in tasks. */
   tasksModule?: string | URL;
+  /** Heap limits of each worker (e.g. a small young generation, which keeps resident memory down). */
+  resourceLimits?: ResourceLimits;
 }
 
 export const DEFAULT_MAX_QUEUED = 4;
@@ -229,7 +231,7 @@ export async function* runTasks<R>(tasks: { name: string; payload: unknown }[], 
   };
 
   for (let k = 0; k < jobs; k++) {
-    const w = new Worker(script, { workerData: { tasksModule } });
+    const w = new Worker(script, { workerData: { tasksModule }, ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}) });
     workers.push(w);
     w.on('message', (m: FromWorker) => {
       if (m.type === 'chunk') slot(m.id).queue.push(m.chunk);
