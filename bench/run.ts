@@ -7,6 +7,7 @@
  *   BENCH_MIB=50 npm run bench    # smaller inputs
  *   BENCH_ONLY=layers BENCH_RUNS=5 npm run bench   # one section, more runs
  *   BENCH_ONLY=hostile npm run bench               # hostile inputs beside ordinary ones of the same size
+ *   BENCH_ONLY=jobs npm run bench                  # --jobs 1 beside --jobs 2 beside the framing floor (bench/jobs.ts)
  *
  * How to read it: each row is the median of BENCH_RUNS runs (default 3) with a warm
  * page cache; `read` is the ceiling (reading the file to nowhere); the baselines
@@ -27,6 +28,7 @@ import { generateLog } from './generate.js';
 import { generateSessionLog } from './generate-sessions.js';
 import { ensureHostile, HOSTILE_KINDS } from './hostile.js';
 import { writeRotatedSet } from './read-data.js';
+import { jobsSection } from './jobs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -134,8 +136,8 @@ function row(label: string, r: Result, base?: Result): string {
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
-/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split,repair runs some sections only (jobs-convert only when named). */
-const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split,repair').split(','));
+/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split,repair,jobs runs some sections only. */
+const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split,repair,jobs').split(','));
 const needsInputs = ['info', 'convert', 'layers', 'sessions', 'hostile'].some((s) => only.has(s));
 const inputs = needsInputs ? { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') } : undefined;
 if (only.has('info')) console.log('== info');
@@ -288,6 +290,8 @@ if (only.has('hostile')) {
 
 
 if (only.has('repair')) await repairSection();
+// --jobs 1 beside --jobs 2 beside the framing floor, one file and four (bench/jobs.ts).
+if (only.has('jobs')) await jobsSection({ dataDir, mib: MIB, seed: SEED, runs: RUNS });
 
 /**
  * repair of a large plain NEW file cut inside its last record (BENCH_REPAIR_MIB,
@@ -348,23 +352,5 @@ async function repairSection(): Promise<void> {
     const p = parsed[label];
     console.log(`${label.padEnd(34)} ${ms.toFixed(0).padStart(8)} ms ${(size / 1048576 / (ms / 1000)).toFixed(0).padStart(8)} MiB/s ${(ms / cp).toFixed(2).padStart(6)}x cp${p !== undefined ? `   ${p} bytes parsed` : ''}`);
   }
-}
-if (only.has('jobs-convert')) {
-  // Rounds of every row back to back, so that a machine that speeds up or slows down shows in all rows alike.
-  console.log('== convert across worker threads (output to /dev/null; --jobs 2 cuts the one file in two at a record start)');
-  const file = await ensureInput('new');
-  console.log(`-- new: ${(statSync(file).size / 1048576).toFixed(0)} MiB`);
-  const rows = [
-    ['framing floor (read + indexOf)', 'frame-floor', undefined],
-    ['convert new -> json --jobs 1', 'convert-jobs', 'json:1'],
-    ['convert new -> json --jobs 2', 'convert-jobs', 'json:2'],
-    ['convert new -> new --jobs 1', 'convert-jobs', 'new:1'],
-    ['convert new -> new --jobs 2', 'convert-jobs', 'new:2'],
-  ] as const;
-  const times: Result[][] = rows.map(() => []);
-  for (let i = 0; i < RUNS; i++) rows.forEach(([, sc, arg], k) => times[k]!.push(runOnce(sc, file, arg)));
-  const med = (rs: Result[]) => ({ ...[...rs].sort((x, y) => x.ms - y.ms)[Math.floor(rs.length / 2)]!, maxRssMiB: Math.max(...rs.map((x) => x.maxRssMiB)) });
-  const m = times.map(med);
-  rows.forEach(([label], k) => console.log(row(label, m[k]!, k === 2 ? m[1] : k === 4 ? m[3] : undefined)));
 }
 // The inputs stay in bench/.data for the next run; `rm -r bench/.data` regenerates them.

@@ -14,7 +14,6 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { createWriteStream } from 'node:fs';
 import { convert, convertInto } from '../src/convert.js';
-import { convertWithJobs } from '../src/parallel/convert.js';
 import { createRotatingSink } from '../src/sinks/rotating.js';
 import { inspect } from '../src/info.js';
 import { staticPassword } from '../src/layers/index.js';
@@ -224,23 +223,6 @@ async function readLinear(path: string, bookmark: string, max: number): Promise<
   return n;
 }
 
-/** The framing floor: read the file in 1 MiB blocks and find every record's closing tag with indexOf (no parsing, no output). */
-async function frameFloor(file: string): Promise<number> {
-  const close = Buffer.from('</AUDIT_RECORD>');
-  let n = 0;
-  let tail: Buffer = Buffer.alloc(0);
-  for await (const block of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    const buf: Buffer = tail.length ? Buffer.concat([tail, block]) : block;
-    let p = 0;
-    for (let i = buf.indexOf(close, p); i >= 0; i = buf.indexOf(close, p)) {
-      n++;
-      p = i + close.length;
-    }
-    tail = buf.subarray(Math.max(p, buf.length - close.length + 1));
-  }
-  return n;
-}
-
 const [, , scenario, file, arg] = process.argv;
 let extra: Record<string, unknown> = {};
 if (!scenario || !file) {
@@ -269,15 +251,6 @@ switch (scenario) {
     records = (await convert([file], createWriteStream('/dev/null'), { to, ...password })).written;
     break;
   }
-  case 'convert-jobs': {
-    // arg: TARGET:JOBS, e.g. json:2 (every input one unit or cut as the planner cuts it).
-    const [to, jobs] = arg!.split(':') as ['json' | 'new', string];
-    records = (await convertWithJobs([file], createWriteStream('/dev/null'), { to, ...password }, { jobs: Number(jobs) })).written;
-    break;
-  }
-  case 'frame-floor':
-    records = await frameFloor(file);
-    break;
   case 'repair-o':
   case 'repair-in-place':
   case 'repair-check': {

@@ -1,31 +1,23 @@
 /**
- * The `--jobs N` flag: how many worker threads a command reads its inputs
- * with (src/parallel/). Default: one per core. `--jobs 1` is the sequential
- * path. Below a size the work stays in one thread; AUDITLOG_JOBS_MIN_BYTES and
- * AUDITLOG_SPLIT_BYTES set that size and the size from which one file is cut
- * into ranges (tests use them to force small cuts).
- *
- *   static flags = { jobs: jobsFlag };
- *   const job = jobsOptions(flags.jobs);
+ * `--jobs N`: how many worker threads read the inputs (default: one per core).
+ * `--jobs 1` reads on the main thread, one input after the other.
  */
-import { Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
-import type { JobsOptions } from '../src/parallel/convert.js';
+import { Flags } from '@oclif/core';
+
+export function defaultJobs(): number {
+  return availableParallelism();
+}
 
 export const jobsFlag = Flags.integer({
-  description: 'worker threads to read the inputs with (default: one per core; 1: one thread). Large plain or AES files are cut into ranges at record starts; gzip, stdin and --track-db read in one thread',
+  char: 'j',
   min: 1,
+  description: 'worker threads reading the inputs, several files at once and large plain or encrypted files in parts (default: one per core; 1: one after the other, on one thread)',
 });
 
-function bytesFromEnv(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || !/^\d+$/.test(v)) return undefined;
-  return Number(v);
-}
-
-/** The library's JobsOptions from the flag value. */
-export function jobsOptions(jobs: number | undefined): JobsOptions {
-  const minBytes = bytesFromEnv('AUDITLOG_JOBS_MIN_BYTES');
-  const splitBytes = bytesFromEnv('AUDITLOG_SPLIT_BYTES');
-  return { jobs: jobs ?? availableParallelism(), ...(minBytes !== undefined ? { minBytes } : {}), ...(splitBytes !== undefined ? { splitBytes } : {}) };
-}
+/** Below this many bytes of input no thread is started and no file is cut (tuning and tests). */
+export const splitBytesFlag = Flags.integer({
+  min: 0,
+  hidden: true,
+  description: 'inputs smaller than this many bytes are not cut into parts, and runs with less input than this use no worker threads',
+});

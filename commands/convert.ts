@@ -5,7 +5,7 @@ import { rotationFlags, rotationOptions, usesRotationFlags } from '../cli/rotati
 import { noteProblem, progress, quietFlag } from '../cli/progress.js';
 import { convertInto, type ConvertOptions, type ConvertSummary } from '../src/convert.js';
 import { convertWithJobs } from '../src/parallel/convert.js';
-import { jobsFlag, jobsOptions } from '../cli/jobs.js';
+import { defaultJobs, jobsFlag, splitBytesFlag } from '../cli/jobs.js';
 import { createRotatingSink } from '../src/sinks/rotating.js';
 import { EXIT } from '../src/errors.js';
 import { severityLabel } from '../src/problems.js';
@@ -43,6 +43,7 @@ export default class Convert extends Command {
     'track-db': Flags.boolean({ description: "write each connection's default database into general and table-access events that carry none (across all inputs, in order; unknown stays absent)" }),
     'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are converted to UTC' }),
     jobs: jobsFlag,
+    'split-bytes': splitBytesFlag,
     quiet: quietFlag,
     ...filterFlags,
     ...passwordFlags,
@@ -79,7 +80,7 @@ export default class Convert extends Command {
       };
       summary = dir
         ? await convertInto(sources, (prologue, hooks) => createRotatingSink({ ...rot.sink, ...hooks, dir, to: opts.to, compress: flags.compress, csvSafe: flags['csv-safe'], ...(encrypt ? { encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts)
-        : await convertWithJobs(sources, flags.output ?? '-', opts, jobsOptions(flags.jobs));
+        : await convertWithJobs(sources, flags.output ?? '-', opts, { jobs: flags.jobs ?? defaultJobs(), ...(flags['split-bytes'] !== undefined ? { splitBytes: flags['split-bytes'], minBytes: flags['split-bytes'] } : {}) });
     } catch (e) {
       bar.done();
       return failed(this, e, flags.json);

@@ -2,13 +2,15 @@ import { Args, Command, Flags } from '@oclif/core';
 import { formatInfo } from '../cli/info-report.js';
 import { formatFileLines, formatSecurity, formatWarnings } from '../cli/info-security-report.js';
 import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
+import { defaultJobs, jobsFlag, splitBytesFlag } from '../cli/jobs.js';
 import { filterFlags, filterSpec } from '../cli/filter-flags.js';
 import { progress, quietFlag } from '../cli/progress.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
 import { fileSetWarnings } from '../src/file-set.js';
 import { expandInputs } from '../src/fileset.js';
 import { compileFilter, unknownEventWarning } from '../src/filter.js';
-import { combine, hasDataProblems, inspect, problemReport, type InfoReport } from '../src/info.js';
+import { combine, hasDataProblems, problemReport, type InfoReport } from '../src/info.js';
+import { inspectInputs } from '../src/parallel/info.js';
 import { isUnreadable } from '../src/problems.js';
 import { escapeControls } from '../src/text.js';
 import { SecurityTally } from '../src/security.js';
@@ -31,7 +33,9 @@ export default class Info extends Command {
   };
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
-    'track-db': Flags.boolean({ description: "follow each connection's default database (across all inputs, in order) and count events by database" }),
+    'track-db': Flags.boolean({ description: "follow each connection's default database (across all inputs, in order) and count events by database; reads the inputs one after the other, on one thread" }),
+    jobs: jobsFlag,
+    'split-bytes': splitBytesFlag,
     'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are shown in UTC' }),
     quiet: quietFlag,
     ...filterFlags,
@@ -56,25 +60,24 @@ export default class Info extends Command {
       const trackDb = flags['track-db'] ? createDbTracker() : undefined;
       const expanded = await expandInputs(files, { password });
       bar = progress(expanded, { quiet: flags.quiet || flags.json });
-      let before = 0;
-      for (const f of expanded) {
-        let r: InfoReport;
-        try {
-          r = await inspect(f, {
-            password,
-            ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
-            ...(trackDb ? { trackDb } : {}),
-            ...(filtering ? { filter: spec } : {}),
-            onEntry: (e) => security.add(e),
-            onProgress: (log, n) => bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, before + n),
-          });
-        } catch (e) {
+      const outcomes = inspectInputs(expanded, {
+        jobs: flags.jobs ?? defaultJobs(),
+        ...(flags['split-bytes'] !== undefined ? { splitBytes: flags['split-bytes'] } : {}),
+        password,
+        security,
+        ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
+        ...(trackDb ? { trackDb } : {}),
+        ...(filtering ? { filter: spec } : {}),
+        onProgress: (file, disk, decoded, n) => bar.update(file, disk, decoded, n),
+      });
+      for await (const o of outcomes) {
+        if (o.error) {
+          const e = o.error;
           if (!(e instanceof AuditLogError) || !isUnreadable(e) || expanded.length === 1) throw e;
           unreadable.push(e);
           continue;
         }
-        before += r.records + (r.filtered ?? 0);
-        reports.push(r);
+        reports.push(o.report);
       }
       if (!reports.length && unreadable.length) throw unreadable[0];
     } catch (e) {

@@ -19,11 +19,11 @@ export function counts(): Record<string, number> {
   return Object.create(null) as Record<string, number>;
 }
 
-/** Count `k` (by `by`) in a bounded Map. */
-export function bump(m: Map<string, number>, k: string, by = 1): void {
+/** Count `k` (by `by`) in a Map bounded at `max` names. */
+export function bump(m: Map<string, number>, k: string, by = 1, max = MAX_DISTINCT): void {
   const n = m.get(k);
   if (n !== undefined) m.set(k, n + by);
-  else if (m.size < MAX_DISTINCT) m.set(k, by);
+  else if (m.size < max) m.set(k, by);
   else m.set(OTHER, (m.get(OTHER) ?? 0) + by);
 }
 

@@ -74,7 +74,8 @@ export function problemReport(e: AuditLogError): ProblemReport {
   return r;
 }
 
-function emptyReport(file: string): InfoReport {
+/** A report with nothing in it yet: every key in its place, so reports print their keys in one order. */
+export function emptyReport(file: string): InfoReport {
   return {
     file,
     layers: [],
@@ -96,11 +97,33 @@ function emptyReport(file: string): InfoReport {
 }
 
 
+/** A tally's counts as plain data (structured-clonable: Maps keep their insertion order). */
+export interface TallyState {
+  records: number;
+  first: string | null;
+  last: string | null;
+  events: Map<string | undefined, Map<string | undefined, number>>;
+  pairs: number;
+  otherEvents: number;
+  commands: Map<string, number>;
+  users: Map<string, number>;
+  utc: boolean;
+  local: boolean;
+  databases: Map<string, number> | undefined;
+  /** The bound the maps were kept at. */
+  max: number;
+}
+
+/** Add to a bounded map's count of each of `from`'s names, in `from`'s order. */
+function bumpAll(into: Map<string, number>, from: Map<string, number>, max: number): void {
+  for (const [k, n] of from) bump(into, k, n, max);
+}
+
 /**
  * Counts entries into Maps (no string building per entry), folded into a
  * report once at the end: the hot path of `info`.
  */
-class Tally {
+export class Tally {
   records = 0;
   first: string | null = null;
   last: string | null = null;
@@ -113,9 +136,12 @@ class Tally {
   utc = false;
   local = false;
   databases: Map<string, number> | undefined;
+  /** Distinct names (and class/event pairs) kept: MAX_DISTINCT, more for a part of a run counted apart (so that it merges exactly). */
+  readonly max: number;
 
-  constructor(countDatabases = false) {
+  constructor(countDatabases = false, max = MAX_DISTINCT) {
     if (countDatabases) this.databases = new Map();
+    this.max = max;
   }
 
   add(e: Entry): void {
@@ -129,20 +155,65 @@ class Tally {
       if (this.first === null || ts < this.first) this.first = ts;
       if (this.last === null || ts > this.last) this.last = ts;
     }
+    const max = this.max;
     let byEvent = this.events.get(ev.class);
-    if (!byEvent && this.pairs < MAX_DISTINCT) this.events.set(ev.class, (byEvent = new Map()));
+    if (!byEvent && this.pairs < max) this.events.set(ev.class, (byEvent = new Map()));
     const n = byEvent?.get(ev.event);
     if (n !== undefined) byEvent!.set(ev.event, n + 1);
-    else if (byEvent && this.pairs < MAX_DISTINCT) {
+    else if (byEvent && this.pairs < max) {
       byEvent.set(ev.event, 1);
       this.pairs++;
     } else this.otherEvents++;
     const cmd = ev.general_data?.command;
-    if (typeof cmd === 'string') bump(this.commands, cmd);
+    if (typeof cmd === 'string') bump(this.commands, cmd, 1, max);
     const user = ev.account?.user ?? ev.login?.user;
-    if (typeof user === 'string') bump(this.users, user);
+    if (typeof user === 'string') bump(this.users, user, 1, max);
     const data = ev.table_access_data ?? ev.general_data;
-    if (this.databases && data) bump(this.databases, data.db ?? '(unknown)');
+    if (this.databases && data) bump(this.databases, data.db ?? '(unknown)', 1, max);
+  }
+
+  state(): TallyState {
+    const { records, first, last, events, pairs, otherEvents, commands, users, utc, local, databases, max } = this;
+    return { records, first, last, events, pairs, otherEvents, commands, users, utc, local, databases, max };
+  }
+
+  /**
+   * Add the counts of the entries that follow the ones counted here (another
+   * part of the same input), as adding those entries one by one would. Their
+   * names come in the order they were first seen, so bounded maps fill the
+   * same way as long as the later part knows every name it saw (its maps, kept
+   * at a larger bound, did not fill: else a name it put under `(other)` may be
+   * one counted here) and the class/event pairs cannot overflow here (they come
+   * grouped by class, not in the order they were seen): else false, and nothing changed.
+   */
+  merge(later: TallyState): boolean {
+    // Into nothing, any state merges exactly: its maps hold the first names seen, with all their counts.
+    const fresh = this.records === 0 && this.pairs === 0 && this.commands.size === 0 && this.users.size === 0 && !this.databases?.size;
+    const full = (m: Map<string, number> | undefined) => m !== undefined && m.size >= later.max;
+    if (!fresh && (later.otherEvents > 0 || full(later.commands) || full(later.users) || full(later.databases))) return false;
+    if ((!fresh || later.max > this.max) && this.pairs + later.pairs >= this.max) return false;
+    this.records += later.records;
+    if (later.first !== null && (this.first === null || later.first < this.first)) this.first = later.first;
+    if (later.last !== null && (this.last === null || later.last > this.last)) this.last = later.last;
+    this.utc ||= later.utc;
+    this.local ||= later.local;
+    for (const [cls, m] of later.events) {
+      let byEvent = this.events.get(cls);
+      if (!byEvent && this.pairs < this.max) this.events.set(cls, (byEvent = new Map()));
+      for (const [ev, n] of m) {
+        const had = byEvent?.get(ev);
+        if (had !== undefined) byEvent!.set(ev, had + n);
+        else if (byEvent && this.pairs < this.max) {
+          byEvent.set(ev, n);
+          this.pairs++;
+        } else this.otherEvents += n;
+      }
+    }
+    this.otherEvents += later.otherEvents;
+    bumpAll(this.commands, later.commands, this.max);
+    bumpAll(this.users, later.users, this.max);
+    if (later.databases) bumpAll((this.databases ??= new Map()), later.databases, this.max);
+    return true;
   }
 
   into(r: InfoReport): void {
@@ -192,6 +263,66 @@ export interface InspectOptions extends ReadOptions {
   onProgress?: (log: AuditLogReader, records: number) => void;
   /** Fill each connection's default database into events without one (src/track-db.ts). */
   trackDb?: DbTracker;
+  /** Distinct names the tally keeps (inspectRun; see Tally). Defaults to MAX_DISTINCT. */
+  maxDistinct?: number;
+}
+
+/** What one read through an input counted, before it is folded into the report. */
+export interface InspectRun {
+  /** The report without the tally's counts (records, times, events, users, ...). */
+  report: InfoReport;
+  tally: Tally;
+  /** The reader, once read (its `stoppedAt`, `invalidUtf8Records`, ...). */
+  log: AuditLogReader;
+  /** Records and record problems read: the record numbers they took. */
+  numbered: number;
+  /** Whether records the filter left out had local or UTC times (the tally knows those of the others). */
+  filteredZones: { utc: boolean; local: boolean };
+}
+
+/**
+ * Read one input (or a range of it) through and count, without folding the
+ * counts into the report: what `inspect` does, for callers that merge the
+ * counts of several parts.
+ */
+export async function inspectRun(src: Source, opts: InspectOptions = {}): Promise<InspectRun> {
+  const { filter, onEntry, onProgress, trackDb, onProblem, maxDistinct, ...readOpts } = opts;
+  let numbered = 0;
+  const log = readAuditLog(src, {
+    ...readOpts,
+    keepRaw: false,
+    onError: 'skip',
+    onProblem: (e) => {
+      if (e.ctx.index !== undefined) numbered++;
+      addProblem(report, e);
+      onProblem?.(e);
+    },
+  });
+  const report = emptyReport(log.file);
+  const tally = new Tally(trackDb !== undefined, maxDistinct);
+  const keep = filter ? compileFilter(filter) : undefined;
+  const filteredZones = { utc: false, local: false };
+  let filtered = 0;
+  for await (const batch of log.batches()) {
+    for (const e of batch) {
+      // The connection's db is filled in before filtering (as convert does), so --db sees it.
+      trackDb?.apply(e);
+      if (keep && !keep(e.event)) {
+        filtered++;
+        filteredZones[e.timeZone === 'local' ? 'local' : 'utc'] = true;
+      } else {
+        tally.add(e);
+        onEntry?.(e);
+      }
+    }
+    onProgress?.(log, tally.records + filtered);
+  }
+  if (keep) report.filtered = filtered;
+  report.layers = log.layers;
+  report.format = log.format ?? null;
+  report.complete = log.complete;
+  report.bytes = log.bytesRead;
+  return { report, tally, log, numbered: numbered + tally.records + filtered, filteredZones };
 }
 
 /**
@@ -199,31 +330,23 @@ export interface InspectOptions extends ReadOptions {
  * listed, never fatal; an unreadable input (unknown format, I/O) throws.
  */
 export async function inspect(src: Source, opts: InspectOptions = {}): Promise<InfoReport> {
-  const { filter, onEntry, onProgress, trackDb, ...readOpts } = opts;
-  const log = readAuditLog(src, { ...readOpts, keepRaw: false, onError: 'skip', onProblem: (e) => addProblem(report, e) });
-  const report = emptyReport(log.file);
-  const tally = new Tally(trackDb !== undefined);
-  const keep = filter ? compileFilter(filter) : undefined;
-  let filtered = 0;
-  for await (const batch of log.batches()) {
-    for (const e of batch) {
-      // The connection's db is filled in before filtering (as convert does), so --db sees it.
-      trackDb?.apply(e);
-      if (keep && !keep(e.event)) filtered++;
-      else {
-        tally.add(e);
-        onEntry?.(e);
-      }
-    }
-    onProgress?.(log, tally.records + filtered);
-  }
-  tally.into(report);
-  if (keep) report.filtered = filtered;
-  report.layers = log.layers;
-  report.format = log.format ?? null;
-  report.complete = log.complete;
-  report.bytes = log.bytesRead;
-  return report;
+  const { report, tally } = await inspectRun(src, opts);
+  // The counts go first, as in a report built by one pass: the keys keep their order.
+  const out = emptyReport(report.file);
+  for (const k of ['malformed', 'truncated', 'notices'] as const) out[k] = report[k];
+  out.counts = report.counts;
+  tally.into(out);
+  return finishReport(out, report);
+}
+
+/** Copy what the reader learned (filtered, layers, format, complete, bytes) from `from` into `r`, in the report's key order. */
+export function finishReport(r: InfoReport, from: Pick<InfoReport, 'filtered' | 'layers' | 'format' | 'complete' | 'bytes'>): InfoReport {
+  if (from.filtered !== undefined) r.filtered = from.filtered;
+  r.layers = from.layers;
+  r.format = from.format;
+  r.complete = from.complete;
+  r.bytes = from.bytes;
+  return r;
 }
 
 /** Totals over several reports; `files` keeps each one. */

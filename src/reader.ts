@@ -86,6 +86,10 @@ export class AuditReader {
   get bytesRead(): number {
     return this.scanner ? this.scanner.bytesRead : (this.opts.inside ? this.opts.inside - 1 : 0) + this.pendingBytes;
   }
+  /** Records seen so far holding bytes that are not UTF-8 (the scanner reports them at the end). */
+  get invalidUtf8Records(): number {
+    return this.scanner?.invalidUtf8Records ?? 0;
+  }
 
   /**
    * The bytes before the record that starts at `offset` (e.g. an XML file's
@@ -167,8 +171,15 @@ export interface ReadOptions extends AuditReaderOptions {
    * at or after `start` (what comes before it is skipped, not reported), up to
    * `end` (exclusive; default the end). Cheap for plain and AES files
    * (addressable), done by reading and dropping bytes for the others.
+   *
+   * `until`: read the records (and problems) that start before this offset as a
+   * read of the whole input reports them: bytes past it are read only as far as
+   * finishing those needs, and reading stops at the first record or problem
+   * that starts at or after it (`stoppedAt`), without the end of the input (no
+   * footer, torn tail or end-of-input notice is looked for). For one part of
+   * an input cut at record boundaries (src/parallel/plan.ts).
    */
-  range?: { start: number; end?: number };
+  range?: { start: number; end?: number; until?: number };
   /** An input already opened (its layers' keys derived once), read instead of opening the source again. */
   input?: Input;
   /** The id stage to number events with (to carry its state across files); a fresh one by default. */
@@ -206,6 +217,8 @@ export interface InputSeen {
 
 /** Bytes handed to a scanner at a time (see batches()). */
 const SCAN_SLICE = 128 * 1024;
+/** Bytes past `range.until` handed to a scanner first (then twice as many each time). */
+const UNTIL_STEP = 1024;
 
 /**
  * The entries of one audit log, as an async iterable; after iteration its
@@ -220,6 +233,16 @@ export class AuditLogReader implements AsyncIterable<Entry> {
   layers: LayerId[] = [];
   /** Offset of the first record (entry or problem), once seen. */
   private firstOffset: number | undefined;
+  /** With `range.until`: where the first record or problem at or after it starts, once reading stopped there. */
+  stoppedAt: number | undefined;
+  /** Offset of the first record or problem read (the start of a range, when it starts at a record boundary). */
+  get firstItemOffset(): number | undefined {
+    return this.firstOffset;
+  }
+  /** Records read so far holding bytes that are not UTF-8. */
+  get invalidUtf8Records(): number {
+    return this.engine.invalidUtf8Records;
+  }
   /** The input edge, once reading started. */
   input: Input | undefined;
   /** Bytes of the input itself (the file on disk, before any layer) read so far. */
@@ -313,7 +336,16 @@ export class AuditLogReader implements AsyncIterable<Entry> {
       bytes = input.slice(range.start - 1, range.end);
     } else bytes = range?.end !== undefined ? input.slice(0, range.end) : input.stream();
     const ids = this.ids;
+    const until = range?.until;
     const emit = (items: ScanItem[]): Entry[] => {
+      if (until !== undefined) {
+        const k = items.findIndex((it) => (it instanceof AuditLogError ? (it.ctx.offset ?? -1) : it.at.offset) >= until);
+        if (k >= 0) {
+          const it = items[k]!;
+          this.stoppedAt = it instanceof AuditLogError ? it.ctx.offset : it.at.offset;
+          items = items.slice(0, k);
+        }
+      }
       const b = sift(items);
       for (const e of b) ids.assign(e);
       if (b.length) {
@@ -323,13 +355,29 @@ export class AuditLogReader implements AsyncIterable<Entry> {
       }
       return b;
     };
+    // Decoded offset of the next byte pushed, and (past `until`) how much to push at a time:
+    // little at first, so that what is scanned beyond `until` is about the record that ends there.
+    let at = range && range.start > 0 ? range.start - 1 : 0;
+    let past = UNTIL_STEP;
     for await (const chunk of bytes) {
       // Blocks are read whole but scanned in slices: smaller batches die young,
       // which keeps the heap (and resident memory) small.
-      for (let i = 0; i < chunk.length; i += SCAN_SLICE) {
-        const batch = emit(this.engine.push(chunk.subarray(i, i + SCAN_SLICE)));
+      for (let i = 0; i < chunk.length; ) {
+        let n = Math.min(SCAN_SLICE, chunk.length - i);
+        if (until !== undefined && at + n > until) {
+          n = at < until ? until - at : Math.min(n, past);
+          if (at >= until) past = Math.min(SCAN_SLICE, 2 * past);
+        }
+        const batch = emit(this.engine.push(chunk.subarray(i, i + n)));
+        i += n;
+        at += n;
         if (batch.length) yield batch;
         if (stop) throw stop;
+        if (this.stoppedAt !== undefined) break;
+      }
+      if (this.stoppedAt !== undefined) {
+        start();
+        return;
       }
     }
     this.layers = input.params.layers;

@@ -85,10 +85,10 @@ export interface SecurityReport {
   perHour: Record<string, number>;
 }
 
-function bump(m: Map<string, number>, k: string, by = 1): void {
+function bump(m: Map<string, number>, k: string, by = 1, max = MAX_KEYS): void {
   const n = m.get(k);
   if (n !== undefined) m.set(k, n + by);
-  else if (m.size < MAX_KEYS) m.set(k, by);
+  else if (m.size < max) m.set(k, by);
   else m.set('(other)', (m.get('(other)') ?? 0) + by);
 }
 
@@ -121,7 +121,35 @@ interface LoginTally {
   errors: Map<string, number>;
 }
 
+/** A SecurityTally's counts as plain data (structured-clonable: Maps keep their insertion order). */
+export interface SecurityState {
+  logins: Map<string, LoginTally>;
+  loginsOther: LoginTally;
+  errors: Map<string, number>;
+  hosts: Map<string, number>;
+  ips: Map<string, number>;
+  databases: Map<string, number>;
+  sqlCommands: Map<string, number>;
+  privilegedKinds: Map<string, number>;
+  privilegedCount: number;
+  privileged: PrivilegedStatement[];
+  perHour: Map<string, number>;
+  /** The bound the maps were kept at. */
+  maxKeys: number;
+}
+
+const FLAT = ['errors', 'hosts', 'ips', 'databases', 'sqlCommands', 'privilegedKinds', 'perHour'] as const;
+
+export interface SecurityTallyOptions {
+  /**
+   * Distinct keys each map keeps, past which the rest count as `(other)`. Defaults to
+   * MAX_KEYS; a part of a run counted apart keeps more, so that its counts merge exactly.
+   */
+  maxKeys?: number;
+}
+
 export class SecurityTally {
+  private readonly max: number;
   private logins = new Map<string, LoginTally>();
   private loginsOther: LoginTally = { ok: 0, failed: 0, errors: new Map() };
   private errors = new Map<string, number>();
@@ -134,24 +162,29 @@ export class SecurityTally {
   private privileged: PrivilegedStatement[] = [];
   private perHour = new Map<string, number>();
 
+  constructor(opts: SecurityTallyOptions = {}) {
+    this.max = opts.maxKeys ?? MAX_KEYS;
+  }
+
   add(entry: Entry): void {
+    const max = this.max;
     const e = entry.event;
     const ts = e.timestamp;
-    if (typeof ts === 'string' && ts.length >= 13 && ts.charCodeAt(4) === 0x2d && ts.charCodeAt(10) === 0x20) bump(this.perHour, ts.slice(0, 13));
+    if (typeof ts === 'string' && ts.length >= 13 && ts.charCodeAt(4) === 0x2d && ts.charCodeAt(10) === 0x20) bump(this.perHour, ts.slice(0, 13), 1, max);
     const host = e.account?.host;
-    if (host) bump(this.hosts, host);
+    if (host) bump(this.hosts, host, 1, max);
     const ip = e.login?.ip;
-    if (ip) bump(this.ips, ip);
+    if (ip) bump(this.ips, ip, 1, max);
     const cd = e.connection_data;
     const gd = e.general_data;
     const td = e.table_access_data;
     const db = cd?.db || td?.db || gd?.db;
-    if (db) bump(this.databases, db);
+    if (db) bump(this.databases, db, 1, max);
     const status = statusNumber(gd?.status ?? cd?.status);
-    if (status !== undefined && status !== 0) bump(this.errors, String(status));
+    if (status !== undefined && status !== 0) bump(this.errors, String(status), 1, max);
     if (e.class === 'connection' && (e.event === 'connect' || e.event === 'change_user')) this.addLogin(e, status);
     const sqlc = gd?.sql_command ?? td?.sql_command;
-    if (sqlc) bump(this.sqlCommands, sqlc);
+    if (sqlc) bump(this.sqlCommands, sqlc, 1, max);
     // Table-access events repeat their statement's text; the general event is the statement.
     if (gd) this.addPrivileged(entry, gd.sql_command, gd.query, status);
   }
@@ -161,13 +194,13 @@ export class SecurityTally {
     const key = `${user}\0${host}`;
     let t = this.logins.get(key);
     if (!t) {
-      if (this.logins.size < MAX_KEYS) this.logins.set(key, (t = { ok: 0, failed: 0, errors: new Map() }));
+      if (this.logins.size < this.max) this.logins.set(key, (t = { ok: 0, failed: 0, errors: new Map() }));
       else t = this.loginsOther;
     }
     if (status === undefined || status === 0) t.ok++;
     else {
       t.failed++;
-      bump(t.errors, String(status));
+      bump(t.errors, String(status), 1, this.max);
     }
   }
 
@@ -181,7 +214,7 @@ export class SecurityTally {
     }
     if (!kind) return;
     this.privilegedCount++;
-    bump(this.privilegedKinds, kind);
+    bump(this.privilegedKinds, kind, 1, this.max);
     if (this.privileged.length >= MAX_PRIVILEGED_LISTED) return;
     const e = entry.event;
     this.privileged.push({
@@ -195,6 +228,62 @@ export class SecurityTally {
       offset: entry.at.offset,
       index: entry.at.index,
     });
+  }
+
+  state(): SecurityState {
+    const { logins, loginsOther, errors, hosts, ips, databases, sqlCommands, privilegedKinds, privilegedCount, privileged, perHour } = this;
+    return { logins, loginsOther, errors, hosts, ips, databases, sqlCommands, privilegedKinds, privilegedCount, privileged, perHour, maxKeys: this.max };
+  }
+
+  /**
+   * Add the counts of the entries that follow the ones counted here (the next
+   * part of the run), as adding those entries one by one would; their record
+   * numbers are `indexBase` more than `later` says (the records before its part
+   * of the input). Names come in the order they were first seen, so bounded
+   * maps fill the same way as long as `later` knows every name it saw (its maps,
+   * kept at a larger bound, did not fill: else a name it put under `(other)` may
+   * be one counted here) and new logins do not overflow into `(other)` (their
+   * errors would mix in another order): else false, and nothing changed.
+   */
+  merge(later: SecurityState, indexBase = 0): boolean {
+    const cap = later.maxKeys;
+    // Into nothing, any state merges exactly: its maps hold the first names seen, with all their counts.
+    const fresh = this.privilegedCount === 0 && this.logins.size === 0 && FLAT.every((k) => this[k].size === 0);
+    if (!fresh) {
+      if (later.loginsOther.ok || later.loginsOther.failed || later.logins.size >= cap) return false;
+      if (FLAT.some((k) => later[k].size >= cap)) return false;
+    }
+    // Logins that go under (other) bring their errors login by login, not in the order they came: fine while that map cannot fill.
+    let size = this.logins.size;
+    let otherErrors = this.loginsOther.errors.size + later.loginsOther.errors.size;
+    for (const [k, t] of later.logins) {
+      if (!fresh && t.errors.size >= cap) return false;
+      if (this.logins.has(k)) continue;
+      if (size < this.max) size++;
+      else otherErrors += t.errors.size;
+    }
+    if (otherErrors >= this.max) return false;
+    for (const [k, t] of later.logins) {
+      let mine = this.logins.get(k);
+      if (!mine) {
+        if (this.logins.size < this.max) this.logins.set(k, (mine = { ok: 0, failed: 0, errors: new Map() }));
+        else mine = this.loginsOther;
+      }
+      mine.ok += t.ok;
+      mine.failed += t.failed;
+      for (const [code, n] of t.errors) bump(mine.errors, code, n, this.max);
+    }
+    const o = later.loginsOther;
+    this.loginsOther.ok += o.ok;
+    this.loginsOther.failed += o.failed;
+    for (const [code, n] of o.errors) bump(this.loginsOther.errors, code, n, this.max);
+    for (const k of FLAT) for (const [name, n] of later[k]) bump(this[k], name, n, this.max);
+    this.privilegedCount += later.privilegedCount;
+    for (const p of later.privileged) {
+      if (this.privileged.length >= MAX_PRIVILEGED_LISTED) break;
+      this.privileged.push({ ...p, index: p.index + indexBase });
+    }
+    return true;
   }
 
   report(): SecurityReport {

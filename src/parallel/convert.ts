@@ -29,10 +29,11 @@
  * - The first error in unit order is the one reported; earlier units' output
  *   is written first, and the sink is aborted (no output file is left).
  *
- * Sequential instead (the callers decide, see parallelCase): `--jobs 1`,
- * `trackDb` (connection state crosses units and files), rotating output, inputs
- * that are not files (stdin, bytes, streams), small work. A gzip input is one
- * unit.
+ * Sequential instead (see sequentialReason): `--jobs 1`, `trackDb`
+ * (connection state crosses units and files), inputs that are not files
+ * (stdin, bytes, streams), small work; rotating output is the caller's (the
+ * CLI's --out-dir converts sequentially). A gzip input is one unit, and so is
+ * a JSON one (splittableForConvert).
  */
 import { stat } from 'node:fs/promises';
 import { closedInto, convertInto, emptySummary, fileSinkFactory, noteProblemIn, recordFailureHandler, type ConvertOptions, type ConvertSummary, type InputSummary, type SinkFactory } from '../convert.js';
@@ -48,7 +49,7 @@ import { openSink } from '../sink.js';
 import { Blocks, OUT_BLOCK } from '../sinks/blocks.js';
 import { takesEncoded, type EncodedSink, type WriteHooks } from '../sinks/entry-sink.js';
 import { createWriter, type EncodedRun, type OutputFormat, type WriterState } from '../writers/index.js';
-import { planUnits, resolvedSource, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
+import { planUnits, resolvedSource, splittableFormat, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
 import { fromWire, runTasks, runTasksInline, toWire, type TaskIO, type WireError } from './pool.js';
 
 /** Leading events of one second a unit holds back for the main thread, at most (then it waits for the ids before it). */
@@ -65,14 +66,6 @@ export const DEFAULT_MIN_BYTES = 8 * 1024 * 1024;
  * memory stays bounded by a few units' output.
  */
 export const DEFAULT_UNIT_BYTES = 8 * 1024 * 1024;
-
-/**
- * Young generation of a worker's heap, in MiB. Node's default (about 48 with
- * its semi-spaces) in each of two workers beside the main thread took a
- * 200 MiB NEW -> JSON conversion to 243 MiB peak RSS; 8 keeps it under 200
- * at the same speed (measured in one run, bench section jobs-convert).
- */
-const WORKER_YOUNG_MB = 8;
 
 /** What the task gets: its unit and the conversion's options (all structured-clonable). */
 export interface ConvertUnitPayload {
@@ -381,7 +374,7 @@ export async function convertUnits(units: Unit[], passwords: (ResolvedPassword |
   });
   // Room for a whole unit's output (see DEFAULT_UNIT_BYTES), and some.
   const maxQueued = Math.ceil((job.unitBytes ?? DEFAULT_UNIT_BYTES) / OUT_BLOCK) + 8;
-  const runner = job.inline ? runTasksInline<ConvertUnitResult>(tasks, { convert: convertUnit }, { onAsk, maxQueued }) : runTasks<ConvertUnitResult>(tasks, { jobs: job.jobs, onAsk, maxQueued, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
+  const runner = job.inline ? runTasksInline<ConvertUnitResult>(tasks, { convert: convertUnit }, { onAsk, maxQueued }) : runTasks<ConvertUnitResult>(tasks, { jobs: job.jobs, onAsk, maxQueued });
   const inputs: InputSummary[] = [];
   try {
     for await (const run of runner) {
@@ -448,6 +441,16 @@ export async function convertUnits(units: Unit[], passwords: (ResolvedPassword |
   }
 }
 
+/**
+ * Formats a conversion cuts: as the planner's, but not JSON, whose scanner
+ * takes the rest of an input for local time once one record shows Percona
+ * audit_log_filter's layout (src/scanners/json.ts), which a later part cannot
+ * know. JSON files are still converted one per worker.
+ */
+export function splittableForConvert(format: FormatId): boolean {
+  return splittableFormat(format) && format !== 'json' && format !== 'percona-json';
+}
+
 /** Nominal cuts every `n` bytes. */
 function everyBytes(n: number): NonNullable<PlanOptions['cuts']> {
   return (_file, size) => {
@@ -481,6 +484,7 @@ export async function convertIntoWithJobs(inputs: Source[], makeSink: SinkFactor
     ...(job.splitBytes !== undefined ? { splitBytes: job.splitBytes } : {}),
     ...(opts.password ? { password: opts.password } : {}),
     cuts: job.cuts ?? everyBytes(job.unitBytes ?? DEFAULT_UNIT_BYTES),
+    splittable: splittableForConvert,
   });
   if (plan.units.length < 2) return convertInto(inputs, makeSink, opts);
   job.onPlan?.(plan.units);

@@ -57,6 +57,8 @@ export interface Plan {
   units: Unit[];
   /** Per input: its resolved password, when it is encrypted. */
   passwords: (ResolvedPassword | undefined)[];
+  /** Bytes of all inputs on disk (stdin counts 0). */
+  total: number;
 }
 
 /** Inputs at least this large are cut into ranges (when there are fewer inputs than workers to keep busy). */
@@ -209,5 +211,5 @@ export async function planUnits(files: string[], opts: PlanOptions): Promise<Pla
       units.push({ input: i, file, range: { start: bounds[k]!, end: bounds[k + 1]! }, first: k === 0, last: k + 2 === bounds.length, format });
     }
   }
-  return { units, passwords };
+  return { units, passwords, total };
 }

@@ -4,6 +4,10 @@
  * returns a structured-clonable result the main thread merges.
  */
 import { convertUnit } from './convert.js';
+import { infoTask } from './info.js';
 import type { TaskFn } from './pool.js';
 
-export const TASKS: Record<string, TaskFn> = { convert: convertUnit };
+export const TASKS: Record<string, TaskFn> = {
+  info: infoTask,
+  convert: convertUnit,
+};

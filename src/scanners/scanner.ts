@@ -62,6 +62,8 @@ export interface Scanner {
   readonly complete: boolean | null;
   /** Bytes consumed so far (the decoded stream's length once `end()` returned). */
   readonly bytesRead: number;
+  /** Records holding bytes that are not UTF-8 so far (reported once, at `end()`). */
+  readonly invalidUtf8Records?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -206,6 +208,10 @@ export abstract class ByteScanner implements Scanner {
   /** Records holding invalid UTF-8, and the absolute offsets of the first few bad bytes. */
   private badUtf8 = 0;
   private readonly badUtf8At: number[] = [];
+
+  get invalidUtf8Records(): number {
+    return this.badUtf8;
+  }
 
   /**
    * The text of buf[start, end). Invalid UTF-8 becomes U+FFFD in the text (a value must be

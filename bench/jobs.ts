@@ -1,0 +1,184 @@
+/**
+ * `BENCH_ONLY=jobs npm run bench`: the CLI as users run it (`node bin/run.js
+ * info --json --jobs N FILES`, startup included, its stdout captured and
+ * compared), `--jobs 1` beside `--jobs 2` beside a framing floor (one thread
+ * reading the same files and finding each record's end with indexOf, in its
+ * own node process), over one 200 MiB file and over 4 files of 50 MiB, in
+ * rounds (floor, jobs 1, jobs 2 back to back). Peak RSS is the process's,
+ * worker threads included (GNU time's maximum resident set size).
+ *
+ *   node dist/bench/jobs.js floor new a.xml b.xml     # the floor scenario alone
+ *
+ * The rows come from COMMANDS: a command that learns --jobs adds its line there.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateLog } from './generate.js';
+
+type Format = 'new' | 'old' | 'json';
+
+interface Command {
+  /** The row's name. */
+  label: string;
+  /** Input formats it runs on. */
+  formats: Format[];
+  /** The CLI arguments before the files (without --jobs). */
+  args: string[];
+  /** Whether two runs must print the same bytes (reports do; outputs with times in them may not). */
+  sameOutput: boolean;
+  /** Write the output into a file in a temporary directory (`-o`), the `--json` summary to stdout; the files are compared too. */
+  toFile?: boolean;
+}
+
+/** The commands measured. */
+export const COMMANDS: Command[] = [
+  { label: 'info', formats: ['new', 'old', 'json'], args: ['info', '--json'], sameOutput: true },
+  { label: 'convert ->json', formats: ['new'], args: ['convert', '--to', 'json', '--json'], sameOutput: true, toFile: true },
+  { label: 'convert ->new', formats: ['new'], args: ['convert', '--to', 'new', '--json'], sameOutput: true, toFile: true },
+];
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const CLI = join(root, 'bin', 'run.js');
+const TIME = '/usr/bin/time';
+
+interface Measure {
+  ms: number;
+  maxRssMiB: number;
+  stdout: string;
+  records: number;
+}
+
+/** Run a node script under GNU time (when there is one): wall time, peak RSS, its stdout. */
+function measure(args: string[]): Measure {
+  const withTime = existsSync(TIME);
+  const t0 = process.hrtime.bigint();
+  const r = withTime
+    ? spawnSync(TIME, ['-f', '@@rss %M', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 })
+    : spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const rss = /@@rss (\d+)/.exec(r.stderr ?? '');
+  const stdout = r.stdout ?? '';
+  let records = NaN;
+  try {
+    const j = JSON.parse(stdout) as { records?: number; read?: number };
+    records = j.records ?? j.read ?? NaN;
+  } catch {
+    const m = /"records":\s*(\d+)/.exec(stdout);
+    if (m) records = Number(m[1]);
+  }
+  return { ms, maxRssMiB: rss ? Number(rss[1]) / 1024 : NaN, stdout, records };
+}
+
+/** What marks a record's end, per format: NEW `</AUDIT_RECORD>`, OLD `/>`, JSON the newline. */
+const CLOSERS: Record<Format, Buffer> = { new: Buffer.from('</AUDIT_RECORD>'), old: Buffer.from('/>\n'), json: Buffer.from('\n') };
+
+/** The framing floor: read each file in 1 MiB blocks and count the record ends (carrying a closer split over two blocks). */
+function floor(format: Format, files: string[]): { bytes: number; records: number } {
+  const closer = CLOSERS[format];
+  const buf = Buffer.allocUnsafe((1 << 20) + closer.length);
+  let bytes = 0;
+  let records = 0;
+  for (const f of files) {
+    const fd = openSync(f, 'r');
+    let keep = 0;
+    for (;;) {
+      const n = readSync(fd, buf, keep, 1 << 20, null);
+      if (n === 0) break;
+      bytes += n;
+      const end = keep + n;
+      let i = buf.indexOf(closer, 0);
+      let last = -1;
+      while (i >= 0 && i + closer.length <= end) {
+        records++;
+        last = i + closer.length;
+        i = buf.indexOf(closer, last);
+      }
+      // Keep the bytes that may begin a closer.
+      const from = Math.max(last, end - closer.length + 1, 0);
+      buf.copy(buf, 0, from, end);
+      keep = end - from;
+    }
+    closeSync(fd);
+  }
+  return { bytes, records };
+}
+
+async function ensure(dataDir: string, format: Format, mib: number, seed: number, part?: number): Promise<string> {
+  mkdirSync(dataDir, { recursive: true });
+  const ext = format === 'json' ? 'json' : 'xml';
+  // The name says everything the content depends on: format, size, seed (and the part's own seed).
+  const path = join(dataDir, part === undefined ? `${format}-${mib}MiB-${seed}.${ext}` : `${format}-${mib}MiB-${seed}-part${part}.${ext}`);
+  if (existsSync(path)) return path;
+  const tmp = `${path}.${process.pid}.tmp`;
+  const out = createWriteStream(tmp);
+  for (const chunk of generateLog({ format, bytes: mib * 1024 * 1024, seed: part === undefined ? seed : seed + 1 + part })) if (!out.write(chunk)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+  renameSync(tmp, path);
+  return path;
+}
+
+export interface JobsSectionOptions {
+  dataDir: string;
+  mib: number;
+  seed: number;
+  runs: number;
+}
+
+/** Print the jobs section: per command, format and layout, the floor, --jobs 1 and --jobs 2. */
+export async function jobsSection(o: JobsSectionOptions): Promise<void> {
+  const load = () => execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/^.*load/, 'load');
+  console.log(`== jobs: the CLI (node bin/run.js ... --jobs N FILES, startup included) beside a one-thread framing floor (node, read + indexOf); median of ${o.runs} rounds; ${load()}`);
+  console.log(`${''.padEnd(30)} ${'floor'.padStart(22)} ${'--jobs 1'.padStart(38)} ${'--jobs 2'.padStart(38)} ${'jobs2/jobs1'.padStart(11)}`);
+  const med = (xs: Measure[]) => ({ ...[...xs].sort((a, b) => a.ms - b.ms)[Math.floor(xs.length / 2)]!, maxRssMiB: Math.max(...xs.map((x) => x.maxRssMiB)) });
+  const cell = (m: Measure, bytes: number, withRecs: boolean) => {
+    const s = m.ms / 1000;
+    const mibs = `${(bytes / 1048576 / s).toFixed(0).padStart(5)} MiB/s`;
+    const rss = `${Number.isFinite(m.maxRssMiB) ? m.maxRssMiB.toFixed(0) : '-'} MiB`;
+    return withRecs ? `${mibs} ${((m.records / s) / 1000).toFixed(0).padStart(5)} krec/s ${rss.padStart(8)} RSS` : `${mibs} ${rss.padStart(8)}`;
+  };
+  for (const cmd of COMMANDS) {
+    for (const format of cmd.formats) {
+      const layouts: [string, string[]][] = [
+        [`1 x ${o.mib} MiB`, [await ensure(o.dataDir, format, o.mib, o.seed)]],
+        [`4 x ${o.mib / 4} MiB`, await Promise.all([0, 1, 2, 3].map((k) => ensure(o.dataDir, format, o.mib / 4, o.seed, k)))],
+      ];
+      for (const [layout, files] of layouts) {
+        const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
+        const runs: Record<'floor' | 'j1' | 'j2', Measure[]> = { floor: [], j1: [], j2: [] };
+        const tmp = cmd.toFile ? mkdtempSync(join(tmpdir(), 'auditlog-bench-')) : undefined;
+        const out = (jobs: string) => (tmp ? ['-o', join(tmp, `out-${jobs}`)] : []);
+        let sameFiles = true;
+        try {
+          for (let i = 0; i < o.runs; i++) {
+            runs.floor.push(measure([fileURLToPath(import.meta.url), 'floor', format, ...files]));
+            runs.j1.push(measure([CLI, ...cmd.args, ...out('1'), '--jobs', '1', ...files]));
+            runs.j2.push(measure([CLI, ...cmd.args, ...out('2'), '--jobs', '2', ...files]));
+            if (tmp) sameFiles &&= spawnSync('cmp', ['-s', join(tmp, 'out-1'), join(tmp, 'out-2')]).status === 0;
+          }
+        } finally {
+          if (tmp) rmSync(tmp, { recursive: true, force: true });
+        }
+        const [fl, j1, j2] = [med(runs.floor), med(runs.j1), med(runs.j2)];
+        // The summaries name the output file: compared with its name made the same.
+        const norm = (r: Measure) => r.stdout.replaceAll(/out-[12]/g, 'out');
+        const same = !cmd.sameOutput || (sameFiles && runs.j2.every((r) => norm(r) === norm(runs.j1[0]!))) ? '' : '  OUTPUT DIFFERS';
+        console.log(`${`${cmd.label} ${format} ${layout}`.padEnd(30)} ${cell(fl, bytes, false).padStart(22)} ${cell(j1, bytes, true).padStart(38)} ${cell(j2, bytes, true).padStart(38)} ${`${(j1.ms / j2.ms).toFixed(2)}x`.padStart(11)}${same}`);
+      }
+    }
+  }
+}
+
+if (process.argv[2] === 'floor') {
+  const [format, ...files] = process.argv.slice(3) as [Format, ...string[]];
+  const t0 = process.hrtime.bigint();
+  const r = floor(format, files);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  console.log(JSON.stringify({ ...r, ms }));
+}

@@ -1,0 +1,273 @@
+/**
+ * `info` on several threads: each unit of work (an input, or a range of a
+ * large one; src/parallel/plan.ts) is read and counted in a worker, and the
+ * main thread merges the units in order into the reports a sequential run
+ * gives, byte for byte: counts (bounded maps filled in the order names were
+ * first seen), first/last, problem lists with their record numbers, the
+ * security tally across inputs. A part that cannot be merged exactly (a
+ * range whose edges do not meet, bounded maps that filled up, invalid UTF-8
+ * before the last range, JSON whose local-time detection carries over) is
+ * read again on the main thread, as the sequential run reads it.
+ *
+ *   for await (const o of inspectInputs(files, { jobs: 2, security })) o.report ?? o.error;
+ */
+import { MAX_DISTINCT } from '../counts.js';
+import type { FormatId } from '../entry.js';
+import { AuditLogError } from '../errors.js';
+import type { FilterSpec } from '../filter.js';
+import { emptyReport, finishReport, inspect, inspectRun, MAX_LISTED, Tally, type InfoReport, type TallyState } from '../info.js';
+import type { PasswordSource } from '../layers/passwords.js';
+import { SecurityTally, type SecurityState } from '../security.js';
+import type { DbTracker } from '../track-db.js';
+import { fromWire, runTasks, runTasksInline, toWire, type TaskFn, type WireError } from './pool.js';
+import { DEFAULT_SPLIT_BYTES, planUnits, resolvedSource, splittableFormat, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
+
+export interface InfoPayload {
+  unit: Unit;
+  /** Names the part's tallies keep; PART_MAX_KEYS by default. */
+  maxKeys?: number;
+  password?: ResolvedPassword;
+  sourceTz?: string;
+  filter?: FilterSpec;
+}
+
+/** What reading one unit counted, or the error that stopped it. */
+export type InfoUnitResult =
+  | {
+      /** The report's problems (record numbers counted from the unit's start) and reader facts; no tally counts. */
+      report: InfoReport;
+      tally: TallyState;
+      security: SecurityState;
+      /** Records and record problems read: the record numbers the unit took. */
+      numbered: number;
+      /** Records read (counted or filtered out). */
+      entries: number;
+      filteredZones: { utc: boolean; local: boolean };
+      /** Where reading stopped (a range's end, when its edge met a record) and where its first record started. */
+      stoppedAt: number | null;
+      firstOffset: number | null;
+      invalidUtf8: number;
+      inputBytes: number;
+    }
+  | { error: WireError };
+
+/**
+ * Names a part's tallies keep (the run's tallies keep MAX_DISTINCT): a part that saw
+ * fewer distinct names than this knows all their counts, so it merges exactly whatever
+ * came before it. Past it, the input is read again on the main thread.
+ */
+export const PART_MAX_KEYS = 10 * MAX_DISTINCT;
+
+/** Codes of notices the input edge gives when it opens an input: every range's read sees them, the first one reports them. */
+const OPEN_NOTICES = new Set(['TRUNCATED_INPUT']);
+
+/** Read and count one unit (runs in a worker). Errors come back as a result, so that other inputs are still read. */
+export const infoTask: TaskFn = async (p: InfoPayload): Promise<InfoUnitResult> => {
+  const { unit } = p;
+  const maxKeys = p.maxKeys ?? PART_MAX_KEYS;
+  const security = new SecurityTally({ maxKeys });
+  const range = unit.range && (unit.last ? { start: unit.range.start } : { start: unit.range.start, until: unit.range.end });
+  try {
+    const run = await inspectRun(unit.file, {
+      file: unit.file,
+      password: resolvedSource(p.password),
+      ...(p.sourceTz !== undefined ? { sourceTz: p.sourceTz } : {}),
+      ...(p.filter ? { filter: p.filter } : {}),
+      ...(range ? { range } : {}),
+      ...(range && range.start > 0 && unit.format ? { format: unit.format } : {}),
+      maxDistinct: maxKeys,
+      onEntry: (e) => security.add(e),
+    });
+    const { report, tally, log } = run;
+    if (!unit.first) {
+      const kept = report.notices.filter((n) => !OPEN_NOTICES.has(n.code));
+      report.counts.notices -= report.notices.length - kept.length;
+      report.notices = kept;
+    }
+    return {
+      report,
+      tally: tally.state(),
+      security: security.state(),
+      numbered: run.numbered,
+      entries: tally.records + (report.filtered ?? 0),
+      filteredZones: run.filteredZones,
+      stoppedAt: log.stoppedAt ?? null,
+      firstOffset: log.firstItemOffset ?? null,
+      invalidUtf8: log.invalidUtf8Records,
+      inputBytes: log.inputBytesRead,
+    };
+  } catch (e) {
+    if (e instanceof AuditLogError) return { error: toWire(e) };
+    throw e;
+  }
+};
+
+type UnitDone = Exclude<InfoUnitResult, { error: WireError }>;
+
+export interface InspectInputsOptions {
+  /** Workers; 1 reads every input on this thread, one after the other. */
+  jobs: number;
+  password?: PasswordSource;
+  sourceTz?: string;
+  filter?: FilterSpec;
+  /** The security tally of the whole run: every input's entries are counted into it, in input order. */
+  security: SecurityTally;
+  /** Inputs smaller than this are not cut, and below this much work in all no worker starts (see plan.ts). */
+  splitBytes?: number;
+  /** Nominal cut offsets (tests). */
+  cuts?: PlanOptions['cuts'];
+  /** Names a part's tallies keep (tests; PART_MAX_KEYS by default). */
+  partMaxKeys?: number;
+  /** Run the units in this thread (tests: the same plan and merge, without threads). */
+  inline?: boolean;
+  /** Told the units the inputs were cut into, before reading (not called when all is read on this thread). */
+  onPlan?: (units: Unit[]) => void;
+  /** Told when an input read in parts could not be merged exactly and was read again on this thread, and why. */
+  onReread?: (file: string, why: string) => void;
+  /** Follow connections' default databases across the inputs (in order: always read on this thread, one input after the other). */
+  trackDb?: DbTracker;
+  /**
+   * Told as reading goes on: the input, its bytes on disk read so far, its decoded
+   * bytes read so far (inputs with layers), and the records read so far over all inputs.
+   */
+  onProgress?: (file: string, diskBytes: number, decodedBytes: number | undefined, records: number) => void;
+}
+
+/** One input's outcome, in input order: its report, or the error that made it unreadable. */
+export type InputOutcome = { input: number; file: string; report: InfoReport; error?: undefined } | { input: number; file: string; error: Error; report?: undefined };
+
+/** Why the units of one input cannot be merged exactly (they did not meet at their edges, or carry what a range cannot see), or undefined. */
+function edgesMeet(units: Unit[], results: UnitDone[], format: FormatId | undefined): string | undefined {
+  let local = false;
+  for (let k = 0; k < units.length; k++) {
+    const u = units[k]!;
+    const r = results[k]!;
+    if (!u.range) continue;
+    if (!u.last && r.stoppedAt !== u.range.end) return `the part ending at byte ${u.range.end} read on to ${r.stoppedAt ?? 'the end'}`;
+    if (!u.last && r.invalidUtf8 > 0) return `invalid UTF-8 before byte ${u.range.end}`;
+    if (!u.first && r.firstOffset !== u.range.start) return `the part starting at byte ${u.range.start} found its first record at ${r.firstOffset ?? 'none'}`;
+    // JSON: once a record shows Percona filter local times, the scanner takes every later record as local.
+    const utc = r.tally.utc || r.filteredZones.utc;
+    if ((format === 'json' || format === 'percona-json') && local && utc) return `local times before byte ${u.range.start}`;
+    local ||= r.tally.local || r.filteredZones.local;
+  }
+  return undefined;
+}
+
+/** Merge the units of one input; why not, when they cannot be merged exactly. */
+function mergeInput(file: string, units: Unit[], results: UnitDone[], filtering: boolean, maxKeys: number): { report: InfoReport; security: SecurityTally } | string {
+  const first = results[0]!;
+  const format = (results.find((r) => r.entries > 0) ?? first).report.format;
+  const why = edgesMeet(units, results, units[0]!.format);
+  if (why) return why;
+  const tally = new Tally(false);
+  // The input's security counts go into the run's once all its parts merged: kept at the parts' bound till then.
+  const security = new SecurityTally({ maxKeys });
+  const r = emptyReport(file);
+  let base = 0;
+  for (const u of results) {
+    if (!tally.merge(u.tally)) return 'the counts of its parts filled their bounds';
+    if (!security.merge(u.security, base)) return 'the security counts of its parts filled their bounds';
+    for (const kind of ['malformed', 'truncated', 'notices'] as const) {
+      r.counts[kind] += u.report.counts[kind];
+      for (const p of u.report[kind]) {
+        if (r[kind].length >= MAX_LISTED) break;
+        r[kind].push(p.index === undefined ? p : { ...p, index: p.index + base });
+      }
+    }
+    base += u.numbered;
+  }
+  tally.into(r);
+  const last = results[results.length - 1]!.report;
+  const filtered = filtering ? results.reduce((n, u) => n + (u.report.filtered ?? 0), 0) : undefined;
+  finishReport(r, { filtered, layers: first.report.layers, format, complete: last.complete, bytes: last.bytes });
+  return { report: r, security };
+}
+
+/**
+ * Read every input and report on each, in input order, on `jobs` workers.
+ * The outcomes are those of `inspect` run on each input in turn with one
+ * security tally; an input's outcome comes once all its units are merged.
+ */
+export async function* inspectInputs(files: string[], opts: InspectInputsOptions): AsyncGenerator<InputOutcome, void, undefined> {
+  const { security } = opts;
+  if (opts.jobs <= 1 || opts.trackDb || files.includes('-')) return yield* inspectEach(files, opts);
+  const splittable = (f: FormatId) => splittableFormat(f) && !(opts.sourceTz !== undefined && (f === 'json' || f === 'percona-json'));
+  const plan = await planUnits(files, { jobs: opts.jobs, splitBytes: opts.splitBytes, password: opts.password, splittable, cuts: opts.cuts });
+  // Too little work for threads: the sequential read.
+  if (plan.units.length < 2 || plan.total < (opts.splitBytes ?? DEFAULT_SPLIT_BYTES)) return yield* inspectEach(files, opts);
+  opts.onPlan?.(plan.units);
+  const filtering = opts.filter !== undefined;
+  const maxKeys = opts.partMaxKeys ?? PART_MAX_KEYS;
+  const tasks = plan.units.map((unit) => ({
+    name: 'info',
+    payload: {
+      unit,
+      ...(opts.partMaxKeys !== undefined ? { maxKeys } : {}),
+      ...(plan.passwords[unit.input] ? { password: plan.passwords[unit.input] } : {}),
+      ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}),
+      ...(opts.filter ? { filter: opts.filter } : {}),
+    } satisfies InfoPayload,
+  }));
+  const runs = opts.inline ? runTasksInline<InfoUnitResult>(tasks, { info: infoTask }) : runTasks<InfoUnitResult>(tasks, { jobs: opts.jobs });
+  let units: Unit[] = [];
+  let results: InfoUnitResult[] = [];
+  let records = 0;
+  let diskBytes = 0;
+  for await (const run of runs) {
+    const unit = plan.units[run.index]!;
+    const res = await run.result;
+    units.push(unit);
+    results.push(res);
+    if ('entries' in res) {
+      records += res.entries;
+      diskBytes += res.inputBytes;
+      opts.onProgress?.(unit.file, diskBytes, res.report.layers.length ? res.report.bytes : undefined, records);
+    }
+    if (unit.last) diskBytes = 0;
+    if (!unit.last) continue;
+    const outcome = await finish(unit, units, results);
+    units = [];
+    results = [];
+    yield outcome;
+  }
+
+  async function finish(unit: Unit, units: Unit[], results: InfoUnitResult[]): Promise<InputOutcome> {
+    const base = { input: unit.input, file: unit.file };
+    const failed = results.find((r): r is { error: WireError } => 'error' in r);
+    if (failed) return { ...base, error: fromWire(failed.error) };
+    const merged = mergeInput(unit.file, units, results as UnitDone[], filtering, maxKeys);
+    if (typeof merged !== 'string' && security.merge(merged.security.state())) return { ...base, report: merged.report };
+    // Not mergeable exactly: read it again here, as the sequential run does.
+    opts.onReread?.(unit.file, typeof merged === 'string' ? merged : 'the security counts of the run filled their bounds');
+    return inspectOne(unit.input, unit.file, { ...opts, password: resolvedSource(plan.passwords[unit.input]) ?? opts.password }, records);
+  }
+}
+
+/** Read one input on this thread, counting into the run's security tally: the sequential path. */
+async function inspectOne(input: number, file: string, opts: InspectInputsOptions, before: number): Promise<InputOutcome> {
+  try {
+    const report = await inspect(file, {
+      password: opts.password,
+      ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}),
+      ...(opts.trackDb ? { trackDb: opts.trackDb } : {}),
+      ...(opts.filter ? { filter: opts.filter } : {}),
+      onEntry: (e) => opts.security.add(e),
+      onProgress: (log, n) => opts.onProgress?.(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, before + n),
+    });
+    return { input, file, report };
+  } catch (e) {
+    if (e instanceof AuditLogError) return { input, file, error: e };
+    throw e;
+  }
+}
+
+/** Every input read on this thread, one after the other (`--jobs 1`). */
+async function* inspectEach(files: string[], opts: InspectInputsOptions): AsyncGenerator<InputOutcome, void, undefined> {
+  let before = 0;
+  for (let i = 0; i < files.length; i++) {
+    const o = await inspectOne(i, files[i]!, opts, before);
+    if (o.report) before += o.report.records + (o.report.filtered ?? 0);
+    yield o;
+  }
+}
