@@ -8,6 +8,7 @@
  * worker threads included (GNU time's maximum resident set size).
  *
  *   node dist/bench/jobs.js floor new a.xml b.xml     # the floor scenario alone
+ *   BENCH_ONLY=jobs BENCH_JOBS_ROWS=convert npm run bench   # the convert rows only
  *
  * The rows come from COMMANDS: a command that learns --jobs adds its line there.
  */
@@ -143,7 +144,9 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
     const rss = `${Number.isFinite(m.maxRssMiB) ? m.maxRssMiB.toFixed(0) : '-'} MiB`;
     return withRecs ? `${mibs} ${((m.records / s) / 1000).toFixed(0).padStart(5)} krec/s ${rss.padStart(8)} RSS` : `${mibs} ${rss.padStart(8)}`;
   };
-  for (const cmd of COMMANDS) {
+  // BENCH_JOBS_ROWS=convert: only the rows whose label starts so.
+  const rows = process.env.BENCH_JOBS_ROWS;
+  for (const cmd of COMMANDS.filter((c) => rows === undefined || c.label.startsWith(rows))) {
     for (const format of cmd.formats) {
       const layouts: [string, string[]][] = [
         [`1 x ${o.mib} MiB`, [await ensure(o.dataDir, format, o.mib, o.seed)]],

@@ -125,6 +125,16 @@ export function recordFailureHandler(skip: boolean, onProblem: (e: AuditLogError
   };
 }
 
+/** Whether the filters keep `e`; undefined when they failed on it (its problem was thrown or, with skip, noted). */
+export function passes(keep: (ev: Entry['event']) => boolean, e: Entry, recordFailed: (err: unknown, e: Entry, stage: 'transform') => void): boolean | undefined {
+  try {
+    return keep(e.event);
+  } catch (err) {
+    recordFailed(err, e, 'transform');
+    return undefined;
+  }
+}
+
 /** What the closed sink wrote, into the summary. */
 export function closedInto(summary: ConvertSummary, s: SinkSummary): void {
   summary.written = s.written;
@@ -168,15 +178,9 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
             input.records++;
             summary.read++;
             track?.apply(e);
-            let pass: boolean;
-            try {
-              pass = keep(e.event);
-            } catch (err) {
-              recordFailed(err, e, 'transform');
-              continue;
-            }
+            const pass = passes(keep, e, recordFailed);
             if (pass) kept.push(e);
-            else summary.filtered++;
+            else if (pass === false) summary.filtered++;
           }
           await sink.write(kept);
           opts.onProgress?.(log, summary.read);
