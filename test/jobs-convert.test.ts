@@ -57,7 +57,7 @@ interface Outcome {
 }
 
 /** One conversion into a stream: its bytes, and its summary or error (code and message). */
-async function run(files: string[], opts: ConvertOptions, job?: JobsOptions): Promise<Outcome> {
+async function run(files: (string | Uint8Array)[], opts: ConvertOptions, job?: JobsOptions): Promise<Outcome> {
   const out = new PassThrough();
   const parts: Buffer[] = [];
   out.on('data', (c: Buffer) => parts.push(c));
@@ -215,6 +215,28 @@ describe('generated inputs', () => {
     expect(f.error).toMatch(/^MALFORMED_RECORD/);
     expect(cutRuns - before).toBe(7);
   }, 30_000);
+});
+
+describe('one thread when parts cannot be read apart', () => {
+  it('--track-db, --jobs 1, bytes in memory and too little input run sequentially, with the same result', async () => {
+    const f = 'fixtures/public/mysql-refman/refman-9-new-xml-sample.xml';
+    let planned = 0;
+    const job = (more: Partial<JobsOptions>): JobsOptions => ({ jobs: 2, minBytes: 0, splitBytes: 0, cuts: every(200), inline: true, onPlan: () => planned++, ...more });
+    for (const [opts, j, src] of [
+      [{ to: 'json', trackDb: true }, job({}), [f]],
+      [{ to: 'json' }, job({ jobs: 1 }), [f]],
+      [{ to: 'json' }, job({}), [readFileSync(f)]],
+      [{ to: 'json' }, job({ minBytes: 1 << 30 }), [f]],
+    ] as const) {
+      const seq = await run(src as never, opts);
+      const par = await run(src as never, opts, j);
+      expect(par.summary).toBe(seq.summary);
+    }
+    expect(planned).toBe(0);
+    // The same options with a file and threads allowed are cut.
+    await run([f], { to: 'json' }, job({}));
+    expect(planned).toBe(1);
+  });
 });
 
 describe('CLI --jobs', () => {
