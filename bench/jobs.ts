@@ -49,6 +49,8 @@ const TIME = '/usr/bin/time';
 
 interface Measure {
   ms: number;
+  /** CPU seconds (user + system, all threads). */
+  cpuS: number;
   maxRssMiB: number;
   stdout: string;
   records: number;
@@ -59,11 +61,11 @@ function measure(args: string[]): Measure {
   const withTime = existsSync(TIME);
   const t0 = process.hrtime.bigint();
   const r = withTime
-    ? spawnSync(TIME, ['-f', '@@rss %M', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 })
+    ? spawnSync(TIME, ['-f', '@@rss %M %U %S', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 })
     : spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const rss = /@@rss (\d+)/.exec(r.stderr ?? '');
+  const rss = /@@rss (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
   const stdout = r.stdout ?? '';
   let records = NaN;
   try {
@@ -73,7 +75,7 @@ function measure(args: string[]): Measure {
     const m = /"records":\s*(\d+)/.exec(stdout);
     if (m) records = Number(m[1]);
   }
-  return { ms, maxRssMiB: rss ? Number(rss[1]) / 1024 : NaN, stdout, records };
+  return { ms, cpuS: rss ? Number(rss[2]) + Number(rss[3]) : NaN, maxRssMiB: rss ? Number(rss[1]) / 1024 : NaN, stdout, records };
 }
 
 /** What marks a record's end, per format: NEW `</AUDIT_RECORD>`, OLD `/>`, JSON the newline. */
@@ -136,13 +138,15 @@ export interface JobsSectionOptions {
 export async function jobsSection(o: JobsSectionOptions): Promise<void> {
   const load = () => execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/^.*load/, 'load');
   console.log(`== jobs: the CLI (node bin/run.js ... --jobs N FILES, startup included) beside a one-thread framing floor (node, read + indexOf); median of ${o.runs} rounds; ${load()}`);
-  console.log(`${''.padEnd(30)} ${'floor'.padStart(22)} ${'--jobs 1'.padStart(38)} ${'--jobs 2'.padStart(38)} ${'jobs2/jobs1'.padStart(11)}`);
+  console.log('   (MiB/s and records/s of wall time; peak RSS of the process, worker threads included; CPU seconds of all its threads)');
+  console.log(`${''.padEnd(30)} ${'floor'.padStart(22)} ${'--jobs 1'.padStart(42)} ${'--jobs 2'.padStart(42)} ${'jobs2/jobs1'.padStart(11)}`);
   const med = (xs: Measure[]) => ({ ...[...xs].sort((a, b) => a.ms - b.ms)[Math.floor(xs.length / 2)]!, maxRssMiB: Math.max(...xs.map((x) => x.maxRssMiB)) });
   const cell = (m: Measure, bytes: number, withRecs: boolean) => {
     const s = m.ms / 1000;
     const mibs = `${(bytes / 1048576 / s).toFixed(0).padStart(5)} MiB/s`;
     const rss = `${Number.isFinite(m.maxRssMiB) ? m.maxRssMiB.toFixed(0) : '-'} MiB`;
-    return withRecs ? `${mibs} ${((m.records / s) / 1000).toFixed(0).padStart(5)} krec/s ${rss.padStart(8)} RSS` : `${mibs} ${rss.padStart(8)}`;
+    const cpu = `${Number.isFinite(m.cpuS) ? m.cpuS.toFixed(1) : '-'} cpu-s`;
+    return withRecs ? `${mibs} ${(m.records / s / 1000).toFixed(0).padStart(5)} krec/s ${rss.padStart(8)} ${cpu.padStart(10)}` : `${mibs} ${rss.padStart(8)}`;
   };
   // BENCH_JOBS_ROWS=convert: only the rows whose label starts so.
   const rows = process.env.BENCH_JOBS_ROWS;
@@ -172,7 +176,7 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
         // The summaries name the output file: compared with its name made the same.
         const norm = (r: Measure) => r.stdout.replaceAll(/out-[12]/g, 'out');
         const same = !cmd.sameOutput || (sameFiles && runs.j2.every((r) => norm(r) === norm(runs.j1[0]!))) ? '' : '  OUTPUT DIFFERS';
-        console.log(`${`${cmd.label} ${format} ${layout}`.padEnd(30)} ${cell(fl, bytes, false).padStart(22)} ${cell(j1, bytes, true).padStart(38)} ${cell(j2, bytes, true).padStart(38)} ${`${(j1.ms / j2.ms).toFixed(2)}x`.padStart(11)}${same}`);
+        console.log(`${`${cmd.label} ${format} ${layout}`.padEnd(30)} ${cell(fl, bytes, false).padStart(22)} ${cell(j1, bytes, true).padStart(42)} ${cell(j2, bytes, true).padStart(42)} ${`${(j1.ms / j2.ms).toFixed(2)}x`.padStart(11)}${same}`);
       }
     }
   }

@@ -114,6 +114,12 @@ export interface TallyState {
   max: number;
 }
 
+/** Whether a tally's state reached its bound somewhere (a name it saw may be under `(other)`): then it merges exactly only into nothing. */
+export function tallyStateFull(s: TallyState): boolean {
+  const full = (m: Map<string, number> | undefined) => m !== undefined && m.size >= s.max;
+  return s.otherEvents > 0 || s.pairs >= s.max || full(s.commands) || full(s.users) || full(s.databases);
+}
+
 /** Add to a bounded map's count of each of `from`'s names, in `from`'s order. */
 function bumpAll(into: Map<string, number>, from: Map<string, number>, max: number): void {
   for (const [k, n] of from) bump(into, k, n, max);
@@ -189,8 +195,7 @@ export class Tally {
   merge(later: TallyState): boolean {
     // Into nothing, any state merges exactly: its maps hold the first names seen, with all their counts.
     const fresh = this.records === 0 && this.pairs === 0 && this.commands.size === 0 && this.users.size === 0 && !this.databases?.size;
-    const full = (m: Map<string, number> | undefined) => m !== undefined && m.size >= later.max;
-    if (!fresh && (later.otherEvents > 0 || full(later.commands) || full(later.users) || full(later.databases))) return false;
+    if (!fresh && tallyStateFull(later)) return false;
     if ((!fresh || later.max > this.max) && this.pairs + later.pairs >= this.max) return false;
     this.records += later.records;
     if (later.first !== null && (this.first === null || later.first < this.first)) this.first = later.first;
@@ -259,8 +264,8 @@ export interface InspectOptions extends ReadOptions {
   filter?: FilterSpec;
   /** Told about every record counted (after the filter). */
   onEntry?: (e: Entry) => void;
-  /** Told after every input block: the reader (bytes read) and the records read so far. */
-  onProgress?: (log: AuditLogReader, records: number) => void;
+  /** Told after every input block: the reader (bytes read), the records read so far, and the tally counting them. */
+  onProgress?: (log: AuditLogReader, records: number, tally: Tally) => void;
   /** Fill each connection's default database into events without one (src/track-db.ts). */
   trackDb?: DbTracker;
   /** Distinct names the tally keeps (inspectRun; see Tally). Defaults to MAX_DISTINCT. */
@@ -315,7 +320,7 @@ export async function inspectRun(src: Source, opts: InspectOptions = {}): Promis
         onEntry?.(e);
       }
     }
-    onProgress?.(log, tally.records + filtered);
+    onProgress?.(log, tally.records + filtered, tally);
   }
   if (keep) report.filtered = filtered;
   report.layers = log.layers;

@@ -140,6 +140,17 @@ export interface SecurityState {
 
 const FLAT = ['errors', 'hosts', 'ips', 'databases', 'sqlCommands', 'privilegedKinds', 'perHour'] as const;
 
+/**
+ * Whether a tally's state reached its bound somewhere (a key it saw may be under `(other)`):
+ * then it merges exactly only into nothing. `perLogin`: look at each login's errors too.
+ */
+export function securityStateFull(s: SecurityState, perLogin = true): boolean {
+  const cap = s.maxKeys;
+  if (s.loginsOther.ok || s.loginsOther.failed || s.logins.size >= cap || FLAT.some((k) => s[k].size >= cap)) return true;
+  if (perLogin) for (const t of s.logins.values()) if (t.errors.size >= cap) return true;
+  return false;
+}
+
 export interface SecurityTallyOptions {
   /**
    * Distinct keys each map keeps, past which the rest count as `(other)`. Defaults to
@@ -246,18 +257,13 @@ export class SecurityTally {
    * errors would mix in another order): else false, and nothing changed.
    */
   merge(later: SecurityState, indexBase = 0): boolean {
-    const cap = later.maxKeys;
     // Into nothing, any state merges exactly: its maps hold the first names seen, with all their counts.
     const fresh = this.privilegedCount === 0 && this.logins.size === 0 && FLAT.every((k) => this[k].size === 0);
-    if (!fresh) {
-      if (later.loginsOther.ok || later.loginsOther.failed || later.logins.size >= cap) return false;
-      if (FLAT.some((k) => later[k].size >= cap)) return false;
-    }
+    if (!fresh && securityStateFull(later)) return false;
     // Logins that go under (other) bring their errors login by login, not in the order they came: fine while that map cannot fill.
     let size = this.logins.size;
     let otherErrors = this.loginsOther.errors.size + later.loginsOther.errors.size;
     for (const [k, t] of later.logins) {
-      if (!fresh && t.errors.size >= cap) return false;
       if (this.logins.has(k)) continue;
       if (size < this.max) size++;
       else otherErrors += t.errors.size;

@@ -15,9 +15,9 @@ import { MAX_DISTINCT } from '../counts.js';
 import type { FormatId } from '../entry.js';
 import { AuditLogError } from '../errors.js';
 import type { FilterSpec } from '../filter.js';
-import { emptyReport, finishReport, inspect, inspectRun, MAX_LISTED, Tally, type InfoReport, type TallyState } from '../info.js';
+import { emptyReport, finishReport, inspect, inspectRun, MAX_LISTED, Tally, tallyStateFull, type InfoReport, type TallyState } from '../info.js';
 import type { PasswordSource } from '../layers/passwords.js';
-import { SecurityTally, type SecurityState } from '../security.js';
+import { SecurityTally, securityStateFull, type SecurityState } from '../security.js';
 import type { DbTracker } from '../track-db.js';
 import { fromWire, runTasks, runTasksInline, toWire, type TaskFn, type WireError } from './pool.js';
 import { DEFAULT_SPLIT_BYTES, planUnits, resolvedSource, splittableFormat, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
@@ -49,7 +49,12 @@ export type InfoUnitResult =
       invalidUtf8: number;
       inputBytes: number;
     }
-  | { error: WireError };
+  | { error: WireError }
+  /** The part's tallies filled their bounds: it cannot be merged, the input is read again on the main thread. */
+  | { full: string };
+
+/** Thrown (and caught) inside a part's read to stop it once its counts cannot be merged anyway. */
+class PartFull extends Error {}
 
 /**
  * Names a part's tallies keep (the run's tallies keep MAX_DISTINCT): a part that saw
@@ -67,6 +72,13 @@ export const infoTask: TaskFn = async (p: InfoPayload): Promise<InfoUnitResult> 
   const maxKeys = p.maxKeys ?? PART_MAX_KEYS;
   const security = new SecurityTally({ maxKeys });
   const range = unit.range && (unit.last ? { start: unit.range.start } : { start: unit.range.start, until: unit.range.end });
+  // Counts that filled their bounds merge only into nothing: the run's first part, or (the per-input counts) an input's first.
+  const runFirst = unit.first && unit.input === 0;
+  let tallyState: (() => TallyState) | undefined;
+  const check = () => {
+    if (!runFirst && securityStateFull(security.state(), false)) throw new PartFull('the security counts of a part filled their bounds');
+    if (!unit.first && tallyState && tallyStateFull(tallyState())) throw new PartFull('the counts of a part filled their bounds');
+  };
   try {
     const run = await inspectRun(unit.file, {
       file: unit.file,
@@ -77,6 +89,10 @@ export const infoTask: TaskFn = async (p: InfoPayload): Promise<InfoUnitResult> 
       ...(range && range.start > 0 && unit.format ? { format: unit.format } : {}),
       maxDistinct: maxKeys,
       onEntry: (e) => security.add(e),
+      onProgress: (log, _n, tally) => {
+        tallyState ??= () => tally.state();
+        check();
+      },
     });
     const { report, tally, log } = run;
     if (!unit.first) {
@@ -97,12 +113,13 @@ export const infoTask: TaskFn = async (p: InfoPayload): Promise<InfoUnitResult> 
       inputBytes: log.inputBytesRead,
     };
   } catch (e) {
+    if (e instanceof PartFull) return { full: e.message };
     if (e instanceof AuditLogError) return { error: toWire(e) };
     throw e;
   }
 };
 
-type UnitDone = Exclude<InfoUnitResult, { error: WireError }>;
+type UnitDone = Exclude<InfoUnitResult, { error: WireError } | { full: string }>;
 
 export interface InspectInputsOptions {
   /** Workers; 1 reads every input on this thread, one after the other. */
@@ -155,19 +172,23 @@ function edgesMeet(units: Unit[], results: UnitDone[], format: FormatId | undefi
 }
 
 /** Merge the units of one input; why not, when they cannot be merged exactly. */
-function mergeInput(file: string, units: Unit[], results: UnitDone[], filtering: boolean, maxKeys: number): { report: InfoReport; security: SecurityTally } | string {
+function mergeInput(file: string, units: Unit[], results: UnitDone[], filtering: boolean, maxKeys: number): { report: InfoReport; security: SecurityState } | string {
   const first = results[0]!;
   const format = (results.find((r) => r.entries > 0) ?? first).report.format;
   const why = edgesMeet(units, results, units[0]!.format);
   if (why) return why;
+  const last = results[results.length - 1]!.report;
+  // Whether the input has a footer to be complete with is the format of its first record (percona-json has none).
+  if ((last.format === 'percona-json') !== (format === 'percona-json')) return 'its last part holds records of another kind than its first';
   const tally = new Tally(false);
-  // The input's security counts go into the run's once all its parts merged: kept at the parts' bound till then.
-  const security = new SecurityTally({ maxKeys });
+  // The input's security counts go into the run's once all its parts merged: kept at the parts' bound till then
+  // (a whole input's are its part's).
+  const security = results.length > 1 ? new SecurityTally({ maxKeys }) : undefined;
   const r = emptyReport(file);
   let base = 0;
   for (const u of results) {
     if (!tally.merge(u.tally)) return 'the counts of its parts filled their bounds';
-    if (!security.merge(u.security, base)) return 'the security counts of its parts filled their bounds';
+    if (security && !security.merge(u.security, base)) return 'the security counts of its parts filled their bounds';
     for (const kind of ['malformed', 'truncated', 'notices'] as const) {
       r.counts[kind] += u.report.counts[kind];
       for (const p of u.report[kind]) {
@@ -178,10 +199,9 @@ function mergeInput(file: string, units: Unit[], results: UnitDone[], filtering:
     base += u.numbered;
   }
   tally.into(r);
-  const last = results[results.length - 1]!.report;
   const filtered = filtering ? results.reduce((n, u) => n + (u.report.filtered ?? 0), 0) : undefined;
   finishReport(r, { filtered, layers: first.report.layers, format, complete: last.complete, bytes: last.bytes });
-  return { report: r, security };
+  return { report: r, security: security ? security.state() : first.security };
 }
 
 /**
@@ -234,10 +254,14 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
 
   async function finish(unit: Unit, units: Unit[], results: InfoUnitResult[]): Promise<InputOutcome> {
     const base = { input: unit.input, file: unit.file };
-    const failed = results.find((r): r is { error: WireError } => 'error' in r);
-    if (failed) return { ...base, error: fromWire(failed.error) };
-    const merged = mergeInput(unit.file, units, results as UnitDone[], filtering, maxKeys);
-    if (typeof merged !== 'string' && security.merge(merged.security.state())) return { ...base, report: merged.report };
+    // The first error in input order is the one a whole read meets first (a part that gave up may come before it: read again).
+    for (const r of results) {
+      if ('full' in r) break;
+      if ('error' in r) return { ...base, error: fromWire(r.error) };
+    }
+    const full = results.find((r): r is { full: string } => 'full' in r);
+    const merged = full ? full.full : mergeInput(unit.file, units, results as UnitDone[], filtering, maxKeys);
+    if (typeof merged !== 'string' && security.merge(merged.security)) return { ...base, report: merged.report };
     // Not mergeable exactly: read it again here, as the sequential run does.
     opts.onReread?.(unit.file, typeof merged === 'string' ? merged : 'the security counts of the run filled their bounds');
     return inspectOne(unit.input, unit.file, { ...opts, password: resolvedSource(plan.passwords[unit.input]) ?? opts.password }, records);
