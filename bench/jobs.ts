@@ -8,11 +8,13 @@
  * worker threads included (GNU time's maximum resident set size).
  *
  *   node dist/bench/jobs.js floor new a.xml b.xml     # the floor scenario alone
+ *   BENCH_ONLY=jobs BENCH_JOBS_ROWS=convert npm run bench   # the convert rows only
  *
  * The rows come from COMMANDS: a command that learns --jobs adds its line there.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,14 +31,16 @@ interface Command {
   args: string[];
   /** Whether two runs must print the same bytes (reports do; outputs with times in them may not). */
   sameOutput: boolean;
+  /** Write the output into a file in a temporary directory (`-o`), the `--json` summary to stdout; the files are compared too. */
+  toFile?: boolean;
 }
 
-/**
- * The commands measured. The `jobs-convert` rows (`convert` NEW -> JSON, and same-format
- * NEW -> NEW) are added here once `convert --jobs` exists, e.g.
- *   { label: 'convert new -> json', formats: ['new'], args: ['convert', '--to', 'json'], sameOutput: true },
- */
-export const COMMANDS: Command[] = [{ label: 'info', formats: ['new', 'old', 'json'], args: ['info', '--json'], sameOutput: true }];
+/** The commands measured. */
+export const COMMANDS: Command[] = [
+  { label: 'info', formats: ['new', 'old', 'json'], args: ['info', '--json'], sameOutput: true },
+  { label: 'convert ->json', formats: ['new'], args: ['convert', '--to', 'json', '--json'], sameOutput: true, toFile: true },
+  { label: 'convert ->new', formats: ['new'], args: ['convert', '--to', 'new', '--json'], sameOutput: true, toFile: true },
+];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -65,8 +69,8 @@ function measure(args: string[]): Measure {
   const stdout = r.stdout ?? '';
   let records = NaN;
   try {
-    const j = JSON.parse(stdout) as { records?: number };
-    records = j.records ?? NaN;
+    const j = JSON.parse(stdout) as { records?: number; read?: number };
+    records = j.records ?? j.read ?? NaN;
   } catch {
     const m = /"records":\s*(\d+)/.exec(stdout);
     if (m) records = Number(m[1]);
@@ -144,7 +148,9 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
     const cpu = `${Number.isFinite(m.cpuS) ? m.cpuS.toFixed(1) : '-'} cpu-s`;
     return withRecs ? `${mibs} ${(m.records / s / 1000).toFixed(0).padStart(5)} krec/s ${rss.padStart(8)} ${cpu.padStart(10)}` : `${mibs} ${rss.padStart(8)}`;
   };
-  for (const cmd of COMMANDS) {
+  // BENCH_JOBS_ROWS=convert: only the rows whose label starts so.
+  const rows = process.env.BENCH_JOBS_ROWS;
+  for (const cmd of COMMANDS.filter((c) => rows === undefined || c.label.startsWith(rows))) {
     for (const format of cmd.formats) {
       const layouts: [string, string[]][] = [
         [`1 x ${o.mib} MiB`, [await ensure(o.dataDir, format, o.mib, o.seed)]],
@@ -153,13 +159,23 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
       for (const [layout, files] of layouts) {
         const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
         const runs: Record<'floor' | 'j1' | 'j2', Measure[]> = { floor: [], j1: [], j2: [] };
-        for (let i = 0; i < o.runs; i++) {
-          runs.floor.push(measure([fileURLToPath(import.meta.url), 'floor', format, ...files]));
-          runs.j1.push(measure([CLI, ...cmd.args, '--jobs', '1', ...files]));
-          runs.j2.push(measure([CLI, ...cmd.args, '--jobs', '2', ...files]));
+        const tmp = cmd.toFile ? mkdtempSync(join(tmpdir(), 'auditlog-bench-')) : undefined;
+        const out = (jobs: string) => (tmp ? ['-o', join(tmp, `out-${jobs}`)] : []);
+        let sameFiles = true;
+        try {
+          for (let i = 0; i < o.runs; i++) {
+            runs.floor.push(measure([fileURLToPath(import.meta.url), 'floor', format, ...files]));
+            runs.j1.push(measure([CLI, ...cmd.args, ...out('1'), '--jobs', '1', ...files]));
+            runs.j2.push(measure([CLI, ...cmd.args, ...out('2'), '--jobs', '2', ...files]));
+            if (tmp) sameFiles &&= spawnSync('cmp', ['-s', join(tmp, 'out-1'), join(tmp, 'out-2')]).status === 0;
+          }
+        } finally {
+          if (tmp) rmSync(tmp, { recursive: true, force: true });
         }
         const [fl, j1, j2] = [med(runs.floor), med(runs.j1), med(runs.j2)];
-        const same = !cmd.sameOutput || runs.j2.every((r) => r.stdout === runs.j1[0]!.stdout) ? '' : '  OUTPUT DIFFERS';
+        // The summaries name the output file: compared with its name made the same.
+        const norm = (r: Measure) => r.stdout.replaceAll(/out-[12]/g, 'out');
+        const same = !cmd.sameOutput || (sameFiles && runs.j2.every((r) => norm(r) === norm(runs.j1[0]!))) ? '' : '  OUTPUT DIFFERS';
         console.log(`${`${cmd.label} ${format} ${layout}`.padEnd(30)} ${cell(fl, bytes, false).padStart(22)} ${cell(j1, bytes, true).padStart(42)} ${cell(j2, bytes, true).padStart(42)} ${`${(j1.ms / j2.ms).toFixed(2)}x`.padStart(11)}${same}`);
       }
     }

@@ -3,7 +3,9 @@ import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from 
 import { filterFlags, filterSpec } from '../cli/filter-flags.js';
 import { rotationFlags, rotationOptions, usesRotationFlags } from '../cli/rotation.js';
 import { noteProblem, progress, quietFlag } from '../cli/progress.js';
-import { convert, convertInto, type ConvertOptions, type ConvertSummary } from '../src/convert.js';
+import { convertInto, type ConvertOptions, type ConvertSummary } from '../src/convert.js';
+import { convertWithJobs } from '../src/parallel/convert.js';
+import { defaultJobs, jobsFlag, splitBytesFlag } from '../cli/jobs.js';
 import { createRotatingSink } from '../src/sinks/rotating.js';
 import { EXIT } from '../src/errors.js';
 import { severityLabel } from '../src/problems.js';
@@ -13,7 +15,7 @@ import { unknownEventWarning } from '../src/filter.js';
 
 export default class Convert extends Command {
   static override description =
-    'Convert audit logs (any format, gzip, AES) to another format, filtered. Several inputs are read in order as one stream. Repeated filter flags OR, different flags AND.';
+    'Convert audit logs (any format, gzip, AES) to another format, filtered. Several inputs are read in order as one stream. Repeated filter flags OR, different flags AND. Inputs are read, filtered and encoded in --jobs worker threads, the output and summary as with one (--out-dir, --track-db and stdin: one thread).';
   static override examples = [
     '<%= config.bin %> convert audit.log --to json -o audit.json',
     '<%= config.bin %> convert audit.*.log.gz --to ndjson --user root --status error',
@@ -40,6 +42,8 @@ export default class Convert extends Command {
     json: Flags.boolean({ description: 'print the summary as JSON (on stdout with -o, else on stderr)' }),
     'track-db': Flags.boolean({ description: "write each connection's default database into general and table-access events that carry none (across all inputs, in order; unknown stays absent)" }),
     'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are converted to UTC' }),
+    jobs: jobsFlag,
+    'split-bytes': splitBytesFlag,
     quiet: quietFlag,
     ...filterFlags,
     ...passwordFlags,
@@ -76,7 +80,7 @@ export default class Convert extends Command {
       };
       summary = dir
         ? await convertInto(sources, (prologue, hooks) => createRotatingSink({ ...rot.sink, ...hooks, dir, to: opts.to, compress: flags.compress, csvSafe: flags['csv-safe'], ...(encrypt ? { encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts)
-        : await convert(sources, flags.output ?? '-', opts);
+        : await convertWithJobs(sources, flags.output ?? '-', opts, { jobs: flags.jobs ?? defaultJobs(), ...(flags['split-bytes'] !== undefined ? { splitBytes: flags['split-bytes'], minBytes: flags['split-bytes'] } : {}) });
     } catch (e) {
       bar.done();
       return failed(this, e, flags.json);

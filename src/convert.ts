@@ -12,8 +12,8 @@ import { MAX_LISTED, problemReport, type ProblemReport } from './info.js';
 import { isDataProblem, isUnreadable, problem, recordProblem } from './problems.js';
 import type { OutputEncryption, PasswordSource } from './layers/index.js';
 import { readAuditLog, type AuditLogReader, type Source } from './reader.js';
-import { openSink } from './sink.js';
-import type { EntrySink, SinkFile, WriteHooks } from './sinks/entry-sink.js';
+import { openSink, type ByteSink } from './sink.js';
+import type { EntrySink, SinkFile, SinkSummary, WriteHooks } from './sinks/entry-sink.js';
 import { createFileSink } from './sinks/file.js';
 import type { OutputFormat } from './writers/index.js';
 import { createDbTracker, type DbTrackerSummary } from './track-db.js';
@@ -91,17 +91,10 @@ export interface ConvertSummary {
 /** Makes the sink of a conversion, once the first input's prologue is known (undefined when it is not kept). */
 export type SinkFactory = (prologue: Uint8Array | undefined, hooks: WriteHooks) => EntrySink;
 
-/**
- * The conversion loop: read inputs in order, filter, and write every kept
- * entry into the sink `makeSink` returns. The sink is made once the first
- * input's format is known (its header is kept when converting to the source's
- * own format), and closed at the end; on any error it is aborted, so no
- * partial output is left behind.
- * @throws AuditLogError the first malformed record (with `onError: 'fail'`), an unusable input, or the sink's I/O error
- */
-export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts: ConvertOptions): Promise<ConvertSummary> {
-  const summary: ConvertSummary = {
-    to: opts.to,
+/** A summary before anything was read. */
+export function emptySummary(to: OutputFormat): ConvertSummary {
+  return {
+    to,
     inputs: [],
     read: 0,
     written: 0,
@@ -117,22 +110,63 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
     files: [],
     pruned: [],
   };
-  const keep = compileFilter(opts.filter ?? {});
-  const skip = opts.onError === 'skip';
-  const track = opts.trackDb ? createDbTracker() : undefined;
-  const onProblem = (e: AuditLogError) => {
+}
+
+/** Counts a problem that did not stop the conversion into `summary` (the first MAX_LISTED listed), and tells `opts.onProblem`. */
+export function noteProblemIn(summary: ConvertSummary, opts: Pick<ConvertOptions, 'onProblem'>): (e: AuditLogError) => void {
+  return (e) => {
     if (e.code === 'MALFORMED_RECORD' || e.code === 'SKIPPED_DATA') summary.malformed++;
     if (e.code === 'TRUNCATED_RECORD') summary.truncated++;
     if (isDataProblem(e.code)) summary.dataProblems = true;
     if (summary.problems.length < MAX_LISTED) summary.problems.push(problemReport(e));
     opts.onProblem?.(e);
   };
-  // A value the filters or the writer cannot handle is that record's problem, handled as --on-error says.
-  const recordFailed = (err: unknown, e: Entry, stage: 'transform' | 'write') => {
+}
+
+/** A value the filters or the writer cannot handle is that record's problem: thrown, or (with skip) noted and skipped. */
+export function recordFailureHandler(skip: boolean, onProblem: (e: AuditLogError) => void): (err: unknown, e: Entry, stage: 'transform' | 'write') => void {
+  return (err, e, stage) => {
     const p = recordProblem(err, e.at, stage);
     if (!skip || problem(p.code).stops !== 'unless-skip') throw p;
     onProblem(p);
   };
+}
+
+/** Whether the filters keep `e`; undefined when they failed on it (its problem was thrown or, with skip, noted). */
+export function passes(keep: (ev: Entry['event']) => boolean, e: Entry, recordFailed: (err: unknown, e: Entry, stage: 'transform') => void): boolean | undefined {
+  try {
+    return keep(e.event);
+  } catch (err) {
+    recordFailed(err, e, 'transform');
+    return undefined;
+  }
+}
+
+/** What the closed sink wrote, into the summary. */
+export function closedInto(summary: ConvertSummary, s: SinkSummary): void {
+  summary.written = s.written;
+  summary.passedThrough = s.passedThrough;
+  summary.droppedFields = s.droppedFields;
+  summary.bytesOut = s.bytesOut;
+  summary.files = s.files;
+  summary.pruned = s.pruned;
+}
+
+/**
+ * The conversion loop: read inputs in order, filter, and write every kept
+ * entry into the sink `makeSink` returns. The sink is made once the first
+ * input's format is known (its header is kept when converting to the source's
+ * own format), and closed at the end; on any error it is aborted, so no
+ * partial output is left behind.
+ * @throws AuditLogError the first malformed record (with `onError: 'fail'`), an unusable input, or the sink's I/O error
+ */
+export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts: ConvertOptions): Promise<ConvertSummary> {
+  const summary = emptySummary(opts.to);
+  const keep = compileFilter(opts.filter ?? {});
+  const skip = opts.onError === 'skip';
+  const track = opts.trackDb ? createDbTracker() : undefined;
+  const onProblem = noteProblemIn(summary, opts);
+  const recordFailed = recordFailureHandler(skip, onProblem);
   const hooks: WriteHooks = { onRecordFailure: (err, e) => recordFailed(err, e, 'write') };
   // Records of the target's own format pass through as their bytes: read them lean, unless db tracking changes them.
   const leanRead = opts.lean !== false && !track ? { format: opts.to as FormatId, paths: filterPaths(opts.filter ?? {}) } : undefined;
@@ -154,15 +188,9 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
             input.records++;
             summary.read++;
             track?.apply(e);
-            let pass: boolean;
-            try {
-              pass = keep(e.event);
-            } catch (err) {
-              recordFailed(err, e, 'transform');
-              continue;
-            }
+            const pass = passes(keep, e, recordFailed);
             if (pass) kept.push(e);
-            else summary.filtered++;
+            else if (pass === false) summary.filtered++;
           }
           await sink.write(kept);
           opts.onProgress?.(log, summary.read);
@@ -182,19 +210,18 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
     }
     // No record at all: still a valid, empty file of the target format.
     sink ??= makeSink(undefined, hooks);
-    const s = await sink.close();
-    summary.written = s.written;
-    summary.passedThrough = s.passedThrough;
-    summary.droppedFields = s.droppedFields;
-    summary.bytesOut = s.bytesOut;
-    summary.files = s.files;
-    summary.pruned = s.pruned;
+    closedInto(summary, await sink.close());
     if (track) summary.trackDb = track.summary();
     return summary;
   } catch (e) {
     await sink?.abort();
     throw e;
   }
+}
+
+/** The sinks of a conversion into one output already opened (src/sink.ts openSink). */
+export function fileSinkFactory(out: ByteSink, opts: ConvertOptions): SinkFactory {
+  return (prologue, hooks) => createFileSink(out, { to: opts.to, csvSafe: opts.csvSafe ?? false, compress: opts.compress ?? false, ...hooks, ...(opts.encrypt ? { encrypt: opts.encrypt } : {}), ...(prologue ? { prologue } : {}) });
 }
 
 /**
@@ -209,7 +236,7 @@ export async function convert(inputs: Source[], dest: string | NodeJS.WritableSt
   // The output is opened (and refused when it is an input, or binary to a terminal) before any input is read.
   const out = await openSink(dest, { inputs, binary: Boolean(opts.compress || opts.encrypt) });
   try {
-    return await convertInto(inputs, (prologue, hooks) => createFileSink(out, { to: opts.to, csvSafe: opts.csvSafe ?? false, compress: opts.compress ?? false, ...hooks, ...(opts.encrypt ? { encrypt: opts.encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts);
+    return await convertInto(inputs, fileSinkFactory(out, opts), opts);
   } catch (e) {
     await out.abort();
     throw e;

@@ -23,11 +23,45 @@ export interface IdState {
   id: number;
 }
 
-export class IdStage {
+/**
+ * What a count begun without knowing the events before it (one part of a
+ * file read on its own, src/parallel/) ended in: its last state, and whether
+ * that state depends on what came before. It does while every event so far
+ * shared the first one's second: then the count continues the one before.
+ */
+export interface IdRun {
+  state: IdState | null;
+  /** The state is the count's own (some event set it independently of the events before). */
+  anchored: boolean;
+}
+
+/** The id state after `before` then a run counted without knowing `before`. */
+export function continueIdRun(before: IdState | null, run: IdRun): IdState | null {
+  if (!run.state) return run.anchored ? null : before;
+  if (run.anchored) return run.state;
+  return { timestamp: run.state.timestamp, id: run.state.id + idOffset(before, run.state.timestamp) };
+}
+
+/** What to add to the ids a run gave its leading events of second `ts` (counted from 0) when `before` came first. */
+export function idOffset(before: IdState | null, ts: string): number {
+  return before && before.timestamp === ts ? before.id + 1 : 0;
+}
+
+/**
+ * The per-second count itself (0 for the first event of a second, then 1,
+ * 2, ...), as an object whose state can be saved, restored, or left unknown
+ * at the start (`floating`: the ids of the leading events of one second depend
+ * on the events before, see IdRun).
+ */
+export class SecondCount {
   private last: string | undefined;
   private id = 0;
+  private floating: boolean;
+  /** Whether the last id given depends on the unknown events before the start. */
+  depended = false;
 
-  constructor(state?: IdState | null) {
+  constructor(state?: IdState | null, unknownStart = false) {
+    this.floating = unknownStart && !state;
     if (state) this.restore(state);
   }
 
@@ -36,25 +70,71 @@ export class IdStage {
     return this.last === undefined ? null : { timestamp: this.last, id: this.id };
   }
 
+  /** The state and whether it is the count's own. */
+  get run(): IdRun {
+    return { state: this.state, anchored: !this.floating };
+  }
+
   restore(state: IdState | null): void {
     this.last = state?.timestamp;
     this.id = state?.id ?? 0;
+    this.floating = false;
+  }
+
+  /** The id of the next event, of second `ts`. */
+  next(ts: string | undefined): number {
+    if (ts !== undefined && ts === this.last) this.id++;
+    else {
+      // The first event of an unknown start keeps floating: the second may have begun before it.
+      if (!(this.floating && this.last === undefined && ts !== undefined)) this.floating = false;
+      this.last = ts;
+      this.id = 0;
+    }
+    this.depended = this.floating;
+    return this.id;
+  }
+
+  /** Follow an id given by the source (JSON): the count is its own from here. */
+  follow(ts: string | undefined, id: number): void {
+    this.last = ts;
+    this.id = id;
+    this.floating = false;
+    this.depended = false;
+  }
+}
+
+export class IdStage {
+  private readonly count: SecondCount;
+
+  /** @param unknownStart the events before the first are not known (see SecondCount) */
+  constructor(state?: IdState | null, unknownStart = false) {
+    this.count = new SecondCount(state, unknownStart);
+  }
+
+  /** The state after the last event, or null before any. */
+  get state(): IdState | null {
+    return this.count.state;
+  }
+
+  /** The state and whether it is the stage's own (see IdRun). */
+  get run(): IdRun {
+    return this.count.run;
+  }
+
+  /** Whether the id the last assign() gave depends on unknown events before the start. */
+  get depended(): boolean {
+    return this.count.depended;
+  }
+
+  restore(state: IdState | null): void {
+    this.count.restore(state);
   }
 
   /** Give an entry its id (in place), or follow the id it has. */
   assign(e: Entry): void {
     const ev = e.event;
     const ts = ev.timestamp;
-    if (e.format === 'json' && typeof ev.id === 'number') {
-      this.last = ts;
-      this.id = ev.id;
-      return;
-    }
-    if (ts !== undefined && ts === this.last) this.id++;
-    else {
-      this.last = ts;
-      this.id = 0;
-    }
-    ev.id = this.id;
+    if (e.format === 'json' && typeof ev.id === 'number') this.count.follow(ts, ev.id);
+    else ev.id = this.count.next(ts);
   }
 }

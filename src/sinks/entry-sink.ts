@@ -11,7 +11,7 @@
  * aborted, leaves no partial output file behind.
  */
 import type { Entry } from '../entry.js';
-import type { OutputFormat } from '../writers/index.js';
+import type { EncodedRun, OutputFormat, WriterState } from '../writers/index.js';
 
 /** One output file a sink finished. */
 export interface SinkFile {
@@ -61,6 +61,22 @@ export interface EntrySink {
   readonly gone?: boolean;
   /** Give up: remove the file being written (finished files of a rotating set stay). */
   abort(): Promise<void>;
+}
+
+/**
+ * A sink that also takes records already encoded in its target format by a
+ * part's writer (parallel conversion, src/parallel/convert.ts): see FileSink.writeEncoded.
+ */
+export interface EncodedSink extends EntrySink {
+  /** Where the sink's writer stands (what the writer of the next part continues from). */
+  state(): WriterState;
+  /** A part's bytes, in order; the last call of a part carries its writer's encodedRun(). */
+  writeEncoded(bytes: Uint8Array, run?: EncodedRun & { lastTimestamp?: string | undefined }): Promise<void>;
+}
+
+/** Whether a sink takes encoded parts. */
+export function takesEncoded(s: EntrySink): s is EncodedSink {
+  return typeof (s as Partial<EncodedSink>).writeEncoded === 'function';
 }
 
 /** Add the dropped-field counts of `from` into `into`. */

@@ -17,8 +17,9 @@ import type { Entry } from '../entry.js';
 import { AuditLogError } from '../errors.js';
 import { wrapOutput, type OutputEncryption } from '../layers/index.js';
 import { openSink, writeAll, type ByteSink } from '../sink.js';
-import { createWriter, type OutputFormat, type RecordWriter } from '../writers/index.js';
-import { Channel, type EntrySink, type SinkSummary, type WriteHooks } from './entry-sink.js';
+import { createWriter, type EncodedRun, type OutputFormat, type RecordWriter, type WriterState } from '../writers/index.js';
+import { Channel, type EncodedSink, type SinkSummary, type WriteHooks } from './entry-sink.js';
+import { Blocks } from './blocks.js';
 
 export interface FileSinkOptions extends WriteHooks {
   to: OutputFormat;
@@ -34,23 +35,17 @@ export interface FileSinkOptions extends WriteHooks {
   mode?: number;
 }
 
-/** Size of the output blocks handed to the layers and the disk, in bytes. */
-const OUT_BLOCK = 256 * 1024;
-/** Text is encoded to bytes in pieces of about this many characters. */
-const TEXT_PIECE = 16 * 1024;
-
-export class FileSink implements EntrySink {
+export class FileSink implements EncodedSink {
   readonly path: string;
   readonly to: OutputFormat;
   private readonly writer: RecordWriter;
   private readonly channel = new Channel();
   private readonly done: Promise<number>;
   private failure: AuditLogError | undefined;
-  private parts: Uint8Array[] = [];
-  private text = '';
-  private size = 0;
+  private readonly blocks = new Blocks();
   private closed = false;
-  private _bytes = 0;
+  /** Inside a run of encoded records (writeEncoded), after its first bytes. */
+  private inRun = false;
   private _records = 0;
   private _bytesOut = 0;
   private _lastTimestamp: string | undefined;
@@ -99,7 +94,7 @@ export class FileSink implements EntrySink {
 
   /** Log bytes written so far (header and records, before compression and encryption). */
   get bytes(): number {
-    return this._bytes;
+    return this.blocks.bytes;
   }
   /** Records written so far. */
   get records(): number {
@@ -115,36 +110,11 @@ export class FileSink implements EntrySink {
   }
 
   private put(b: string | Uint8Array): void {
-    if (typeof b === 'string') {
-      if (b.length === 0) return;
-      this.text += b;
-      this.size += b.length;
-      this._bytes += Buffer.byteLength(b, 'utf8');
-      // Small pieces: one big string per block would be a large heap object,
-      // and those grow the old generation (and resident memory) fast.
-      if (this.text.length >= TEXT_PIECE) {
-        this.parts.push(Buffer.from(this.text, 'utf8'));
-        this.text = '';
-      }
-      return;
-    }
-    if (b.length === 0) return;
-    if (this.text) {
-      this.parts.push(Buffer.from(this.text, 'utf8'));
-      this.text = '';
-    }
-    this.parts.push(b);
-    this.size += b.length;
-    this._bytes += b.length;
+    this.blocks.put(b);
   }
 
   private take(): Uint8Array {
-    if (this.text) this.parts.push(Buffer.from(this.text, 'utf8'));
-    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
-    this.parts = [];
-    this.text = '';
-    this.size = 0;
-    return out;
+    return this.blocks.take();
   }
 
   /** Write one entry into the current block (no I/O). */
@@ -166,18 +136,48 @@ export class FileSink implements EntrySink {
 
   /** Whether the current block is big enough to go to the layers and the disk. */
   get full(): boolean {
-    return this.size >= OUT_BLOCK;
+    return this.blocks.full;
   }
 
   /** Hand the current block to the layers and the disk when it is big enough. */
   async flushIfFull(): Promise<void> {
-    if (this.size >= OUT_BLOCK) await this.channel.push(this.take());
+    if (this.blocks.full) await this.channel.push(this.take());
     if (this.failure) throw this.failure;
   }
 
   async write(entries: readonly Entry[]): Promise<void> {
     if (this.failure) throw this.failure;
+    if (this.inRun) throw new Error('FileSink: write() inside a run of encoded records');
     for (const e of entries) this.add(e);
+    await this.flushIfFull();
+  }
+
+  /** Where the writer stands (what a writer of the next part of this output continues from; see src/writers/common.ts WriterState). */
+  state(): WriterState {
+    return this.writer.state();
+  }
+
+  /**
+   * Write records already encoded in the target format by a part's writer
+   * (`createWriter(to, { partOfOutput: true })`): one or more calls with the
+   * part's bytes in order, the last one with `run`, that writer's
+   * encodedRun() (its counts and end state). Header, footer and the output
+   * layers stay the sink's; the separator before the part's first record
+   * (JSON) is put in here.
+   */
+  async writeEncoded(bytes: Uint8Array, run?: EncodedRun & { lastTimestamp?: string | undefined }): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (bytes.length) {
+      if (!this.inRun) this.put(this.writer.joinPrefix());
+      this.inRun = true;
+      this.put(bytes);
+    }
+    if (run) {
+      this.inRun = false;
+      this.writer.absorb(run);
+      this._records += run.records;
+      if (run.records > 0) this._lastTimestamp = run.lastTimestamp;
+    }
     await this.flushIfFull();
   }
 
@@ -205,7 +205,7 @@ export class FileSink implements EntrySink {
       passedThrough: ws.passedThrough,
       droppedFields: ws.droppedFields,
       bytesOut: this._bytesOut,
-      files: this.path === '-' ? [] : [{ path: this.path, records: this._records, bytes: this._bytes, bytesOut: this._bytesOut }],
+      files: this.path === '-' ? [] : [{ path: this.path, records: this._records, bytes: this.blocks.bytes, bytesOut: this._bytesOut }],
       pruned: [],
     };
   }

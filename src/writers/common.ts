@@ -6,7 +6,7 @@ import type { AuditEvent, Entry, JsonValue } from '../entry.js';
 import { bump, counts } from '../counts.js';
 import { AuditLogError } from '../errors.js';
 import { looksPerconaFilter } from '../timezone.js';
-import { createIdSequencer, type IdSequencer } from '../mapping.js';
+import { continueIdRun, SecondCount, type IdRun, type IdState } from '../ids.js';
 
 export type OutputFormat = 'new' | 'old' | 'json' | 'ndjson' | 'csv';
 
@@ -34,6 +34,52 @@ export interface RecordWriter {
   summary(): WriteSummary;
   /** Forget what a record() that threw had noted (its dropped fields), so the next record starts clean. */
   abandonRecord?(): void;
+  /** Where the writer stands: what a writer of the next part of the same output continues from. */
+  state(): WriterState;
+  /**
+   * (A part's writer, made with `partOfOutput`.) Continue from the state of
+   * the writer of everything before this part, keeping what it wrote itself so far.
+   */
+  resume(before: WriterState): void;
+  /** (A part's writer.) Whether writing `entry` needs the state before the part first (`resume`): XML records it converts. */
+  needsResume(entry: Entry): boolean;
+  /** (A part's writer.) What it wrote: counts and where it ended, for `absorb`. */
+  encodedRun(): EncodedRun;
+  /** The bytes that go before a part's first record written by another writer of this format (JSON: the separator, once a record was written). */
+  joinPrefix(): Uint8Array;
+  /** Take over the bookkeeping of a part another writer of this format wrote (its encodedRun), as if this writer had written it. */
+  absorb(run: EncodedRun): void;
+}
+
+/**
+ * Where a writer stands in its output. The parts of one output can be encoded
+ * by separate writers (src/parallel/convert.ts): each starts without knowing
+ * the parts before it, and the bytes it writes do not depend on them, except
+ * for what `joinPrefix` puts before it and what `resume` tells it (XML
+ * records it converts: their RECORD_ID sequence and open time).
+ */
+export interface WriterState {
+  /** Records written. */
+  written: number;
+  /** The per-second id a reader of the output gave the last record (XML). */
+  readIds: IdState | null;
+  /** XML: the RECORD_ID sequence (records written), the timestamp of the first record, whether the last record ended its line. */
+  seq: number;
+  openTs: string | undefined;
+  atLineStart: boolean;
+}
+
+/** What a part's writer wrote. */
+export interface EncodedRun {
+  records: number;
+  passedThrough: number;
+  droppedFields: Record<string, number>;
+  /** Its state at the end: the whole output's when `resumed`, else the part's own (from nothing before). */
+  end: WriterState;
+  /** Its read-id count, which may continue the one before (see IdRun). */
+  readIds: IdRun;
+  /** Whether it resumed from the state before it. */
+  resumed: boolean;
 }
 
 export interface WriterOptions {
@@ -47,6 +93,8 @@ export interface WriterOptions {
   prologue?: Uint8Array;
   /** CSV: prefix cells that start with `=`, `+`, `-` or `@` with `'` (spreadsheet formula injection). Defaults to false. */
   csvSafe?: boolean;
+  /** The writer writes one part of an output, whose earlier parts it is not told (see WriterState). */
+  partOfOutput?: boolean;
 }
 
 export const EMPTY = new Uint8Array(0);
@@ -69,7 +117,14 @@ export abstract class BaseWriter implements RecordWriter {
    * among records with the same timestamp, as src/mapping.ts computes it.
    * Used by the XML writers, whose format has no `id`.
    */
-  private readonly ids: IdSequencer = createIdSequencer();
+  private readonly ids: SecondCount;
+  /** Whether this writer resumed from the state of the parts before it. */
+  protected resumed = false;
+
+  /** @param partOfOutput the writer writes a part of an output whose earlier parts it is not told (see WriterState) */
+  constructor(partOfOutput = false) {
+    this.ids = new SecondCount(null, partOfOutput);
+  }
 
   abstract header(): Uint8Array;
   abstract record(entry: Entry): string | Uint8Array;
@@ -101,6 +156,35 @@ export abstract class BaseWriter implements RecordWriter {
     const droppedFields = counts();
     for (const [k, n] of this.dropped) droppedFields[k] = n;
     return { written: this.written, passedThrough: this.passed, droppedFields };
+  }
+
+  state(): WriterState {
+    return { written: this.written, readIds: this.ids.state, seq: 0, openTs: undefined, atLineStart: true };
+  }
+
+  resume(before: WriterState): void {
+    this.ids.restore(continueIdRun(before.readIds, this.ids.run));
+    this.resumed = true;
+  }
+
+  needsResume(_entry: Entry): boolean {
+    return false;
+  }
+
+  encodedRun(): EncodedRun {
+    const s = this.summary();
+    return { records: s.written, passedThrough: s.passedThrough, droppedFields: s.droppedFields, end: this.state(), readIds: this.ids.run, resumed: this.resumed };
+  }
+
+  joinPrefix(): Uint8Array {
+    return EMPTY;
+  }
+
+  absorb(run: EncodedRun): void {
+    this.written += run.records;
+    this.passed += run.passedThrough;
+    for (const [k, n] of Object.entries(run.droppedFields)) bump(this.dropped, k, n);
+    this.ids.restore(run.resumed ? run.readIds.state : continueIdRun(this.ids.state, run.readIds));
   }
 }
 
@@ -204,5 +288,23 @@ export class CheckedWriter implements RecordWriter {
   }
   summary(): WriteSummary {
     return this.inner.summary();
+  }
+  state(): WriterState {
+    return this.inner.state();
+  }
+  resume(before: WriterState): void {
+    this.inner.resume(before);
+  }
+  needsResume(entry: Entry): boolean {
+    return this.inner.needsResume(entry);
+  }
+  encodedRun(): EncodedRun {
+    return this.inner.encodedRun();
+  }
+  joinPrefix(): Uint8Array {
+    return this.inner.joinPrefix();
+  }
+  absorb(run: EncodedRun): void {
+    this.inner.absorb(run);
   }
 }

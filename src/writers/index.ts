@@ -39,7 +39,7 @@ import { CsvWriter } from './csv.js';
 import { JsonWriter, NdjsonWriter } from './json.js';
 import { XmlWriter } from './xml.js';
 
-export type { OutputFormat, RecordWriter, WriteSummary, WriterOptions } from './common.js';
+export type { EncodedRun, OutputFormat, RecordWriter, WriteSummary, WriterOptions, WriterState } from './common.js';
 export { checkEvent, MAX_EVENT_DEPTH } from './common.js';
 export { CSV_COLUMNS, csvField, csvRow, csvSafeCell } from './csv.js';
 export { formatJsonEvent, isJsonArrayHeader, JSON_FOOTER, JSON_HEADER } from './json.js';

@@ -128,7 +128,7 @@ export class JsonWriter extends BaseWriter {
   private readonly prologue: Uint8Array | undefined;
 
   constructor(opts: WriterOptions = {}) {
-    super();
+    super(opts.partOfOutput);
     if (opts.prologue && isJsonArrayHeader(opts.prologue)) this.prologue = Uint8Array.from(opts.prologue);
   }
 
@@ -138,6 +138,10 @@ export class JsonWriter extends BaseWriter {
 
   footer(): Uint8Array {
     return utf8(JSON_FOOTER);
+  }
+
+  override joinPrefix(): Uint8Array {
+    return this.written === 0 ? EMPTY : SEPARATOR;
   }
 
   record(entry: Entry): string | Uint8Array {

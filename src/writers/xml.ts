@@ -84,7 +84,7 @@
  */
 import type { AuditEvent, Entry, JsonValue } from '../entry.js';
 import { canonicalEvent, classEventToName, connectionTypeToXml, nameToClassEvent, parseQueryUser, xmlTimestampToJson } from '../mapping.js';
-import { BaseWriter, dataKeyOf, isLocalTime, isObject, utf8, type WriterOptions } from './common.js';
+import { BaseWriter, dataKeyOf, isLocalTime, isObject, utf8, type EncodedRun, type WriterOptions, type WriterState } from './common.js';
 
 export const XML_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<AUDIT>\n';
 export const XML_FOOTER = '</AUDIT>\n';
@@ -242,13 +242,41 @@ export class XmlWriter extends BaseWriter {
   private dataUsed: string[] = [];
 
   constructor(format: 'new' | 'old', opts: WriterOptions = {}) {
-    super();
+    super(opts.partOfOutput);
     this.format = format;
     if (opts.prologue && isXmlAuditHeader(opts.prologue)) this.prologue = Uint8Array.from(opts.prologue);
   }
 
   header(): Uint8Array {
     return this.prologue ?? utf8(XML_HEADER);
+  }
+
+  override state(): WriterState {
+    return { ...super.state(), seq: this.seq, openTs: this.openTs, atLineStart: this.atLineStart };
+  }
+
+  override needsResume(entry: Entry): boolean {
+    return !this.resumed && !(entry.raw !== undefined && entry.format === this.format);
+  }
+
+  override resume(before: WriterState): void {
+    super.resume(before);
+    if (this.seq === 0) this.atLineStart = before.atLineStart;
+    if (before.seq > 0) this.openTs = before.openTs;
+    this.seq += before.seq;
+  }
+
+  override absorb(run: EncodedRun): void {
+    super.absorb(run);
+    if (run.resumed) {
+      this.seq = run.end.seq;
+      this.openTs = run.end.openTs;
+      this.atLineStart = run.end.atLineStart;
+    } else if (run.records > 0) {
+      this.seq += run.end.seq;
+      this.openTs ??= run.end.openTs;
+      this.atLineStart = run.end.atLineStart;
+    }
   }
 
   footer(): Uint8Array {
