@@ -11,7 +11,7 @@ import { compileFilter, filterPaths, type FilterSpec } from './filter.js';
 import { MAX_LISTED, problemReport, type ProblemReport } from './info.js';
 import { isDataProblem, isUnreadable, problem, recordProblem } from './problems.js';
 import type { OutputEncryption, PasswordSource } from './layers/index.js';
-import { readAuditLog, type AuditLogReader, type Source } from './reader.js';
+import { readAuditLog, type AuditLogReader, type ReadOptions, type Source } from './reader.js';
 import { openSink, type ByteSink } from './sink.js';
 import type { EntrySink, SinkFile, SinkSummary, WriteHooks } from './sinks/entry-sink.js';
 import { createFileSink } from './sinks/file.js';
@@ -123,6 +123,20 @@ export function noteProblemIn(summary: ConvertSummary, opts: Pick<ConvertOptions
   };
 }
 
+/**
+ * How records pass through to a target of their own format: their original
+ * bytes are kept, and (unless `lean` is false, e.g. when db tracking changes
+ * them) they are read lean: framed and checked, with only the fields the
+ * filters read (src/scanners/frame.ts).
+ */
+export function passThroughRead(to: OutputFormat, filter: FilterSpec, lean: boolean): Pick<ReadOptions, 'keepRaw' | 'lean'> {
+  const leanRead = lean ? { format: to as FormatId, paths: filterPaths(filter) } : undefined;
+  return {
+    keepRaw: (f: string) => f === to,
+    lean: (f: FormatId) => (leanRead && f === to ? leanRead : undefined),
+  };
+}
+
 /** A value the filters or the writer cannot handle is that record's problem: thrown, or (with skip) noted and skipped. */
 export function recordFailureHandler(skip: boolean, onProblem: (e: AuditLogError) => void): (err: unknown, e: Entry, stage: 'transform' | 'write') => void {
   return (err, e, stage) => {
@@ -168,15 +182,11 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
   const onProblem = noteProblemIn(summary, opts);
   const recordFailed = recordFailureHandler(skip, onProblem);
   const hooks: WriteHooks = { onRecordFailure: (err, e) => recordFailed(err, e, 'write') };
-  // Records of the target's own format pass through as their bytes: read them lean, unless db tracking changes them.
-  const leanRead = opts.lean !== false && !track ? { format: opts.to as FormatId, paths: filterPaths(opts.filter ?? {}) } : undefined;
+  const passThrough = passThroughRead(opts.to, opts.filter ?? {}, opts.lean !== false && !track);
   let sink: EntrySink | undefined;
   try {
     for (const src of inputs) {
-      // Original bytes are only needed when they can pass through to the target unchanged.
-      const keepRaw = (f: string) => f === opts.to;
-      const lean = (f: FormatId) => (leanRead && f === opts.to ? leanRead : undefined);
-      const log = readAuditLog(src, { onError: skip ? 'skip' : 'throw', onProblem, password: opts.password, keepRaw, lean, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
+      const log = readAuditLog(src, { onError: skip ? 'skip' : 'throw', onProblem, password: opts.password, ...passThrough, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
       const input: InputSummary = { file: log.file, format: null, layers: [], complete: null, records: 0 };
       summary.inputs.push(input);
       try {

@@ -36,7 +36,7 @@
  * a JSON one (splittableForConvert).
  */
 import { stat } from 'node:fs/promises';
-import { closedInto, convertInto, emptySummary, fileSinkFactory, noteProblemIn, passes, recordFailureHandler, type ConvertOptions, type ConvertSummary, type InputSummary, type SinkFactory } from '../convert.js';
+import { closedInto, convertInto, emptySummary, fileSinkFactory, noteProblemIn, passes, passThroughRead, recordFailureHandler, type ConvertOptions, type ConvertSummary, type InputSummary, type SinkFactory } from '../convert.js';
 import type { Entry, FormatId } from '../entry.js';
 import { AuditLogError } from '../errors.js';
 import { compileFilter, type FilterSpec } from '../filter.js';
@@ -81,6 +81,8 @@ export interface ConvertUnitPayload {
   filter: FilterSpec;
   onError: 'fail' | 'skip';
   csvSafe: boolean;
+  /** Read records of the target's own format lean (ConvertOptions.lean); defaults to true. */
+  lean?: boolean;
   sourceTz?: string;
   password?: ResolvedPassword;
   /** HOLD_MAX unless told (tests). */
@@ -162,7 +164,7 @@ export async function convertUnit(p: ConvertUnitPayload, io: TaskIO): Promise<Co
       else note(e);
     },
     password: resolvedSource(p.password),
-    keepRaw: (f) => f === p.to,
+    ...passThroughRead(p.to, p.filter, p.lean !== false),
     ids: new CallerAssigned(),
     ...(p.sourceTz !== undefined ? { sourceTz: p.sourceTz } : {}),
     ...(unit.range && unit.range.start > 0 ? { range: { start: unit.range.start }, ...(unit.format ? { format: unit.format } : {}) } : {}),
@@ -371,7 +373,7 @@ export async function convertUnits(units: Unit[], passwords: (ResolvedPassword |
     }
   };
   const tasks = units.map((unit) => {
-    const payload: ConvertUnitPayload = { unit, to: opts.to, filter: opts.filter ?? {}, onError: skip ? 'skip' : 'fail', csvSafe: opts.csvSafe ?? false, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}), ...(passwords[unit.input] ? { password: passwords[unit.input]! } : {}), ...(job.holdMax !== undefined ? { holdMax: job.holdMax } : {}) };
+    const payload: ConvertUnitPayload = { unit, to: opts.to, filter: opts.filter ?? {}, onError: skip ? 'skip' : 'fail', csvSafe: opts.csvSafe ?? false, ...(opts.lean === false ? { lean: false } : {}), ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}), ...(passwords[unit.input] ? { password: passwords[unit.input]! } : {}), ...(job.holdMax !== undefined ? { holdMax: job.holdMax } : {}) };
     return { name: 'convert', payload };
   });
   // Room for a whole unit's output (see DEFAULT_UNIT_BYTES), and some.
