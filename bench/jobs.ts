@@ -7,12 +7,18 @@
  * rounds (floor, jobs 1, jobs 2 back to back). Peak RSS is the process's,
  * worker threads included (GNU time's maximum resident set size).
  *
+ * Over the 4 files, a last column gives what this machine does for two runs
+ * that share nothing: two `--jobs 1` processes at the same time, two files
+ * each (wall time until both ended). That is the most two threads can be
+ * expected to give here, whatever the code: the rest of `--jobs 2`'s distance
+ * to it is its own overhead.
+ *
  *   node dist/bench/jobs.js floor new a.xml b.xml     # the floor scenario alone
  *   BENCH_ONLY=jobs BENCH_JOBS_ROWS=convert npm run bench   # the convert rows only
  *
  * The rows come from COMMANDS: a command that learns --jobs adds its line there.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { once } from 'node:events';
@@ -78,6 +84,35 @@ function measure(args: string[]): Measure {
   return { ms, cpuS: rss ? Number(rss[2]) + Number(rss[3]) : NaN, maxRssMiB: rss ? Number(rss[1]) / 1024 : NaN, stdout, records };
 }
 
+/** Two CLI runs at the same time, each under GNU time (when there is one): wall time until both ended, CPU and records summed, the larger peak RSS. */
+async function measurePair(a: string[], b: string[]): Promise<Measure> {
+  const withTime = existsSync(TIME);
+  const run = (args: string[]) =>
+    new Promise<{ stdout: string; stderr: string; status: number | null }>((done, fail) => {
+      const c = withTime ? spawn(TIME, ['-f', '@@rss %M %U %S', process.execPath, ...args]) : spawn(process.execPath, args);
+      let stdout = '';
+      let stderr = '';
+      c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      c.on('error', fail).on('close', (status) => done({ stdout, stderr, status }));
+    });
+  const t0 = process.hrtime.bigint();
+  const rs = await Promise.all([run(a), run(b)]);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  let cpuS = 0;
+  let maxRssMiB = 0;
+  let records = 0;
+  for (const [k, r] of rs.entries()) {
+    if (r.status !== 0 && r.status !== 1) throw new Error(`${(k ? b : a).join(' ')} exited ${r.status}: ${r.stderr}`);
+    const m = /@@rss (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
+    cpuS += m ? Number(m[2]) + Number(m[3]) : NaN;
+    maxRssMiB = Math.max(maxRssMiB, m ? Number(m[1]) / 1024 : NaN);
+    const j = JSON.parse(r.stdout) as { records?: number; read?: number };
+    records += j.records ?? j.read ?? NaN;
+  }
+  return { ms, cpuS, maxRssMiB, stdout: '', records };
+}
+
 /** What marks a record's end, per format: NEW `</AUDIT_RECORD>`, OLD `/>`, JSON the newline. */
 const CLOSERS: Record<Format, Buffer> = { new: Buffer.from('</AUDIT_RECORD>'), old: Buffer.from('/>\n'), json: Buffer.from('\n') };
 
@@ -139,7 +174,7 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
   const load = () => execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/^.*load/, 'load');
   console.log(`== jobs: the CLI (node bin/run.js ... --jobs N FILES, startup included) beside a one-thread framing floor (node, read + indexOf); median of ${o.runs} rounds; ${load()}`);
   console.log('   (MiB/s and records/s of wall time; peak RSS of the process, worker threads included; CPU seconds of all its threads)');
-  console.log(`${''.padEnd(30)} ${'floor'.padStart(22)} ${'--jobs 1'.padStart(42)} ${'--jobs 2'.padStart(42)} ${'jobs2/jobs1'.padStart(11)}`);
+  console.log(`${''.padEnd(30)} ${'floor'.padStart(22)} ${'--jobs 1'.padStart(42)} ${'--jobs 2'.padStart(42)} ${'jobs2/jobs1'.padStart(11)} ${'2 x --jobs 1 at once'.padStart(22)} ${'/jobs1'.padStart(7)}`);
   const med = (xs: Measure[]) => ({ ...[...xs].sort((a, b) => a.ms - b.ms)[Math.floor(xs.length / 2)]!, maxRssMiB: Math.max(...xs.map((x) => x.maxRssMiB)) });
   const cell = (m: Measure, bytes: number, withRecs: boolean) => {
     const s = m.ms / 1000;
@@ -158,7 +193,7 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
       ];
       for (const [layout, files] of layouts) {
         const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
-        const runs: Record<'floor' | 'j1' | 'j2', Measure[]> = { floor: [], j1: [], j2: [] };
+        const runs: Record<'floor' | 'j1' | 'j2' | 'pair', Measure[]> = { floor: [], j1: [], j2: [], pair: [] };
         const tmp = cmd.toFile ? mkdtempSync(join(tmpdir(), 'auditlog-bench-')) : undefined;
         const out = (jobs: string) => (tmp ? ['-o', join(tmp, `out-${jobs}`)] : []);
         let sameFiles = true;
@@ -168,6 +203,10 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
             runs.j1.push(measure([CLI, ...cmd.args, ...out('1'), '--jobs', '1', ...files]));
             runs.j2.push(measure([CLI, ...cmd.args, ...out('2'), '--jobs', '2', ...files]));
             if (tmp) sameFiles &&= spawnSync('cmp', ['-s', join(tmp, 'out-1'), join(tmp, 'out-2')]).status === 0;
+            if (files.length >= 2) {
+              const half = Math.ceil(files.length / 2);
+              runs.pair.push(await measurePair([CLI, ...cmd.args, ...out('a'), '--jobs', '1', ...files.slice(0, half)], [CLI, ...cmd.args, ...out('b'), '--jobs', '1', ...files.slice(half)]));
+            }
           }
         } finally {
           if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -176,7 +215,9 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
         // The summaries name the output file: compared with its name made the same.
         const norm = (r: Measure) => r.stdout.replaceAll(/out-[12]/g, 'out');
         const same = !cmd.sameOutput || (sameFiles && runs.j2.every((r) => norm(r) === norm(runs.j1[0]!))) ? '' : '  OUTPUT DIFFERS';
-        console.log(`${`${cmd.label} ${format} ${layout}`.padEnd(30)} ${cell(fl, bytes, false).padStart(22)} ${cell(j1, bytes, true).padStart(42)} ${cell(j2, bytes, true).padStart(42)} ${`${(j1.ms / j2.ms).toFixed(2)}x`.padStart(11)}${same}`);
+        const pair = runs.pair.length ? med(runs.pair) : undefined;
+        const apart = pair ? `${cell(pair, bytes, false).padStart(22)} ${`${(j1.ms / pair.ms).toFixed(2)}x`.padStart(7)}` : `${'-'.padStart(22)} ${'-'.padStart(7)}`;
+        console.log(`${`${cmd.label} ${format} ${layout}`.padEnd(30)} ${cell(fl, bytes, false).padStart(22)} ${cell(j1, bytes, true).padStart(42)} ${cell(j2, bytes, true).padStart(42)} ${`${(j1.ms / j2.ms).toFixed(2)}x`.padStart(11)} ${apart}${same}`);
       }
     }
   }

@@ -6,7 +6,7 @@
  */
 import type { Entry, FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
-import { addCounts, bump, CountMap, counts, MAX_DISTINCT, OTHER, type Count } from './counts.js';
+import { addCounts, bump, CountMap, counts, MAX_DISTINCT, OTHER, ownString, type Count } from './counts.js';
 import { compileFilter, type FilterSpec } from './filter.js';
 import { isDataProblem } from './problems.js';
 import { readAuditLog, type AuditLogReader, type ReadOptions, type Source } from './reader.js';
@@ -174,11 +174,11 @@ export class Tally {
 
   private addPair(cls: string | undefined, event: string | undefined): void {
     let byEvent = this.events.get(cls);
-    if (!byEvent && this.pairs < this.max) this.events.set(cls, (byEvent = new Map()));
+    if (!byEvent && this.pairs < this.max) this.events.set(cls === undefined ? cls : ownString(cls), (byEvent = new Map()));
     let c = byEvent?.get(event);
     if (c !== undefined) c.n++;
     else if (byEvent && this.pairs < this.max) {
-      byEvent.set(event, (c = { n: 1 }));
+      byEvent.set(event === undefined ? event : ownString(event), (c = { n: 1 }));
       this.pairs++;
     } else this.otherEvents++;
     this.lastClass = cls;

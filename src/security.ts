@@ -9,7 +9,7 @@
  *   for await (const e of readAuditLog('audit.log')) t.add(e);
  *   const report = t.report();   // report.logins, report.privileged.list, ...
  */
-import { CountMap, type Count } from './counts.js';
+import { CountMap, OTHER, ownString, type Count } from './counts.js';
 import type { AuditEvent, Entry } from './entry.js';
 
 /** Distinct keys counted by name per section; past this many, the rest count as `(other)`. */
@@ -140,6 +140,8 @@ export interface SecurityState {
 }
 
 const FLAT = ['errors', 'hosts', 'ips', 'databases', 'sqlCommands', 'privilegedKinds', 'perHour'] as const;
+/** The security counts kept by name, one map each. */
+export type SecurityMap = (typeof FLAT)[number];
 
 /**
  * Whether a tally's state reached its bound somewhere (a key it saw may be under `(other)`):
@@ -232,7 +234,7 @@ export class SecurityTally {
     const key = `${user}\0${host}`;
     let t = this.logins.get(key);
     if (!t) {
-      if (this.logins.size < this.max) this.logins.set(key, (t = { ok: 0, failed: 0, errors: new CountMap(this.max) }));
+      if (this.logins.size < this.max) this.logins.set(ownString(key), (t = { ok: 0, failed: 0, errors: new CountMap(this.max) }));
       else t = this.loginsOther;
     }
     if (status === undefined || status === 0) t.ok++;
@@ -292,6 +294,29 @@ export class SecurityTally {
       perHour: this.perHour.toMap(),
       maxKeys: this.max,
     };
+  }
+
+  /**
+   * The maps that reached their bound (but those in `except`), with the names they keep (`(other)` left out). Counted
+   * from the start of a run, those are the names the run keeps: no later name joins them.
+   */
+  filled(except?: ReadonlySet<SecurityMap>): [SecurityMap, string[]][] {
+    const out: [SecurityMap, string[]][] = [];
+    for (const k of FLAT) if (!except?.has(k) && this[k].full) out.push([k, [...this[k].map.keys()].filter((n) => n !== OTHER)]);
+    return out;
+  }
+
+  /**
+   * Count map `k` by name only for `names` (what filled() gave for the start of the run), every
+   * other name under `(other)`: for a later part of the run, whose other names the run cannot keep.
+   */
+  restrict(k: SecurityMap, names: readonly string[]): void {
+    this[k].restrictTo(new Set(names));
+    // The hour shortcut may hold a count the map no longer has.
+    if (k === 'perHour') {
+      this.hour = '';
+      this.hourCount = undefined;
+    }
   }
 
   /** Whether a map reached its bound (cheaper than securityStateFull(state()): no copy). */

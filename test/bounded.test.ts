@@ -88,4 +88,32 @@ describe('CountMap (the per-record tallies of info and the security report)', ()
     expect([...c.toMap()]).toEqual([...m]);
     expect(c.map.size).toBe(MAX_DISTINCT + 1);
   });
+
+  test('a later part restricted to the names an earlier part filled up with (restrictTo), at any point of its counting, merges into what one pass counts', () => {
+    const keys: string[] = [];
+    for (let i = 0; i < 4 * MAX_DISTINCT; i++) keys.push(i % 4 === 0 ? `k${i % (MAX_DISTINCT + 3000)}` : i % 7 === 0 ? OTHER : i % 11 === 0 ? keys[i - 1]! : `n${i % 15_000}`);
+    const one = new CountMap();
+    for (const k of keys) one.add(k);
+    const cut = 2 * MAX_DISTINCT;
+    const first = new CountMap();
+    for (const k of keys.slice(0, cut)) first.add(k);
+    expect(first.full).toBe(true);
+    const names = new Set([...first.map.keys()].filter((k) => k !== OTHER));
+    // Also just inside a run of one name the tally no longer keeps (the name counted just before is a shortcut).
+    const inRun = keys.findIndex((k, i) => i > cut && k === keys[i - 1] && !names.has(k)) - cut;
+    expect(inRun).toBeGreaterThan(0);
+    for (const at of [0, 1, 777, inRun, MAX_DISTINCT, keys.length - cut]) {
+      // The later part counts at a larger bound until it learns the names, then only those.
+      const later = new CountMap(10 * MAX_DISTINCT);
+      keys.slice(cut).forEach((k, i) => {
+        if (i === at) later.restrictTo(names);
+        later.add(k);
+      });
+      if (at === keys.length - cut) later.restrictTo(names);
+      const merged = new CountMap();
+      for (const [k, n] of first.toMap()) merged.add(k, n);
+      for (const [k, n] of later.toMap()) merged.add(k, n);
+      expect([...merged.toMap()], `restricted after ${at}`).toEqual([...one.toMap()]);
+    }
+  });
 });

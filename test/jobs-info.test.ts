@@ -43,7 +43,9 @@ async function info(files: string[], o: Partial<InspectInputsOptions> & { jobs: 
   for await (const x of inspectInputs(files, { password, security, plainShape: true, onPlan: (u) => (units = u), onReread: (f, why) => rereads.push(`${f}: ${why}`), ...o })) {
     outcomes.push(x.report ?? { error: x.error instanceof AuditLogError ? { code: x.error.code, message: x.error.message, ctx: x.error.ctx } : String(x.error) });
   }
-  return { text: JSON.stringify({ outcomes, security: security.report() }, null, 1), units, rereads };
+  // The report shows the largest counts; the state behind it holds every name kept, in the order first seen.
+  const state = JSON.parse(JSON.stringify(security.state(), (_, v: unknown) => (v instanceof Map ? [...v] : v))) as unknown;
+  return { text: JSON.stringify({ outcomes, security: security.report(), state }, null, 1), units, rereads };
 }
 
 /** Offsets around which to cut: each record's and problem's start and end, and the bytes either side. */
@@ -211,8 +213,8 @@ function readFileSyncText(rel: string): string {
   return readFileSync(join(ROOT, rel), 'utf8');
 }
 
-/** JSON lines, one event each: user names from `users(i)`, and every `grantEvery`-th a GRANT. */
-function jsonLines(n: number, users: (i: number) => string, grantEvery = 0): string {
+/** JSON lines, one event each: user names from `users(i)`, every `grantEvery`-th a GRANT, client address and host from `net(i)`. */
+function jsonLines(n: number, users: (i: number) => string, grantEvery = 0, net = (i: number) => ({ ip: `10.0.${(i >> 8) & 255}.${i & 255}`, host: `h${i % 5}` })): string {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const grant = grantEvery > 0 && i % grantEvery === 0;
@@ -224,8 +226,8 @@ function jsonLines(n: number, users: (i: number) => string, grantEvery = 0): str
         class: 'general',
         event: 'status',
         connection_id: i % 97,
-        account: { user: users(i), host: `h${i % 5}` },
-        login: { user: users(i), os: '', ip: `10.0.${(i >> 8) & 255}.${i & 255}`, proxy: '' },
+        account: { user: users(i), host: net(i).host },
+        login: { user: users(i), os: '', ip: net(i).ip, proxy: '' },
         general_data: { command: 'Query', sql_command: grant ? 'grant' : 'select', query: grant ? `GRANT SELECT ON db.* TO 'u${i}'` : 'SELECT 1', status: i % 13 === 0 ? 1045 : 0 },
       }),
     );
@@ -247,6 +249,41 @@ describe('bounded tallies and lists merge as one pass counts them', () => {
     expect(b.rereads[0]).toMatch(/bounds/);
     const seq = JSON.parse((await info([beyond], { jobs: 1 })).text);
     expect(Object.keys(seq.outcomes[0].users).length).toBe(MAX_DISTINCT + 1);
+  });
+
+  it('security maps the first part filled: later parts count only its names, the rest under (other), as one pass does', async () => {
+    // Client addresses and hosts: the first 11,000 records all new (the run keeps the first 10,000 of each);
+    // after that a third come back from the first 10,000, a third from past them, a third are new.
+    const net = (i: number) => {
+      const k = i < 11_000 || i % 3 === 2 ? i : i % 3 === 0 ? i % 10_000 : 10_000 + (i % 1000);
+      return { ip: `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`, host: `host-${k}` };
+    };
+    const file = put('many-clients.json', jsonLines(36_000, (i) => `u${i % 7}`, 0, net));
+    const size = statSync(file).size;
+    const seq = await info([file], { jobs: 1 });
+    const whole = new SecurityTally();
+    for await (const e of readAuditLog(file, { onError: 'skip' })) whole.add(e);
+    // The run keeps 10,000 addresses and hosts; the rest, more than 15,000 records, are under (other).
+    const state = whole.state();
+    expect(state.ips.size).toBe(MAX_DISTINCT + 1);
+    expect(state.ips.get('(other)')).toBeGreaterThan(15_000);
+    expect(state.hosts.get('(other)')).toBeGreaterThan(15_000);
+    // In this thread (the first part ends before the next one starts), cut early, in the middle and late.
+    for (const cuts of [[Math.floor(size / 2)], [Math.floor(size / 3), Math.floor((2 * size) / 3)], [Math.floor(size * 0.4), Math.floor(size * 0.45), Math.floor(size * 0.9)]]) {
+      const told: number[] = [];
+      const par = await info([file], { jobs: 2, inline: true, splitBytes: 0, cuts: () => cuts, onMerged: (_, n) => told.push(n) });
+      expect(par.text, `cut at ${cuts.join(', ')}`).toBe(seq.text);
+      expect(par.rereads).toEqual([]);
+      expect(told).toEqual([cuts.length]);
+    }
+    // On worker threads the later parts learn the names while they read; a second input is counted against them too.
+    const second = put('many-clients-2.json', jsonLines(12_000, (i) => `v${i % 5}`, 0, (i) => net(i % 2 ? 20_000 + i : i % 10_000)));
+    const seq2 = await info([file, second], { jobs: 1 });
+    const told: number[] = [];
+    const par = await info([file, second], { jobs: 2, splitBytes: 0, cuts: (f, n) => (f === file ? [Math.floor(n / 2)] : undefined), onMerged: (_, n) => told.push(n) });
+    expect(par.text).toBe(seq2.text);
+    expect(par.rereads).toEqual([]);
+    expect(told.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   });
 
   it('privileged statements: the first 100 in order with their record numbers, all counted', async () => {

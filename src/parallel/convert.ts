@@ -167,7 +167,9 @@ export async function convertUnit(p: ConvertUnitPayload, io: TaskIO): Promise<Co
     ...passThroughRead(p.to, p.filter, p.lean !== false),
     ids: new CallerAssigned(),
     ...(p.sourceTz !== undefined ? { sourceTz: p.sourceTz } : {}),
-    ...(unit.range && unit.range.start > 0 ? { range: { start: unit.range.start }, ...(unit.format ? { format: unit.format } : {}) } : {}),
+    // A range ends where the next unit's first record starts: nothing past it is parsed (`until`).
+    ...(unit.range ? { range: { start: unit.range.start, ...(unit.last ? {} : { until: unit.range.end }) } } : {}),
+    ...(unit.range && unit.range.start > 0 && unit.format ? { format: unit.format } : {}),
   });
   const start = async () => {
     if (started) return;

@@ -17,9 +17,9 @@ import { AuditLogError } from '../errors.js';
 import type { FilterSpec } from '../filter.js';
 import { emptyReport, finishReport, inspect, inspectRun, MAX_LISTED, Tally, type InfoReport, type TallyState } from '../info.js';
 import type { PasswordSource } from '../layers/passwords.js';
-import { SecurityTally, type SecurityState } from '../security.js';
+import { MAX_KEYS, SecurityTally, type SecurityMap, type SecurityState } from '../security.js';
 import type { DbTracker } from '../track-db.js';
-import { fromWire, runTasks, runTasksInline, toWire, type TaskFn, type WireError } from './pool.js';
+import { fromWire, runTasks, runTasksInline, toWire, type TaskFn, type TaskIO, type WireError } from './pool.js';
 import { DEFAULT_SPLIT_BYTES, planUnits, resolvedSource, splittableFormat, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
 
 export interface InfoPayload {
@@ -50,10 +50,27 @@ export type InfoUnitResult =
       firstOffset: number | null;
       invalidUtf8: number;
       inputBytes: number;
+      /** Some security counts were kept only for the names the run's first part filled its maps with (InfoQuestion). */
+      restricted: boolean;
     }
   | { error: WireError }
   /** The part's tallies filled their bounds: it cannot be merged, the input is read again on the main thread. */
   | { full: string };
+
+/**
+ * What a part asks the main thread. The run's first part counts at the run's own bounds, so
+ * a security map of its that fills up holds every name the run keeps in it: it tells them
+ * (`filled`, once per map). Every later part asks for those (`poll`: the maps told after the
+ * first `after`, answered once there are more or the first part ended) and from then on counts
+ * only those names by name, every other one under (other). Without that, a later part keeps
+ * each name it sees, up to PART_MAX_KEYS: with many distinct client addresses, a third of its time.
+ */
+export type InfoQuestion = { kind: 'filled'; map: SecurityMap; names: string[] } | { kind: 'poll'; after: number };
+export interface InfoPollAnswer {
+  filled: [SecurityMap, string[]][];
+  /** The first part ended: nothing more will be told. */
+  final: boolean;
+}
 
 /** Thrown (and caught) inside a part's read to stop it once its counts cannot be merged anyway. */
 class PartFull extends Error {}
@@ -69,17 +86,38 @@ export const PART_MAX_KEYS = 10 * MAX_DISTINCT;
 const OPEN_NOTICES = new Set(['TRUNCATED_INPUT']);
 
 /** Read and count one unit (runs in a worker). Errors come back as a result, so that other inputs are still read. */
-export const infoTask: TaskFn = async (p: InfoPayload): Promise<InfoUnitResult> => {
+export const infoTask: TaskFn = async (p: InfoPayload, io: TaskIO): Promise<InfoUnitResult> => {
   const { unit } = p;
-  const maxKeys = p.maxKeys ?? PART_MAX_KEYS;
-  const security = new SecurityTally({ maxKeys });
-  const range = unit.range && (unit.last ? { start: unit.range.start } : { start: unit.range.start, until: unit.range.end });
   // Counts that filled their bounds merge only into nothing: the run's first part, or (the per-input counts) an input's first.
+  // Those count at the run's own bounds (what they keep is what the run keeps); every later part keeps more names, so that
+  // it knows the counts of every name the parts before it may have kept.
   const runFirst = unit.first && unit.input === 0;
+  const maxKeys = p.maxKeys ?? PART_MAX_KEYS;
+  const security = new SecurityTally({ maxKeys: runFirst ? MAX_KEYS : maxKeys });
+  const range = unit.range && (unit.last ? { start: unit.range.start } : { start: unit.range.start, until: unit.range.end });
+  const told = new Set<SecurityMap>();
   const check = (tally: Tally) => {
-    if (!runFirst && security.full()) throw new PartFull('the security counts of a part filled their bounds');
+    if (runFirst) {
+      for (const [map, names] of security.filled(told)) {
+        told.add(map);
+        void io.ask({ kind: 'filled', map, names } satisfies InfoQuestion).catch(() => undefined);
+      }
+    } else if (security.full()) throw new PartFull('the security counts of a part filled their bounds');
     if (!unit.first && tally.full()) throw new PartFull('the counts of a part filled their bounds');
   };
+  let finished = false;
+  let restricted = false;
+  const poll = async () => {
+    for (let after = 0; !finished; ) {
+      const a = (await io.ask({ kind: 'poll', after } satisfies InfoQuestion)) as InfoPollAnswer;
+      if (finished) return;
+      for (const [map, names] of a.filled) security.restrict(map, names);
+      restricted ||= a.filled.length > 0;
+      after += a.filled.length;
+      if (a.final) return;
+    }
+  };
+  if (!runFirst) void poll().catch(() => undefined);
   try {
     const run = await inspectRun(unit.file, {
       file: unit.file,
@@ -89,10 +127,11 @@ export const infoTask: TaskFn = async (p: InfoPayload): Promise<InfoUnitResult> 
       ...(p.plainShape ? { plainShape: true } : {}),
       ...(range ? { range } : {}),
       ...(range && range.start > 0 && unit.format ? { format: unit.format } : {}),
-      maxDistinct: maxKeys,
+      maxDistinct: unit.first ? MAX_DISTINCT : maxKeys,
       onEntry: (e) => security.add(e),
       onProgress: (_log, _n, tally) => check(tally),
     });
+    finished = true;
     const { report, tally, log } = run;
     if (!unit.first) {
       const kept = report.notices.filter((n) => !OPEN_NOTICES.has(n.code));
@@ -110,8 +149,10 @@ export const infoTask: TaskFn = async (p: InfoPayload): Promise<InfoUnitResult> 
       firstOffset: log.firstItemOffset ?? null,
       invalidUtf8: log.invalidUtf8Records,
       inputBytes: log.inputBytesRead,
+      restricted,
     };
   } catch (e) {
+    finished = true;
     if (e instanceof PartFull) return { full: e.message };
     if (e instanceof AuditLogError) return { error: toWire(e) };
     throw e;
@@ -140,6 +181,8 @@ export interface InspectInputsOptions {
   inline?: boolean;
   /** Told the units the inputs were cut into, before reading (not called when all is read on this thread). */
   onPlan?: (units: Unit[]) => void;
+  /** Told, for an input whose units were merged, how many of them counted some security maps only for the names the run's first part filled them with. */
+  onMerged?: (file: string, restricted: number) => void;
   /** Told when an input read in parts could not be merged exactly and was read again on this thread, and why. */
   onReread?: (file: string, why: string) => void;
   /** Follow connections' default databases across the inputs (in order: always read on this thread, one input after the other). */
@@ -231,7 +274,27 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
       ...(opts.plainShape ? { plainShape: true } : {}),
     } satisfies InfoPayload,
   }));
-  const runs = opts.inline ? runTasksInline<InfoUnitResult>(tasks, { info: infoTask }) : runTasks<InfoUnitResult>(tasks, { jobs: opts.jobs });
+  // What the run's first part told of its filled security maps, for the later parts (InfoQuestion).
+  const filled: [SecurityMap, string[]][] = [];
+  let firstEnded = false;
+  let firstOk = false;
+  const waiting: (() => void)[] = [];
+  const wake = () => {
+    for (const w of waiting.splice(0)) w();
+  };
+  const onAsk = async (index: number, question: unknown): Promise<unknown> => {
+    const q = question as InfoQuestion;
+    if (q.kind === 'filled') {
+      if (index === 0) {
+        filled.push([q.map, q.names]);
+        wake();
+      }
+      return true;
+    }
+    while (filled.length <= q.after && !firstEnded) await new Promise<void>((r) => waiting.push(r));
+    return { filled: filled.slice(q.after), final: firstEnded } satisfies InfoPollAnswer;
+  };
+  const runs = opts.inline ? runTasksInline<InfoUnitResult>(tasks, { info: infoTask }, { onAsk }) : runTasks<InfoUnitResult>(tasks, { jobs: opts.jobs, onAsk });
   let units: Unit[] = [];
   let results: InfoUnitResult[] = [];
   let records = 0;
@@ -239,6 +302,11 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
   for await (const run of runs) {
     const unit = plan.units[run.index]!;
     const res = await run.result;
+    if (run.index === 0) {
+      firstEnded = true;
+      firstOk = 'entries' in res;
+      wake();
+    }
     units.push(unit);
     results.push(res);
     if ('entries' in res) {
@@ -262,8 +330,13 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
       if ('error' in r) return { ...base, error: fromWire(r.error) };
     }
     const full = results.find((r): r is { full: string } => 'full' in r);
-    const merged = full ? full.full : mergeInput(unit.file, units, results as UnitDone[], filtering, maxKeys);
-    if (typeof merged !== 'string' && security.merge(merged.security)) return { ...base, report: merged.report };
+    // Counts kept for the names of a first part that then failed: those are not the run's names.
+    const misled = !firstOk && results.some((r) => 'restricted' in r && r.restricted);
+    const merged = full ? full.full : misled ? 'its parts kept counts for the names of a first part that failed' : mergeInput(unit.file, units, results as UnitDone[], filtering, maxKeys);
+    if (typeof merged !== 'string' && security.merge(merged.security)) {
+      opts.onMerged?.(unit.file, results.filter((r) => 'restricted' in r && r.restricted).length);
+      return { ...base, report: merged.report };
+    }
     // Not mergeable exactly: read it again here, as the sequential run does.
     opts.onReread?.(unit.file, typeof merged === 'string' ? merged : 'the security counts of the run filled their bounds');
     return inspectOne(unit.input, unit.file, { ...opts, password: resolvedSource(plan.passwords[unit.input]) ?? opts.password }, records);
