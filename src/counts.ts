@@ -55,8 +55,8 @@ export class CountMap {
   private last: Count = { n: 0 };
   /** The count of (other), once the tally is full. */
   private other: Count | undefined;
-  /** Once restricted (restrictTo): the only names still counted by name; every other one counts into `dropped`. */
-  private only: ReadonlySet<string> | undefined;
+  /** Once restricted (restrictTo): only the names in the map are counted by name; every other one counts into `dropped`. */
+  private only = false;
   private dropped: Count = { n: 0 };
 
   constructor(private readonly max = MAX_DISTINCT) {}
@@ -68,7 +68,7 @@ export class CountMap {
 
   /** Whether the tally reached its bound: it takes no new name again, so its names are final. */
   get full(): boolean {
-    return this.only === undefined && this._map.size >= this.max;
+    return !this.only && this._map.size >= this.max;
   }
 
   add(k: string, by = 1): void {
@@ -78,10 +78,9 @@ export class CountMap {
     }
     let c = this._map.get(k);
     if (c === undefined) {
-      if (this.only !== undefined) {
-        if (this.only.has(k)) this._map.set(ownString(k), (c = { n: 0 }));
-        else c = this.dropped;
-      } else if (this._map.size < this.max) this._map.set(ownString(k), (c = { n: 0 }));
+      // A restricted tally holds every name it counts (at 0 if not seen yet): any other is dropped.
+      if (this.only) c = this.dropped;
+      else if (this._map.size < this.max) this._map.set(ownString(k), (c = { n: 0 }));
       else {
         // A full tally never takes a new name again: `k` stays under (other).
         c = this.other ??= this._map.get(OTHER);
@@ -98,17 +97,16 @@ export class CountMap {
    * (those counted so far included) in one sum that toMap() gives as `(other)`.
    * For a tally of a later part of a run whose earlier part's tally filled up
    * with `names`: those are all the names the run's tally keeps, so the rest
-   * can only end up under `(other)` there. Keeps the order names came in.
+   * can only end up under `(other)` there. toMap() gives the names in the
+   * order of `names` (the order the run keeps them in), those counted only.
    */
-  restrictTo(names: ReadonlySet<string>): void {
+  restrictTo(names: Iterable<string>): void {
     const map = new Map<string, Count>();
     let dropped = this.dropped.n;
-    for (const [k, c] of this._map) {
-      if (names.has(k)) map.set(k, c);
-      else dropped += c.n;
-    }
+    for (const k of names) if (k !== OTHER) map.set(k, this._map.get(k) ?? { n: 0 });
+    for (const [k, c] of this._map) if (!map.has(k)) dropped += c.n;
     this._map = map;
-    this.only = names;
+    this.only = true;
     this.dropped = { n: dropped };
     this.other = undefined;
     this.lastKey = undefined;
@@ -117,8 +115,8 @@ export class CountMap {
   /** The counts as a Map of numbers, in first-counted order (a restricted tally's other names as `(other)`, last). */
   toMap(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [k, c] of this._map) out.set(k, c.n);
-    if (this.only !== undefined && this.dropped.n > 0) out.set(OTHER, this.dropped.n);
+    for (const [k, c] of this._map) if (!this.only || c.n > 0) out.set(k, c.n);
+    if (this.only && this.dropped.n > 0) out.set(OTHER, this.dropped.n);
     return out;
   }
 }

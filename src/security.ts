@@ -311,7 +311,7 @@ export class SecurityTally {
    * other name under `(other)`: for a later part of the run, whose other names the run cannot keep.
    */
   restrict(k: SecurityMap, names: readonly string[]): void {
-    this[k].restrictTo(new Set(names));
+    this[k].restrictTo(names);
     // The hour shortcut may hold a count the map no longer has.
     if (k === 'perHour') {
       this.hour = '';
