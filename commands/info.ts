@@ -2,7 +2,7 @@ import { Args, Command, Flags } from '../cli/core.js';
 import { formatInfo } from '../cli/info-report.js';
 import { formatFileLines, formatSecurity, formatWarnings } from '../cli/info-security-report.js';
 import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
-import { defaultJobs, jobsFlag, splitBytesFlag } from '../cli/jobs.js';
+import { defaultInfoJobs, infoJobsFlag, splitBytesFlag } from '../cli/jobs.js';
 import { filterFlags, filterSpec } from '../cli/filter-flags.js';
 import { progress, quietFlag } from '../cli/progress.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
@@ -34,7 +34,7 @@ export default class Info extends Command {
   static override flags = {
     json: Flags.boolean({ description: 'print the report as one JSON object' }),
     'track-db': Flags.boolean({ description: "follow each connection's default database (across all inputs, in order) and count events by database; reads the inputs one after the other, on one thread" }),
-    jobs: jobsFlag,
+    jobs: infoJobsFlag,
     'split-bytes': splitBytesFlag,
     'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are shown in UTC' }),
     quiet: quietFlag,
@@ -61,7 +61,7 @@ export default class Info extends Command {
       const expanded = await expandInputs(files, { password });
       bar = progress(expanded, { quiet: flags.quiet || flags.json });
       const outcomes = inspectInputs(expanded, {
-        jobs: flags.jobs ?? defaultJobs(),
+        jobs: flags.jobs ?? defaultInfoJobs(),
         ...(flags['split-bytes'] !== undefined ? { splitBytes: flags['split-bytes'] } : {}),
         password,
         security,

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { bump, CountMap, MAX_DISTINCT, OTHER } from '../src/counts.js';
 import type { Entry } from '../src/entry.js';
 import { combine, inspect } from '../src/info.js';
+import { MAX_KEYS, SecurityTally } from '../src/security.js';
 import { BaseWriter } from '../src/writers/common.js';
 
 const N = MAX_DISTINCT + 2500;
@@ -115,6 +116,37 @@ describe('CountMap (the per-record tallies of info and the security report)', ()
       for (const [k, n] of first.toMap()) merged.add(k, n);
       for (const [k, n] of later.toMap()) merged.add(k, n);
       expect([...merged.toMap()], `restricted after ${at}`).toEqual([...one.toMap()]);
+    }
+  });
+
+  test('the security report restricted to the names of a filled first part (hours, addresses) merges into what one pass counts, inside a run of one hour too', () => {
+    const hour = (h: number) => new Date(Date.UTC(2019, 0, 1) + h * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+    const entry = (i: number, h: number, ip: string) => ({ event: { timestamp: hour(h), class: 'general', login: { ip } }, at: { file: '-', offset: i, end: i + 1, index: i } }) as unknown as Entry;
+    const first: Entry[] = [];
+    for (let h = 0; h < MAX_KEYS + 50; h++) first.push(entry(h, h, `10.0.${h >> 8}.${h & 255}`));
+    // The later part: runs of one hour, inside and outside the first part's hours, and addresses old and new.
+    const later: Entry[] = [];
+    for (let i = 0; i < 6000; i++) later.push(entry(first.length + i, (i >> 2) % 3 === 0 ? MAX_KEYS + 100 + (i >> 2) : (i >> 2) % (MAX_KEYS + 40), `10.${i % 3}.${(i >> 8) & 255}.${i & 255}`));
+    const one = new SecurityTally();
+    for (const e of [...first, ...later]) one.add(e);
+    const a = new SecurityTally();
+    for (const e of first) a.add(e);
+    const filled = a.filled();
+    expect(filled.map(([k]) => k).sort()).toEqual(['ips', 'perHour']);
+    // Restricted inside a run of one hour (counted through the shortcut), one the run keeps and one it does not.
+    const inRun = (kept: boolean) => later.findIndex((e, i) => i > 0 && e.event.timestamp === later[i - 1]!.event.timestamp && e.event.timestamp! < hour(MAX_KEYS) === kept);
+    expect(inRun(true)).toBeGreaterThan(0);
+    expect(inRun(false)).toBeGreaterThan(0);
+    for (const cut of [0, inRun(true), inRun(false), 2001]) {
+      const b = new SecurityTally({ maxKeys: 10 * MAX_KEYS });
+      later.forEach((e, i) => {
+        if (i === cut) for (const [k, names] of filled) b.restrict(k, names);
+        b.add(e);
+      });
+      const merged = new SecurityTally();
+      expect(merged.merge(a.state())).toBe(true);
+      expect(merged.merge(b.state(), first.length)).toBe(true);
+      expect(JSON.stringify(merged.state(), (_, v: unknown) => (v instanceof Map ? [...v] : v)), `restricted before record ${cut}`).toBe(JSON.stringify(one.state(), (_, v: unknown) => (v instanceof Map ? [...v] : v)));
     }
   });
 });
