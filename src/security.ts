@@ -319,6 +319,11 @@ export class SecurityTally {
     }
   }
 
+  /** Whether nothing was counted yet, at the default bound: the tally a run starts with. */
+  fresh(): boolean {
+    return this.max === MAX_KEYS && this.privilegedCount === 0 && this.logins.size === 0 && this.loginsOther.ok + this.loginsOther.failed === 0 && FLAT.every((k) => this[k].map.size === 0);
+  }
+
   /** Whether a map reached its bound (cheaper than securityStateFull(state()): no copy). */
   full(): boolean {
     const cap = this.max;

@@ -36,7 +36,7 @@ interface Run {
 }
 
 async function info(files: string[], o: Partial<InspectInputsOptions> & { jobs: number }): Promise<Run> {
-  const security = new SecurityTally();
+  const security = o.security ?? new SecurityTally();
   const outcomes: unknown[] = [];
   let units: Unit[] | undefined;
   const rereads: string[] = [];
@@ -284,6 +284,17 @@ describe('bounded tallies and lists merge as one pass counts them', () => {
     expect(par.text).toBe(seq2.text);
     expect(par.rereads).toEqual([]);
     expect(told.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    // A run whose security tally already holds counts: the first part's names are not the run's, nothing is restricted.
+    const counted = async (jobs: number) => {
+      const security = new SecurityTally();
+      for await (const e of readAuditLog(second, { onError: 'skip' })) security.add(e);
+      const merged: number[] = [];
+      return { run: await info([file], { jobs, security, splitBytes: 0, cuts: (_, n) => [Math.floor(n / 2)], onMerged: (_, n) => merged.push(n) }), merged };
+    };
+    const before = await counted(1);
+    const after = await counted(2);
+    expect(after.run.text).toBe(before.run.text);
+    expect(after.merged.every((n) => n === 0)).toBe(true);
   });
 
   it('privileged statements: the first 100 in order with their record numbers, all counted', async () => {

@@ -28,6 +28,11 @@ export interface InfoPayload {
   plainShape?: boolean;
   /** Names the part's tallies keep; PART_MAX_KEYS by default. */
   maxKeys?: number;
+  /**
+   * The run's security tally starts empty at its default bound: its first unit counts at that
+   * bound and tells the names of maps that fill, and later units count only those (InfoQuestion).
+   */
+  relay?: boolean;
   password?: ResolvedPassword;
   sourceTz?: string;
   filter?: FilterSpec;
@@ -92,17 +97,18 @@ export const infoTask: TaskFn = async (p: InfoPayload, io: TaskIO): Promise<Info
   // Those count at the run's own bounds (what they keep is what the run keeps); every later part keeps more names, so that
   // it knows the counts of every name the parts before it may have kept.
   const runFirst = unit.first && unit.input === 0;
+  const relay = p.relay === true;
   const maxKeys = p.maxKeys ?? PART_MAX_KEYS;
-  const security = new SecurityTally({ maxKeys: runFirst ? MAX_KEYS : maxKeys });
+  const security = new SecurityTally({ maxKeys: runFirst && relay ? MAX_KEYS : maxKeys });
   const range = unit.range && (unit.last ? { start: unit.range.start } : { start: unit.range.start, until: unit.range.end });
   const told = new Set<SecurityMap>();
   const check = (tally: Tally) => {
-    if (runFirst) {
+    if (runFirst && relay) {
       for (const [map, names] of security.filled(told)) {
         told.add(map);
         void io.ask({ kind: 'filled', map, names } satisfies InfoQuestion).catch(() => undefined);
       }
-    } else if (security.full()) throw new PartFull('the security counts of a part filled their bounds');
+    } else if (!runFirst && security.full()) throw new PartFull('the security counts of a part filled their bounds');
     if (!unit.first && tally.full()) throw new PartFull('the counts of a part filled their bounds');
   };
   let finished = false;
@@ -117,7 +123,7 @@ export const infoTask: TaskFn = async (p: InfoPayload, io: TaskIO): Promise<Info
       if (a.final) return;
     }
   };
-  if (!runFirst) void poll().catch(() => undefined);
+  if (relay && !runFirst) void poll().catch(() => undefined);
   try {
     const run = await inspectRun(unit.file, {
       file: unit.file,
@@ -263,10 +269,13 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
   opts.onPlan?.(plan.units);
   const filtering = opts.filter !== undefined;
   const maxKeys = opts.partMaxKeys ?? PART_MAX_KEYS;
+  // Restricting later units to the first unit's names is exact only for a run's tally that starts empty at its bound.
+  const relay = security.fresh();
   const tasks = plan.units.map((unit) => ({
     name: 'info',
     payload: {
       unit,
+      relay,
       ...(opts.partMaxKeys !== undefined ? { maxKeys } : {}),
       ...(plan.passwords[unit.input] ? { password: plan.passwords[unit.input] } : {}),
       ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}),
@@ -278,6 +287,8 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
   const filled: [SecurityMap, string[]][] = [];
   let firstEnded = false;
   let firstOk = false;
+  /** Whether the first input's counts went into the run's security tally (merged, or read again): then they start with its names. */
+  let firstCounted = false;
   const waiting: (() => void)[] = [];
   const wake = () => {
     for (const w of waiting.splice(0)) w();
@@ -317,6 +328,7 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
     if (unit.last) diskBytes = 0;
     if (!unit.last) continue;
     const outcome = await finish(unit, units, results);
+    if (unit.input === 0) firstCounted = outcome.report !== undefined;
     units = [];
     results = [];
     yield outcome;
@@ -330,8 +342,9 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
       if ('error' in r) return { ...base, error: fromWire(r.error) };
     }
     const full = results.find((r): r is { full: string } => 'full' in r);
-    // Counts kept for the names of a first part that then failed: those are not the run's names.
-    const misled = !firstOk && results.some((r) => 'restricted' in r && r.restricted);
+    // Counts kept for the names of a first part that then failed, or of a first input whose counts were
+    // not counted (it failed in a later part): those are not the names the run keeps.
+    const misled = (unit.input === 0 ? !firstOk : !firstCounted) && results.some((r) => 'restricted' in r && r.restricted);
     const merged = full ? full.full : misled ? 'its parts kept counts for the names of a first part that failed' : mergeInput(unit.file, units, results as UnitDone[], filtering, maxKeys);
     if (typeof merged !== 'string' && security.merge(merged.security)) {
       opts.onMerged?.(unit.file, results.filter((r) => 'restricted' in r && r.restricted).length);
