@@ -120,6 +120,10 @@ export function tallyStateFull(s: TallyState): boolean {
   return s.otherEvents > 0 || s.pairs >= s.max || full(s.commands) || full(s.users) || full(s.databases);
 }
 
+/** A Tally's maps of names that a later part of an input can be restricted to (Tally.restrict). */
+const TALLY_MAPS = ['commands', 'users'] as const;
+export type TallyMap = (typeof TALLY_MAPS)[number];
+
 /**
  * Counts entries into Maps (no string building per entry), folded into a
  * report once at the end: the hot path of `info`.
@@ -184,6 +188,22 @@ export class Tally {
     this.lastClass = cls;
     this.lastEvent = event;
     this.lastPair = c;
+  }
+
+  /**
+   * The maps of names (commands, users) that reached their bound, but those in `except`, with
+   * their names (`(other)` left out). Counted from an input's start, those are the names the
+   * input's report keeps: no later name joins them.
+   */
+  filled(except?: ReadonlySet<TallyMap>): [TallyMap, string[]][] {
+    const out: [TallyMap, string[]][] = [];
+    for (const k of TALLY_MAPS) if (!except?.has(k) && this[k].full) out.push([k, [...this[k].map.keys()].filter((n) => n !== OTHER)]);
+    return out;
+  }
+
+  /** Count map `k` by name only for `names` (what filled() gave for the input's start), every other name under `(other)`. */
+  restrict(k: TallyMap, names: readonly string[]): void {
+    this[k].restrictTo(names);
   }
 
   /** Whether a map reached its bound (what tallyStateFull(state()) says, without the copy). */

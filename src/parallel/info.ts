@@ -15,7 +15,7 @@ import { MAX_DISTINCT } from '../counts.js';
 import type { FormatId } from '../entry.js';
 import { AuditLogError } from '../errors.js';
 import type { FilterSpec } from '../filter.js';
-import { emptyReport, finishReport, inspect, inspectRun, MAX_LISTED, Tally, type InfoReport, type TallyState } from '../info.js';
+import { emptyReport, finishReport, inspect, inspectRun, MAX_LISTED, Tally, type InfoReport, type TallyMap, type TallyState } from '../info.js';
 import type { PasswordSource } from '../layers/passwords.js';
 import { MAX_KEYS, SecurityTally, type SecurityMap, type SecurityState } from '../security.js';
 import type { DbTracker } from '../track-db.js';
@@ -63,18 +63,49 @@ export type InfoUnitResult =
   | { full: string };
 
 /**
- * What a part asks the main thread. The run's first part counts at the run's own bounds, so
- * a security map of its that fills up holds every name the run keeps in it: it tells them
- * (`filled`, once per map). Every later part asks for those (`poll`: the maps told after the
+ * What a part asks the main thread. The run's first part counts the security report at the
+ * run's own bounds, and an input's first part counts the input's report at its bounds, so a
+ * map of theirs that fills up holds every name the run (the input) keeps in it: they tell them
+ * (`filled`, once per map; scope `security` for the run's security counts, `input` for the
+ * input's own). Every later part asks for those of its scopes (`poll`: the maps told after the
  * first `after`, answered once there are more or the first part ended) and from then on counts
  * only those names by name, every other one under (other). Without that, a later part keeps
  * each name it sees, up to PART_MAX_KEYS: with many distinct client addresses, a third of its time.
  */
-export type InfoQuestion = { kind: 'filled'; map: SecurityMap; names: string[] } | { kind: 'poll'; after: number };
+export type InfoScope = 'security' | 'input';
+export type InfoQuestion = { kind: 'filled'; scope: InfoScope; map: string; names: string[] } | { kind: 'poll'; scope: InfoScope; after: number };
 export interface InfoPollAnswer {
-  filled: [SecurityMap, string[]][];
+  filled: [string, string[]][];
   /** The first part ended: nothing more will be told. */
   final: boolean;
+}
+
+/** The names one first unit told, for the units that ask (InfoQuestion). */
+class Channel {
+  private told: [string, string[]][] = [];
+  private ended = false;
+  private waiting: (() => void)[] = [];
+
+  tell(map: string, names: string[]): void {
+    if (this.ended) return;
+    this.told.push([map, names]);
+    this.wake();
+  }
+
+  /** The first unit's result is in: nothing more comes. */
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  async poll(after: number): Promise<InfoPollAnswer> {
+    while (this.told.length <= after && !this.ended) await new Promise<void>((r) => this.waiting.push(r));
+    return { filled: this.told.slice(after), final: this.ended };
+  }
+
+  private wake(): void {
+    for (const w of this.waiting.splice(0)) w();
+  }
 }
 
 /** Thrown (and caught) inside a part's read to stop it once its counts cannot be merged anyway. */
@@ -102,28 +133,48 @@ export const infoTask: TaskFn = async (p: InfoPayload, io: TaskIO): Promise<Info
   const security = new SecurityTally({ maxKeys: runFirst && relay ? MAX_KEYS : maxKeys });
   const range = unit.range && (unit.last ? { start: unit.range.start } : { start: unit.range.start, until: unit.range.end });
   const told = new Set<SecurityMap>();
+  const toldTally = new Set<TallyMap>();
+  const tell = (scope: InfoScope, map: string, names: string[]) => void io.ask({ kind: 'filled', scope, map, names } satisfies InfoQuestion).catch(() => undefined);
+  /** The input's own restrictions, applied to its tally at the next batch (the tally is made inside the read). */
+  const pending: [TallyMap, string[]][] = [];
   const check = (tally: Tally) => {
     if (runFirst && relay) {
       for (const [map, names] of security.filled(told)) {
         told.add(map);
-        void io.ask({ kind: 'filled', map, names } satisfies InfoQuestion).catch(() => undefined);
+        tell('security', map, names);
       }
     } else if (!runFirst && security.full()) throw new PartFull('the security counts of a part filled their bounds');
+    if (unit.first && !unit.last) {
+      for (const [map, names] of tally.filled(toldTally)) {
+        toldTally.add(map);
+        tell('input', map, names);
+      }
+    }
+    for (const [map, names] of pending.splice(0)) {
+      tally.restrict(map, names);
+      restricted = true;
+    }
     if (!unit.first && tally.full()) throw new PartFull('the counts of a part filled their bounds');
   };
   let finished = false;
   let restricted = false;
-  const poll = async () => {
+  const poll = async (scope: InfoScope) => {
     for (let after = 0; !finished; ) {
-      const a = (await io.ask({ kind: 'poll', after } satisfies InfoQuestion)) as InfoPollAnswer;
+      const a = (await io.ask({ kind: 'poll', scope, after } satisfies InfoQuestion)) as InfoPollAnswer;
       if (finished) return;
-      for (const [map, names] of a.filled) security.restrict(map, names);
-      restricted ||= a.filled.length > 0;
+      for (const [map, names] of a.filled) {
+        if (scope === 'input') pending.push([map as TallyMap, names]);
+        else {
+          security.restrict(map as SecurityMap, names);
+          restricted = true;
+        }
+      }
       after += a.filled.length;
       if (a.final) return;
     }
   };
-  if (relay && !runFirst) void poll().catch(() => undefined);
+  if (relay && !runFirst) void poll('security').catch(() => undefined);
+  if (!unit.first) void poll('input').catch(() => undefined);
   try {
     const run = await inspectRun(unit.file, {
       file: unit.file,
@@ -283,27 +334,27 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
       ...(opts.plainShape ? { plainShape: true } : {}),
     } satisfies InfoPayload,
   }));
-  // What the run's first part told of its filled security maps, for the later parts (InfoQuestion).
-  const filled: [SecurityMap, string[]][] = [];
-  let firstEnded = false;
+  // What the run's first unit told of its filled security maps, and each input's first unit of its
+  // own, for the later units (InfoQuestion): one channel each, ended when that first unit's result is in.
+  const channels = new Map<string, Channel>();
+  const channel = (key: string) => {
+    let c = channels.get(key);
+    if (!c) channels.set(key, (c = new Channel()));
+    return c;
+  };
   let firstOk = false;
   /** Whether the first input's counts went into the run's security tally (merged, or read again): then they start with its names. */
   let firstCounted = false;
-  const waiting: (() => void)[] = [];
-  const wake = () => {
-    for (const w of waiting.splice(0)) w();
-  };
   const onAsk = async (index: number, question: unknown): Promise<unknown> => {
     const q = question as InfoQuestion;
+    const unit = plan.units[index]!;
+    const key = q.scope === 'security' ? 'security' : `input ${unit.input}`;
     if (q.kind === 'filled') {
-      if (index === 0) {
-        filled.push([q.map, q.names]);
-        wake();
-      }
+      // Only a first unit knows the names its scope keeps.
+      if (q.scope === 'security' ? index === 0 : unit.first) channel(key).tell(q.map, q.names);
       return true;
     }
-    while (filled.length <= q.after && !firstEnded) await new Promise<void>((r) => waiting.push(r));
-    return { filled: filled.slice(q.after), final: firstEnded } satisfies InfoPollAnswer;
+    return channel(key).poll(q.after);
   };
   const runs = opts.inline ? runTasksInline<InfoUnitResult>(tasks, { info: infoTask }, { onAsk }) : runTasks<InfoUnitResult>(tasks, { jobs: opts.jobs, onAsk });
   let units: Unit[] = [];
@@ -314,10 +365,10 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
     const unit = plan.units[run.index]!;
     const res = await run.result;
     if (run.index === 0) {
-      firstEnded = true;
       firstOk = 'entries' in res;
-      wake();
+      channel('security').end();
     }
+    if (unit.first) channel(`input ${unit.input}`).end();
     units.push(unit);
     results.push(res);
     if ('entries' in res) {
