@@ -112,17 +112,22 @@ export interface TallyState {
   databases: Map<string, number> | undefined;
   /** The bound the maps were kept at. */
   max: number;
+  /** Its pairs were restricted to those an earlier part filled its tally with (Tally.restrict): otherEvents are the other pairs. */
+  pairsOnly?: boolean;
 }
 
 /** Whether a tally's state reached its bound somewhere (a name it saw may be under `(other)`): then it merges exactly only into nothing. */
 export function tallyStateFull(s: TallyState): boolean {
   const full = (m: Map<string, number> | undefined) => m !== undefined && m.size >= s.max;
-  return s.otherEvents > 0 || s.pairs >= s.max || full(s.commands) || full(s.users) || full(s.databases);
+  return (s.otherEvents > 0 && !s.pairsOnly) || s.pairs >= s.max || full(s.commands) || full(s.users) || full(s.databases);
 }
 
-/** A Tally's maps of names that a later part of an input can be restricted to (Tally.restrict). */
+/** A Tally's maps of names that a later part of an input can be restricted to (Tally.restrict); `events` are class/event pairs. */
 const TALLY_MAPS = ['commands', 'users'] as const;
-export type TallyMap = (typeof TALLY_MAPS)[number];
+export type TallyMap = (typeof TALLY_MAPS)[number] | 'events';
+
+/** A class/event pair as one name (undefined as null), for Tally.filled() and restrict(). */
+const pairName = (cls: string | undefined, ev: string | undefined) => JSON.stringify([cls ?? null, ev ?? null]);
 
 /**
  * Counts entries into Maps (no string building per entry), folded into a
@@ -136,6 +141,8 @@ export class Tally {
   events = new Map<string | undefined, Map<string | undefined, Count>>();
   private pairs = 0;
   private otherEvents = 0;
+  /** Restricted (restrict('events')): only the pairs in `events` are counted by pair, every other one in otherEvents. */
+  private pairsOnly = false;
   /** The pair of the record before, and its count (consecutive records often share it). */
   private lastClass: string | undefined;
   private lastEvent: string | undefined;
@@ -178,6 +185,15 @@ export class Tally {
 
   private addPair(cls: string | undefined, event: string | undefined): void {
     let byEvent = this.events.get(cls);
+    if (this.pairsOnly) {
+      const c = byEvent?.get(event);
+      if (c !== undefined) c.n++;
+      else this.otherEvents++;
+      this.lastClass = cls;
+      this.lastEvent = event;
+      this.lastPair = c;
+      return;
+    }
     if (!byEvent && this.pairs < this.max) this.events.set(cls === undefined ? cls : ownString(cls), (byEvent = new Map()));
     let c = byEvent?.get(event);
     if (c !== undefined) c.n++;
@@ -198,25 +214,52 @@ export class Tally {
   filled(except?: ReadonlySet<TallyMap>): [TallyMap, string[]][] {
     const out: [TallyMap, string[]][] = [];
     for (const k of TALLY_MAPS) if (!except?.has(k) && this[k].full) out.push([k, [...this[k].map.keys()].filter((n) => n !== OTHER)]);
+    if (!except?.has('events') && !this.pairsOnly && this.pairs >= this.max) {
+      const names: string[] = [];
+      for (const [cls, m] of this.events) for (const ev of m.keys()) names.push(pairName(cls, ev));
+      out.push(['events', names]);
+    }
     return out;
   }
 
   /** Count map `k` by name only for `names` (what filled() gave for the input's start), every other name under `(other)`. */
   restrict(k: TallyMap, names: readonly string[]): void {
-    this[k].restrictTo(names);
+    if (k !== 'events') return this[k].restrictTo(names);
+    const events = new Map<string | undefined, Map<string | undefined, Count>>();
+    let pairs = 0;
+    for (const name of names) {
+      const [c, e] = JSON.parse(name) as [string | null, string | null];
+      const cls = c ?? undefined;
+      const ev = e ?? undefined;
+      let byEvent = events.get(cls);
+      if (!byEvent) events.set(cls, (byEvent = new Map()));
+      byEvent.set(ev, this.events.get(cls)?.get(ev) ?? { n: 0 });
+      pairs++;
+    }
+    for (const [cls, m] of this.events) for (const [ev, c] of m) if (!events.get(cls)?.has(ev)) this.otherEvents += c.n;
+    this.events = events;
+    this.pairs = pairs;
+    this.pairsOnly = true;
+    this.lastPair = undefined;
   }
 
   /** Whether a map reached its bound (what tallyStateFull(state()) says, without the copy). */
   full(): boolean {
     const max = this.max;
-    return this.otherEvents > 0 || this.pairs >= max || this.commands.map.size >= max || this.users.map.size >= max || (this.databases?.map.size ?? 0) >= max;
+    return (this.otherEvents > 0 && !this.pairsOnly) || this.pairs >= max || this.commands.map.size >= max || this.users.map.size >= max || (this.databases?.map.size ?? 0) >= max;
   }
 
   state(): TallyState {
     const events = new Map<string | undefined, Map<string | undefined, number>>();
-    for (const [cls, m] of this.events) events.set(cls, new Map([...m].map(([ev, c]) => [ev, c.n])));
-    const { records, first, last, pairs, otherEvents, utc, local, max } = this;
-    return { records, first, last, events, pairs, otherEvents, commands: this.commands.toMap(), users: this.users.toMap(), utc, local, databases: this.databases?.toMap(), max };
+    let pairs = 0;
+    for (const [cls, m] of this.events) {
+      // A restricted tally holds the pairs it may count, at 0 if not seen: those are left out.
+      const counted = [...m].filter(([, c]) => !this.pairsOnly || c.n > 0);
+      if (counted.length) events.set(cls, new Map(counted.map(([ev, c]) => [ev, c.n])));
+      pairs += counted.length;
+    }
+    const { records, first, last, otherEvents, utc, local, max } = this;
+    return { records, first, last, events, pairs, otherEvents, commands: this.commands.toMap(), users: this.users.toMap(), utc, local, databases: this.databases?.toMap(), max, ...(this.pairsOnly ? { pairsOnly: true } : {}) };
   }
 
   /**
@@ -232,7 +275,12 @@ export class Tally {
     // Into nothing, any state merges exactly: its maps hold the first names seen, with all their counts.
     const fresh = this.records === 0 && this.pairs === 0 && this.commands.map.size === 0 && this.users.map.size === 0 && !this.databases?.map.size;
     if (!fresh && tallyStateFull(later)) return false;
-    if ((!fresh || later.max > this.max) && this.pairs + later.pairs >= this.max) return false;
+    // Pairs that would be new here go in class by class, not in the order they came: fine while they all fit.
+    let newPairs = 0;
+    for (const [cls, m] of later.events) for (const ev of m.keys()) if (!this.events.get(cls)?.has(ev)) newPairs++;
+    if (newPairs > 0 && (!fresh || later.max > this.max) && this.pairs + newPairs >= this.max) return false;
+    // Restricted pairs: its other pairs are other pairs here only if this tally is full with the pairs it was restricted to.
+    if (later.pairsOnly && (newPairs > 0 || this.pairs < this.max)) return false;
     this.records += later.records;
     if (later.first !== null && (this.first === null || later.first < this.first)) this.first = later.first;
     if (later.last !== null && (this.last === null || later.last > this.last)) this.last = later.last;

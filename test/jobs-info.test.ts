@@ -214,7 +214,7 @@ function readFileSyncText(rel: string): string {
 }
 
 /** JSON lines, one event each: user names from `users(i)`, every `grantEvery`-th a GRANT, client address and host from `net(i)`. */
-function jsonLines(n: number, users: (i: number) => string, grantEvery = 0, net = (i: number) => ({ ip: `10.0.${(i >> 8) & 255}.${i & 255}`, host: `h${i % 5}` })): string {
+function jsonLines(n: number, users: (i: number) => string, grantEvery = 0, net = (i: number) => ({ ip: `10.0.${(i >> 8) & 255}.${i & 255}`, host: `h${i % 5}` }), cls = (_: number) => 'general'): string {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const grant = grantEvery > 0 && i % grantEvery === 0;
@@ -223,7 +223,7 @@ function jsonLines(n: number, users: (i: number) => string, grantEvery = 0, net 
       JSON.stringify({
         timestamp: ts,
         id: 0,
-        class: 'general',
+        class: cls(i),
         event: 'status',
         connection_id: i % 97,
         account: { user: users(i), host: net(i).host },
@@ -267,8 +267,8 @@ describe('bounded tallies and lists merge as one pass counts them', () => {
       const k = key(i);
       return { ip: `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`, host: `host-${k}` };
     };
-    // Users too: the input's own report keeps 10,000 of them, the later parts count those only.
-    const file = put('many-clients.json', jsonLines(36_000, (i) => `u${key(i)}`, 0, net));
+    // Users and class/event pairs too: the input's own report keeps 10,000 of each, the later parts count those only.
+    const file = put('many-clients.json', jsonLines(36_000, (i) => `u${key(i)}`, 0, net, (i) => `class_${key(i)}`));
     const size = statSync(file).size;
     const seq = await info([file], { jobs: 1 });
     const whole = new SecurityTally();
