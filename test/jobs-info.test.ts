@@ -8,7 +8,7 @@
  * users see, exit codes included.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -302,6 +302,40 @@ describe('bounded tallies and lists merge as one pass counts them', () => {
       return info([file], { jobs, security, splitBytes: 0, cuts: (_, n) => [Math.floor(n / 2)] });
     };
     expect((await counted(2)).text).toBe((await counted(1)).text);
+  });
+
+  it('a first input that fails after its first part told its names: the later inputs are read again, as one pass counts them', async () => {
+    const key = (i: number) => (i < 11_000 || i % 2 ? i : 50_000 + i);
+    const net = (i: number) => ({ ip: `10.${(key(i) >> 16) & 255}.${(key(i) >> 8) & 255}.${key(i) & 255}`, host: 'h' });
+    const content = jsonLines(24_000, (i) => `u${i % 7}`, 0, net);
+    const first = join(tmp, 'fails-later.json');
+    // The second input's addresses: some the first part keeps, most it does not.
+    const second = put('after-failure.json', jsonLines(12_000, (i) => `v${i % 5}`, 0, (i) => net(i % 3 ? 30_000 + i : i)));
+    // Once the first unit is merged, the first input becomes a directory: its second unit cannot be read.
+    writeFileSync(first, content);
+    const reread: string[] = [];
+    let swapped = false;
+    const par = await info([first, second], {
+      jobs: 2,
+      inline: true,
+      splitBytes: 0,
+      cuts: (f, n) => (f === first ? [Math.floor(n / 2)] : undefined),
+      onReread: (f, why) => reread.push(`${f}: ${why}`),
+      onProgress: (f) => {
+        if (f !== first || swapped) return;
+        swapped = true;
+        rmSync(first);
+        mkdirSync(first);
+      },
+    });
+    expect(swapped).toBe(true);
+    // One pass over what the files are now: the first unreadable, the second counted from nothing.
+    const seq = await info([first, second], { jobs: 1 });
+    const parsed = (t: string) => JSON.parse(t) as { outcomes: unknown[]; security: unknown; state: unknown };
+    expect(parsed(par.text).outcomes[1]).toEqual(parsed(seq.text).outcomes[1]);
+    expect(parsed(par.text).state).toEqual(parsed(seq.text).state);
+    expect(reread).toEqual([`${second}: its parts kept counts for the names of a first part that failed`]);
+    rmSync(first, { recursive: true });
   });
 
   it('privileged statements: the first 100 in order with their record numbers, all counted', async () => {
