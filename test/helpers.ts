@@ -1,5 +1,5 @@
 /** Test helpers: fixtures, chunked feeding, collecting scanner output. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SaxesParser } from 'saxes';
@@ -11,6 +11,21 @@ import type { Scanner, ScanItem } from '../src/scanners/scanner.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const FIXTURES = join(ROOT, 'fixtures');
+
+/** Every file under fixtures/ (absolute paths), sorted. */
+export function fixtureFiles(dir = FIXTURES): string[] {
+  return readdirSync(dir)
+    .flatMap((n) => {
+      const p = join(dir, n);
+      return statSync(p).isDirectory() ? fixtureFiles(p) : [p];
+    })
+    .sort();
+}
+
+/** The fixtures that are audit inputs: every file but the provenance notes, the expectations and the password map. */
+export function fixtureInputs(): string[] {
+  return fixtureFiles().filter((p) => !/(\.md|\.expected\.jsonl|EXPECTED\.tsv|passwords\.json)$/.test(p));
+}
 
 export function fixturePath(rel: string): string {
   return join(FIXTURES, rel);

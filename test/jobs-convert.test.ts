@@ -6,7 +6,7 @@
  * (the same first error, no output file left), --compress and --encrypt.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -18,6 +18,7 @@ import { AuditLogError } from '../src/errors.js';
 import { createPasswordSource } from '../src/layers/passwords.js';
 import { convertWithJobs, type JobsOptions } from '../src/parallel/convert.js';
 import type { OutputFormat } from '../src/writers/index.js';
+import { fixtureInputs } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jobs-convert-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,18 +26,6 @@ const CLI = join(process.cwd(), 'bin', 'run.js');
 const TARGETS: OutputFormat[] = ['json', 'ndjson', 'csv', 'new', 'old'];
 const PASSWORDS = createPasswordSource({ passwordMapFile: 'fixtures/layered/passwords.json' });
 
-function fixtures(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (!/\.expected\.|README|\.tsv$|passwords\.json$/.test(n)) out.push(p);
-    }
-  };
-  walk('fixtures');
-  return out;
-}
 
 /** Nominal cuts every `step` bytes (the planner moves each to the next record start). */
 const every = (step: number) => (_f: string, size: number) => Array.from({ length: Math.max(0, Math.ceil(size / step) - 1) }, (_, k) => (k + 1) * step);
@@ -106,7 +95,7 @@ describe('writer parts', () => {
 });
 
 describe('every fixture, every target: cut conversion = sequential', () => {
-  const all = fixtures();
+  const all = fixtureInputs();
   it('covers the fixtures', () => expect(all.length).toBeGreaterThan(40));
   for (const [onError, step] of [['skip', 149], ['fail', 1009]] as const) {
     it(`--on-error ${onError}, a cut every ${step} bytes`, async () => {

@@ -8,7 +8,7 @@
  * users see, exit codes included.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ import { inspectInputs, type InspectInputsOptions } from '../src/parallel/info.j
 import type { Unit } from '../src/parallel/plan.js';
 import { readAuditLog } from '../src/reader.js';
 import { SecurityTally } from '../src/security.js';
-import { FIXTURES, ROOT } from './helpers.js';
+import { FIXTURES, fixtureInputs, ROOT } from './helpers.js';
 
 const CLI = join(ROOT, 'bin', 'run.js');
 const MAP = join(FIXTURES, 'layered', 'passwords.json');
@@ -92,14 +92,7 @@ async function expectSameAtCuts(file: string, points: number[], extra: Partial<I
   return { split, rereads };
 }
 
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? walk(p) : [p];
-  });
-}
-
-const FIXTURE_FILES = walk(FIXTURES).filter((f) => !/(\.md|\.expected\.jsonl|EXPECTED\.tsv|passwords\.json)$/.test(f));
+const FIXTURE_FILES = fixtureInputs();
 
 describe('info --jobs 2 equals --jobs 1', () => {
   it('for every fixture, cut around every record and problem', async () => {

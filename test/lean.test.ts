@@ -7,7 +7,7 @@
  * the rotating writer gives the same files; and the reader gives the same
  * records (positions, bytes, format, time zone, timestamp, id) and problems.
  */
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
@@ -21,24 +21,13 @@ import { filterPaths, type FilterSpec } from '../src/filter.js';
 import { readAuditLog, type Source } from '../src/reader.js';
 import { createRotatingSink } from '../src/sinks/rotating.js';
 import type { OutputFormat } from '../src/writers/index.js';
-import { FIXTURES, fixture, randomCuts, splitAt } from './helpers.js';
+import { FIXTURES, fixture, fixtureInputs, randomCuts, splitAt } from './helpers.js';
 import { applyAll, DAMAGE_FIXTURES, op } from './mutations.js';
 
 const SEED = 20261201;
 
-/** Every file under fixtures/ that is an input (not an expectation or a README). */
-function fixtureFiles(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (!/(\.expected\.jsonl|README\.md|EXPECTED\.tsv|passwords\.json)$/.test(name)) out.push(relative(FIXTURES, p));
-    }
-  };
-  walk(FIXTURES);
-  return out;
-}
+/** Every file under fixtures/ that is an input (not an expectation or a README), relative to fixtures/. */
+const fixtureFiles = () => fixtureInputs().map((p) => relative(FIXTURES, p));
 
 /** What a conversion gave: the output bytes and the summary, or the error that stopped it. */
 type Outcome = { out: string; summary: unknown } | { error: unknown };

@@ -6,7 +6,7 @@
  * The plain-shape parsers are also checked record by record against the full parsers,
  * and shown to take the records servers write (else the comparisons would prove little).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -17,21 +17,13 @@ import { AuditReader } from '../src/reader.js';
 import type { ScanItem } from '../src/scanners/scanner.js';
 import { parseAttributeRecord, parseElementRecord, plainAttributeRecord, plainElementRecord } from '../src/scanners/xml.js';
 import { SecurityTally } from '../src/security.js';
-import { chunks, FIXTURES } from './helpers.js';
+import { chunks, FIXTURES, fixtureFiles } from './helpers.js';
 import { applyAll, op, type Op } from './mutations.js';
 
 const SEED = 20261201;
 
 /** Every file under fixtures/ but the provenance notes and the expectations table. */
-function fixtureFiles(dir = FIXTURES): string[] {
-  return readdirSync(dir)
-    .flatMap((n) => {
-      const p = join(dir, n);
-      return statSync(p).isDirectory() ? fixtureFiles(p) : [p];
-    })
-    .filter((p) => !p.endsWith('.md') && !p.endsWith('.tsv'))
-    .sort();
-}
+const allButNotes = () => fixtureFiles().filter((p) => !p.endsWith('.md') && !p.endsWith('.tsv'));
 
 /** What a read gives, as comparable data: entries whole, problems with their positions. */
 function items(bytes: Uint8Array, plainShape: boolean, chunk = bytes.length || 1): unknown[] {
@@ -62,13 +54,13 @@ async function report(src: string | Uint8Array, plainShape: boolean): Promise<st
 
 describe('the plain-shape fast path reads what the full parse reads', () => {
   test('over every fixture: the same info and security reports', async () => {
-    const files = fixtureFiles();
+    const files = allButNotes();
     expect(files.length).toBeGreaterThan(50);
     for (const f of files) expect(await report(f, true), relative(FIXTURES, f)).toBe(await report(f, false));
   });
 
   test('over every fixture, fed in small chunks: the same entries and problems', () => {
-    for (const f of fixtureFiles()) {
+    for (const f of allButNotes()) {
       const bytes = new Uint8Array(readFileSync(f));
       for (const size of [bytes.length || 1, 97, 7]) expect(items(bytes, true, size), `${relative(FIXTURES, f)} in chunks of ${size}`).toEqual(items(bytes, false, size));
     }
