@@ -66,6 +66,11 @@ export class CountMap {
     return this._map;
   }
 
+  /** The names counted by name, in first-counted order (`(other)` left out): what restrictTo() takes. */
+  names(): string[] {
+    return [...this._map.keys()].filter((n) => n !== OTHER);
+  }
+
   /** Whether the tally reached its bound: it takes no new name again, so its names are final. */
   get full(): boolean {
     return !this.only && this._map.size >= this.max;

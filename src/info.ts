@@ -213,7 +213,7 @@ export class Tally {
    */
   filled(except?: ReadonlySet<TallyMap>): [TallyMap, string[]][] {
     const out: [TallyMap, string[]][] = [];
-    for (const k of TALLY_MAPS) if (!except?.has(k) && this[k].full) out.push([k, [...this[k].map.keys()].filter((n) => n !== OTHER)]);
+    for (const k of TALLY_MAPS) if (!except?.has(k) && this[k].full) out.push([k, this[k].names()]);
     if (!except?.has('events') && !this.pairsOnly && this.pairs >= this.max) {
       const names: string[] = [];
       for (const [cls, m] of this.events) for (const ev of m.keys()) names.push(pairName(cls, ev));

@@ -9,7 +9,7 @@
  *   for await (const e of readAuditLog('audit.log')) t.add(e);
  *   const report = t.report();   // report.logins, report.privileged.list, ...
  */
-import { CountMap, OTHER, ownString, type Count } from './counts.js';
+import { CountMap, ownString, type Count } from './counts.js';
 import type { AuditEvent, Entry } from './entry.js';
 
 /** Distinct keys counted by name per section; past this many, the rest count as `(other)`. */
@@ -302,7 +302,7 @@ export class SecurityTally {
    */
   filled(except?: ReadonlySet<SecurityMap>): [SecurityMap, string[]][] {
     const out: [SecurityMap, string[]][] = [];
-    for (const k of FLAT) if (!except?.has(k) && this[k].full) out.push([k, [...this[k].map.keys()].filter((n) => n !== OTHER)]);
+    for (const k of FLAT) if (!except?.has(k) && this[k].full) out.push([k, this[k].names()]);
     return out;
   }
 
@@ -321,7 +321,12 @@ export class SecurityTally {
 
   /** Whether nothing was counted yet, at the default bound: the tally a run starts with. */
   fresh(): boolean {
-    return this.max === MAX_KEYS && this.privilegedCount === 0 && this.logins.size === 0 && this.loginsOther.ok + this.loginsOther.failed === 0 && FLAT.every((k) => this[k].map.size === 0);
+    return this.max === MAX_KEYS && this.empty();
+  }
+
+  /** Whether nothing was counted yet (logins under (other) come only after logins by name). */
+  private empty(): boolean {
+    return this.privilegedCount === 0 && this.logins.size === 0 && FLAT.every((k) => this[k].map.size === 0);
   }
 
   /** Whether a map reached its bound (cheaper than securityStateFull(state()): no copy). */
@@ -343,7 +348,7 @@ export class SecurityTally {
    */
   merge(later: SecurityState, indexBase = 0): boolean {
     // Into nothing, any state merges exactly: its maps hold the first names seen, with all their counts.
-    const fresh = this.privilegedCount === 0 && this.logins.size === 0 && FLAT.every((k) => this[k].map.size === 0);
+    const fresh = this.empty();
     if (!fresh && securityStateFull(later)) return false;
     // Logins that go under (other) bring their errors login by login, not in the order they came: fine while that map cannot fill.
     let size = this.logins.size;
