@@ -71,8 +71,13 @@ function measure(args: string[]): Measure {
     : spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const rss = /@@rss (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
   const stdout = r.stdout ?? '';
+  return { ms, ...ranFor(stdout, r.stderr ?? ''), stdout };
+}
+
+/** CPU seconds and peak RSS from GNU time's line on stderr, records from the `--json` summary on stdout (NaN where missing). */
+function ranFor(stdout: string, stderr: string): Pick<Measure, 'cpuS' | 'maxRssMiB' | 'records'> {
+  const rss = /@@rss (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
   let records = NaN;
   try {
     const j = JSON.parse(stdout) as { records?: number; read?: number };
@@ -81,7 +86,7 @@ function measure(args: string[]): Measure {
     const m = /"records":\s*(\d+)/.exec(stdout);
     if (m) records = Number(m[1]);
   }
-  return { ms, cpuS: rss ? Number(rss[2]) + Number(rss[3]) : NaN, maxRssMiB: rss ? Number(rss[1]) / 1024 : NaN, stdout, records };
+  return { cpuS: rss ? Number(rss[2]) + Number(rss[3]) : NaN, maxRssMiB: rss ? Number(rss[1]) / 1024 : NaN, records };
 }
 
 /** Two CLI runs at the same time, each under GNU time (when there is one): wall time until both ended, CPU and records summed, the larger peak RSS. */
@@ -104,11 +109,10 @@ async function measurePair(a: string[], b: string[]): Promise<Measure> {
   let records = 0;
   for (const [k, r] of rs.entries()) {
     if (r.status !== 0 && r.status !== 1) throw new Error(`${(k ? b : a).join(' ')} exited ${r.status}: ${r.stderr}`);
-    const m = /@@rss (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
-    cpuS += m ? Number(m[2]) + Number(m[3]) : NaN;
-    maxRssMiB = Math.max(maxRssMiB, m ? Number(m[1]) / 1024 : NaN);
-    const j = JSON.parse(r.stdout) as { records?: number; read?: number };
-    records += j.records ?? j.read ?? NaN;
+    const m = ranFor(r.stdout, r.stderr);
+    cpuS += m.cpuS;
+    maxRssMiB = Math.max(maxRssMiB, m.maxRssMiB);
+    records += m.records;
   }
   return { ms, cpuS, maxRssMiB, stdout: '', records };
 }
