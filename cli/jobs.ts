@@ -2,8 +2,9 @@
  * `--jobs N`: how many worker threads read the inputs.
  *
  * `info` uses one worker per core by default: its reports are merged from
- * parts without re-reading, and two workers beat one thread on every input
- * measured (README, Performance). `convert` defaults to 1 (one thread, one
+ * parts without re-reading, and two workers beat one thread on every input of
+ * 96 MiB or more measured (README, Performance); below that it reads on one
+ * thread whatever N is (src/parallel/info.ts INFO_MIN_BYTES). `convert` defaults to 1 (one thread, one
  * input after the other): its workers hand every output byte to the main
  * thread, and on the 2-core machines measured that made two workers no faster
  * than one thread (same-format output slower), so there threads are asked for,

@@ -62,7 +62,7 @@ export default class Info extends Command {
       bar = progress(expanded, { quiet: flags.quiet || flags.json });
       const outcomes = inspectInputs(expanded, {
         jobs: flags.jobs ?? defaultInfoJobs(),
-        ...(flags['split-bytes'] !== undefined ? { splitBytes: flags['split-bytes'] } : {}),
+        ...(flags['split-bytes'] !== undefined ? { splitBytes: flags['split-bytes'], minBytes: flags['split-bytes'] } : {}),
         password,
         security,
         ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),

@@ -84,7 +84,7 @@ async function expectSameAtCuts(file: string, points: number[], extra: Partial<I
   const rereads: string[] = [];
   const sets = [...points.map((p) => [p]), ...points.slice(1).map((p, i) => [points[i]!, p])];
   for (const cuts of sets) {
-    const par = await info([file], { jobs: 2, inline: true, splitBytes: 0, cuts: () => cuts, ...extra });
+    const par = await info([file], { jobs: 2, inline: true, splitBytes: 0, minBytes: 0, cuts: () => cuts, ...extra });
     expect(par.text, `${file} cut at ${cuts.join(', ')}`).toBe(seq.text);
     if ((par.units?.length ?? 0) > 1) split++;
     rereads.push(...par.rereads);
@@ -111,7 +111,7 @@ describe('info --jobs 2 equals --jobs 1', () => {
 
   it('for all fixtures at once, across files on worker threads', async () => {
     const seq = await info(FIXTURE_FILES, { jobs: 1 });
-    const par = await info(FIXTURE_FILES, { jobs: 2, splitBytes: 0 });
+    const par = await info(FIXTURE_FILES, { jobs: 2, splitBytes: 0, minBytes: 0 });
     expect(par.units!.length).toBeGreaterThanOrEqual(FIXTURE_FILES.length);
     expect(par.text).toBe(seq.text);
   });
@@ -242,7 +242,7 @@ describe('bounded tallies and lists merge as one pass counts them', () => {
     const b = await expectSameAtCuts(beyond, [Math.floor(size / 2)], { partMaxKeys: 11_000 });
     expect(b.rereads).toEqual([]);
     const told: number[] = [];
-    await info([beyond], { jobs: 2, inline: true, splitBytes: 0, cuts: () => [Math.floor(size / 2)], partMaxKeys: 11_000, onMerged: (_, n) => told.push(n) });
+    await info([beyond], { jobs: 2, inline: true, splitBytes: 0, minBytes: 0, cuts: () => [Math.floor(size / 2)], partMaxKeys: 11_000, onMerged: (_, n) => told.push(n) });
     expect(told).toEqual([1]);
     // Cut early, the first part keeps fewer than 10,000 users: the second sees more names than its bound and is read again.
     const c = await expectSameAtCuts(beyond, [Math.floor(size / 10)], { partMaxKeys: 11_000 });
@@ -274,7 +274,7 @@ describe('bounded tallies and lists merge as one pass counts them', () => {
     // In this thread (the first part ends before the next one starts), cut early, in the middle and late.
     for (const cuts of [[Math.floor(size / 2)], [Math.floor(size / 3), Math.floor((2 * size) / 3)], [Math.floor(size * 0.4), Math.floor(size * 0.45), Math.floor(size * 0.9)]]) {
       const told: number[] = [];
-      const par = await info([file], { jobs: 2, inline: true, splitBytes: 0, cuts: () => cuts, onMerged: (_, n) => told.push(n) });
+      const par = await info([file], { jobs: 2, inline: true, splitBytes: 0, minBytes: 0, cuts: () => cuts, onMerged: (_, n) => told.push(n) });
       expect(par.text, `cut at ${cuts.join(', ')}`).toBe(seq.text);
       expect(par.rereads).toEqual([]);
       expect(told).toEqual([cuts.length]);
@@ -286,7 +286,7 @@ describe('bounded tallies and lists merge as one pass counts them', () => {
     const second = put('many-clients-2.json', jsonLines(12_000, (i) => `v${i % 5}`, 0, (i) => net(i % 2 ? 20_000 + i : i % 10_000)));
     const seq2 = await info([onePair, second], { jobs: 1 });
     const told: number[] = [];
-    const par = await info([onePair, second], { jobs: 2, splitBytes: 0, cuts: (f, n) => (f === onePair ? [Math.floor(n / 2)] : undefined), onMerged: (_, n) => told.push(n) });
+    const par = await info([onePair, second], { jobs: 2, splitBytes: 0, minBytes: 0, cuts: (f, n) => (f === onePair ? [Math.floor(n / 2)] : undefined), onMerged: (_, n) => told.push(n) });
     expect(par.text).toBe(seq2.text);
     expect(par.rereads).toEqual([]);
     expect(told.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
@@ -295,7 +295,7 @@ describe('bounded tallies and lists merge as one pass counts them', () => {
     const counted = async (jobs: number) => {
       const security = new SecurityTally();
       for await (const e of readAuditLog(second, { onError: 'skip' })) security.add(e);
-      return info([file], { jobs, security, splitBytes: 0, cuts: (_, n) => [Math.floor(n / 2)] });
+      return info([file], { jobs, security, splitBytes: 0, minBytes: 0, cuts: (_, n) => [Math.floor(n / 2)] });
     };
     expect((await counted(2)).text).toBe((await counted(1)).text);
   });
@@ -314,7 +314,7 @@ describe('bounded tallies and lists merge as one pass counts them', () => {
     const par = await info([first, second], {
       jobs: 2,
       inline: true,
-      splitBytes: 0,
+      splitBytes: 0, minBytes: 0,
       cuts: (f, n) => (f === first ? [Math.floor(n / 2)] : undefined),
       onReread: (f, why) => reread.push(`${f}: ${why}`),
       onProgress: (f) => {
@@ -361,14 +361,23 @@ describe('generated inputs on worker threads', () => {
     files.push(files[0]!);
     const seq = await info(files, { jobs: 1 });
     const cuts = (_: string, size: number) => [Math.floor(size / 3), Math.floor((2 * size) / 3)];
-    const par = await info(files, { jobs: 2, splitBytes: 0, cuts });
+    const par = await info(files, { jobs: 2, splitBytes: 0, minBytes: 0, cuts });
     // Plain and AES-only files are cut (the duplicate too); gzip, CSV, unreadable ones are not.
     expect(par.units!.length).toBe(files.length + 2 * 6);
     expect(par.rereads).toEqual([]);
     expect(par.text).toBe(seq.text);
     // Even shares: the planner's own cuts.
-    const even = await info(files, { jobs: 3, splitBytes: 0 });
+    const even = await info(files, { jobs: 3, splitBytes: 0, minBytes: 0 });
     expect(even.text).toBe(seq.text);
+  });
+
+  it('less input in all than INFO_MIN_BYTES starts no worker, even with files the planner would cut', async () => {
+    const file = put('small-new', generateLogString({ format: 'new', bytes: 2 << 20, seed: 22 }));
+    const below = await info([file, file], { jobs: 2, splitBytes: 0 });
+    expect(below.units).toBeUndefined();
+    const at = await info([file, file], { jobs: 2, splitBytes: 0, minBytes: 2 * statSync(file).size });
+    expect(at.units!.length).toBeGreaterThanOrEqual(2);
+    expect(at.text).toBe(below.text);
   });
 
   it('one large file of each format, cut by the planner for 2 and 3 workers', async () => {
@@ -376,7 +385,7 @@ describe('generated inputs on worker threads', () => {
       const file = put(`large-${format}`, generateLogString({ format, bytes: 2 << 20, seed: 21, hostile: true }));
       const seq = await info([file], { jobs: 1 });
       for (const jobs of [2, 3]) {
-        const par = await info([file], { jobs, splitBytes: 1 << 20 });
+        const par = await info([file], { jobs, splitBytes: 1 << 20, minBytes: 0 });
         expect(par.units!.length).toBe(jobs);
         expect(par.rereads).toEqual([]);
         expect(par.text).toBe(seq.text);
