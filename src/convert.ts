@@ -23,6 +23,12 @@ export interface ConvertOptions {
   filter?: FilterSpec;
   /** `fail` (default): stop at the first malformed record; `skip`: skip it, count it, go on. */
   onError?: 'fail' | 'skip';
+  /**
+   * An input that cannot be read (missing, unknown format, wrong password, or
+   * the rest of it unreadable): `skip` reports it and goes on to the next
+   * input, `fail` stops there. Defaults to `onError`.
+   */
+  unreadable?: 'fail' | 'skip';
   /** Password of encrypted inputs. */
   password?: PasswordSource;
   /** Zone of local-time inputs (IANA name or `+hh:mm`): their times are converted to UTC on read. */
@@ -137,6 +143,11 @@ export function passThroughRead(to: OutputFormat, filter: FilterSpec, lean: bool
   };
 }
 
+/** Whether an input that cannot be read is reported and skipped (ConvertOptions.unreadable). */
+export function skipsUnreadable(opts: Pick<ConvertOptions, 'onError' | 'unreadable'>): boolean {
+  return (opts.unreadable ?? opts.onError) === 'skip';
+}
+
 /** A value the filters or the writer cannot handle is that record's problem: thrown, or (with skip) noted and skipped. */
 export function recordFailureHandler(skip: boolean, onProblem: (e: AuditLogError) => void): (err: unknown, e: Entry, stage: 'transform' | 'write') => void {
   return (err, e, stage) => {
@@ -209,7 +220,7 @@ export async function convertInto(inputs: Source[], makeSink: SinkFactory, opts:
         }
       } catch (err) {
         // An input that cannot be read at all (missing, unknown format, wrong password) is skipped and reported with skip.
-        if (!(skip && err instanceof AuditLogError && isUnreadable(err))) throw err;
+        if (!(skipsUnreadable(opts) && err instanceof AuditLogError && isUnreadable(err))) throw err;
         summary.unreadable.push(problemReport(err));
         onProblem(err);
       }

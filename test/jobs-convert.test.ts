@@ -192,6 +192,12 @@ describe('generated inputs', () => {
       await same(files, { to, onError: 'skip', password: PASSWORDS }, inline(pieces(7)));
       await same(files, { to, onError: 'fail', password: PASSWORDS }, inline(pieces(7)));
     }
+    // Damaged records skipped, but the first unreadable input stops the run (unreadable: 'fail').
+    for (const to of ['ndjson', 'new'] as const) {
+      const stop = await same(files, { to, onError: 'skip', unreadable: 'fail', password: PASSWORDS }, inline(pieces(7)));
+      expect(stop.error).toContain('missing.json');
+    }
+    expect((await run([damaged], { to: 'ndjson', onError: 'skip', unreadable: 'fail' })).summary).toContain('"malformed":1');
   });
 
   it('in worker threads: several files and one file cut in pieces', async () => {

@@ -36,7 +36,7 @@
  * a JSON one (splittableForConvert).
  */
 import { stat } from 'node:fs/promises';
-import { closedInto, convertInto, emptySummary, fileSinkFactory, noteProblemIn, passes, passThroughRead, recordFailureHandler, type ConvertOptions, type ConvertSummary, type InputSummary, type SinkFactory } from '../convert.js';
+import { closedInto, convertInto, emptySummary, fileSinkFactory, noteProblemIn, passes, passThroughRead, recordFailureHandler, skipsUnreadable, type ConvertOptions, type ConvertSummary, type InputSummary, type SinkFactory } from '../convert.js';
 import type { Entry, FormatId } from '../entry.js';
 import { AuditLogError } from '../errors.js';
 import { compileFilter, type FilterSpec } from '../filter.js';
@@ -80,6 +80,8 @@ export interface ConvertUnitPayload {
   to: OutputFormat;
   filter: FilterSpec;
   onError: 'fail' | 'skip';
+  /** An unreadable input: `skip` returns its error in the result (ConvertOptions.unreadable), `fail` throws it. */
+  unreadable: 'fail' | 'skip';
   csvSafe: boolean;
   /** Read records of the target's own format lean (ConvertOptions.lean); defaults to true. */
   lean?: boolean;
@@ -119,7 +121,7 @@ export interface ConvertUnitResult {
   ids: IdRun;
   /** Whether it read any entry (the sink is made at the first one). */
   sawEntries: boolean;
-  /** With skip: the error that made the rest of the input unreadable. */
+  /** With unreadable skip: the error that made the rest of the input unreadable. */
   unreadable?: WireError;
 }
 
@@ -241,7 +243,7 @@ export async function convertUnit(p: ConvertUnitPayload, io: TaskIO): Promise<Co
     }
   } catch (err) {
     if (err instanceof AuditLogError && (err.ctx.offset ?? 0) >= end) past = true;
-    else if (skip && err instanceof AuditLogError && isUnreadable(err)) unreadable = toWire(err);
+    else if (p.unreadable === 'skip' && err instanceof AuditLogError && isUnreadable(err)) unreadable = toWire(err);
     else {
       // What a sequential run did before the error: the held events written, the problems told.
       if (sawEntries) await start();
@@ -375,7 +377,7 @@ export async function convertUnits(units: Unit[], passwords: (ResolvedPassword |
     }
   };
   const tasks = units.map((unit) => {
-    const payload: ConvertUnitPayload = { unit, to: opts.to, filter: opts.filter ?? {}, onError: skip ? 'skip' : 'fail', csvSafe: opts.csvSafe ?? false, ...(opts.lean === false ? { lean: false } : {}), ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}), ...(passwords[unit.input] ? { password: passwords[unit.input]! } : {}), ...(job.holdMax !== undefined ? { holdMax: job.holdMax } : {}) };
+    const payload: ConvertUnitPayload = { unit, to: opts.to, filter: opts.filter ?? {}, onError: skip ? 'skip' : 'fail', unreadable: skipsUnreadable(opts) ? 'skip' : 'fail', csvSafe: opts.csvSafe ?? false, ...(opts.lean === false ? { lean: false } : {}), ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}), ...(passwords[unit.input] ? { password: passwords[unit.input]! } : {}), ...(job.holdMax !== undefined ? { holdMax: job.holdMax } : {}) };
     return { name: 'convert', payload };
   });
   // Room for a whole unit's output (see DEFAULT_UNIT_BYTES), and some.
