@@ -80,7 +80,11 @@ export default class Convert extends Command {
       };
       summary = dir
         ? await convertInto(sources, (prologue, hooks) => createRotatingSink({ ...rot.sink, ...hooks, dir, to: opts.to, compress: flags.compress, csvSafe: flags['csv-safe'], ...(encrypt ? { encrypt } : {}), ...(prologue ? { prologue } : {}) }), opts)
-        : await convertWithJobs(sources, flags.output ?? '-', opts, { jobs: flags.jobs ?? defaultJobs(), ...(flags['split-bytes'] !== undefined ? { splitBytes: flags['split-bytes'], minBytes: flags['split-bytes'] } : {}) });
+        : await convertWithJobs(sources, flags.output ?? '-', opts, {
+            jobs: flags.jobs ?? defaultJobs(),
+            ...(flags['split-bytes'] !== undefined ? { splitBytes: flags['split-bytes'], minBytes: flags['split-bytes'] } : {}),
+            onProgress: (file, disk, decoded, records) => bar.update(file, disk, decoded, records),
+          });
     } catch (e) {
       bar.done();
       return failed(this, e, flags.json);

@@ -121,6 +121,10 @@ export interface ConvertUnitResult {
   ids: IdRun;
   /** Whether it read any entry (the sink is made at the first one). */
   sawEntries: boolean;
+  /** Bytes it read from disk (a range's unit reads ahead of its end). */
+  inputBytes: number;
+  /** Bytes of the decoded stream it read (gzip or AES inputs read whole). */
+  decodedBytes: number;
   /** With unreadable skip: the error that made the rest of the input unreadable. */
   unreadable?: WireError;
 }
@@ -265,6 +269,8 @@ export async function convertUnit(p: ConvertUnitPayload, io: TaskIO): Promise<Co
     lastTimestamp,
     ids: ids.run,
     sawEntries,
+    inputBytes: log.inputBytesRead,
+    decodedBytes: log.bytesRead,
     ...(unreadable ? { unreadable } : {}),
   };
 }
@@ -287,6 +293,12 @@ export interface JobsOptions {
   holdMax?: number;
   /** Told the units before they run (not told when the conversion runs sequentially). */
   onPlan?: (units: readonly Unit[]) => void;
+  /**
+   * Told after each unit is merged, on workers (on one thread ConvertOptions.onProgress
+   * is told instead): the input, its bytes read from disk so far, those of its decoded
+   * stream when it is read whole through layers, and the records read in all.
+   */
+  onProgress?: (file: string, diskBytes: number, decodedBytes: number | undefined, records: number) => void;
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -425,6 +437,8 @@ export async function convertUnits(units: Unit[], passwords: (ResolvedPassword |
       const input = inputs[unit.input]!;
       input.records += r.records;
       summary.read += r.records;
+      // How far into the file: a range's end (its units read ahead of it), or what a whole unit read.
+      job.onProgress?.(unit.file, unit.range ? unit.range.end : r.inputBytes, r.layers.length && !unit.range ? r.decodedBytes : undefined, summary.read);
       summary.filtered += r.filtered;
       // The format is the one the input's first record decided (an XML scanner's hint is replaced by it).
       if (unit.first || input.format === null) input.format = r.format;
