@@ -11,6 +11,7 @@
  * not assumed.
  */
 import { availableParallelism } from 'node:os';
+import type { JobsOptions } from '../src/parallel/convert.js';
 import { Flags } from './core.js';
 
 /** `info`'s default: one worker per core (1 on a single core: no thread is started). */
@@ -41,3 +42,30 @@ export const splitBytesFlag = Flags.integer({
   hidden: true,
   description: 'inputs smaller than this many bytes are not cut into parts, and runs with less input than this use no worker threads',
 });
+
+export const showJobsFlag = Flags.integer({
+  char: 'j',
+  min: 1,
+  description: 'worker threads reading and filtering the inputs, several files at once and large plain or encrypted files in parts (default: one per core from 96 MiB of input, else 1; --limit reads on one thread; the rows are the same for every N)',
+});
+
+/**
+ * Below this many input bytes in all, `show` reads on one thread: as for
+ * `info` (src/parallel/info.ts INFO_MIN_BYTES), starting workers costs about
+ * 0.2 s of each core.
+ */
+export const SHOW_MIN_BYTES = 96 * 1024 * 1024;
+
+/**
+ * How `show` runs: one worker per core by default; one thread with `--limit`
+ * (it stops at the Nth match, and what it reports should be what it read up
+ * to there, not what workers read ahead).
+ */
+export function showJobs(flags: { jobs?: number | undefined; limit?: number | undefined; 'split-bytes'?: number | undefined }): JobsOptions {
+  const split = flags['split-bytes'];
+  return {
+    jobs: flags.limit !== undefined ? 1 : (flags.jobs ?? defaultInfoJobs()),
+    minBytes: split ?? SHOW_MIN_BYTES,
+    ...(split !== undefined ? { splitBytes: split } : {}),
+  };
+}

@@ -4,11 +4,13 @@ import { filterFlags, filterSpec } from '../cli/filter-flags.js';
 import { createLineOutput } from '../cli/pager.js';
 import { isNote, progress, quietFlag } from '../cli/progress.js';
 import { createTable, DEFAULT_FIELDS, resolveColumns, tsvRows, verticalRecord } from '../cli/show-format.js';
-import type { Entry } from '../src/entry.js';
+import { showJobs, showJobsFlag, splitBytesFlag } from '../cli/jobs.js';
+import type { AuditEvent } from '../src/entry.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
 import { expandInputs } from '../src/fileset.js';
 import { compileFilter, unknownEventWarning } from '../src/filter.js';
-import { selectEntries } from '../src/select.js';
+import { convertIntoWithJobs } from '../src/parallel/convert.js';
+import { createEventSink, EVENT_SINK_FORMAT } from '../src/sinks/events.js';
 
 export default class Show extends Command {
   static override summary = 'Show matching records: a table on a terminal, tab-separated rows when piped.';
@@ -35,6 +37,8 @@ export default class Show extends Command {
     count: Flags.boolean({ char: 'c', description: 'print only the number of matching records' }),
     pager: Flags.boolean({ description: 'page through $PAGER (default less) when the output is longer than the terminal', allowNo: true, default: true }),
     quiet: quietFlag,
+    jobs: showJobsFlag,
+    'split-bytes': splitBytesFlag,
     ...filterFlags,
     ...passwordFlags,
   };
@@ -63,33 +67,44 @@ export default class Show extends Command {
     const cols = flags.fields ? resolveColumns(flags.fields.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
     const tableCols = cols ?? resolveColumns(DEFAULT_FIELDS);
     const table = createTable(tableCols, { width: process.stdout.columns || 80, colour });
-    const render = (batch: Entry[], n: number): string[] => {
-      const events = batch.map((e) => e.event);
+    const render = (events: AuditEvent[], n: number): string[] => {
       if (flags.vertical) return events.flatMap((e, i) => verticalRecord(e, n + i + 1, cols, colour));
       return tty ? table.rows(events) : tsvRows(tableCols, events);
     };
     let shown = 0;
     let dataProblems = false;
+    // Matching records, in order: false once no more are wanted (the limit, or the pager quit).
+    const sink = createEventSink(async (events) => {
+      let batch = events;
+      if (flags.limit !== undefined && shown + batch.length > flags.limit) batch = batch.slice(0, flags.limit - shown);
+      // Empty batches too for a table on a terminal: rows held for sizing go out in time.
+      if (!batch.length && (flags.count || flags.vertical || !tty)) return true;
+      if (!flags.count && !(await out.write(render(batch, shown)))) return false;
+      shown += batch.length;
+      return shown !== flags.limit;
+    });
     try {
       const filter = filterSpec(flags);
       compileFilter(filter);
       const password = passwordSource(flags);
       const expanded = await expandInputs(files, { password });
       bar = progress(expanded, { quiet: flags.quiet });
-      const sel = selectEntries(expanded, {
-        filter,
-        password,
-        onProblem: note,
-        onProgress: (log, records) => out.paging || bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, records),
-      });
-      for await (let batch of sel.batches()) {
-        if (flags.limit !== undefined && shown + batch.length > flags.limit) batch = batch.slice(0, flags.limit - shown);
-        if (!batch.length && (flags.count || flags.vertical || !tty)) continue;
-        if (!flags.count && !(await out.write(render(batch, shown)))) break;
-        shown += batch.length;
-        if (shown === flags.limit) break;
-      }
-      dataProblems = sel.summary.dataProblems;
+      // Damaged records are noted and skipped; an input that cannot be read stops the run.
+      const summary = await convertIntoWithJobs(
+        expanded,
+        () => sink,
+        {
+          to: EVENT_SINK_FORMAT,
+          filter,
+          password,
+          onError: 'skip',
+          unreadable: 'fail',
+          onProblem: note,
+          onProgress: (log, records) => out.paging || bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, records),
+        },
+        { ...showJobs(flags), onProgress: (file, disk, decoded, records) => out.paging || bar.update(file, disk, decoded, records) },
+      );
+      dataProblems = summary.dataProblems;
       bar.done();
       if (flags.count) await out.write([String(shown)]);
       else if (!flags.vertical && tty) await out.write(table.end());
