@@ -89,6 +89,8 @@ export interface ConvertUnitPayload {
   password?: ResolvedPassword;
   /** HOLD_MAX unless told (tests). */
   holdMax?: number;
+  /** The per-second ids continue from the input before (JobsOptions.idsFrom): a first unit's leading ids are not its own either. */
+  idsAcross?: boolean;
 }
 
 /** What a unit asks the main thread. */
@@ -125,6 +127,8 @@ export interface ConvertUnitResult {
   inputBytes: number;
   /** Bytes of the decoded stream it read (gzip or AES inputs read whole). */
   decodedBytes: number;
+  /** End of the last record it read (undefined: none). */
+  lastEnd: number | undefined;
   /** With unreadable skip: the error that made the rest of the input unreadable. */
   unreadable?: WireError;
 }
@@ -143,7 +147,7 @@ export async function convertUnit(p: ConvertUnitPayload, io: TaskIO): Promise<Co
   const end = unit.range && !unit.last ? unit.range.end : Infinity;
   const keep = compileFilter(p.filter);
   const writer = createWriter(p.to, { csvSafe: p.csvSafe, partOfOutput: true });
-  const ids = new IdStage(null, !unit.first);
+  const ids = new IdStage(null, !unit.first || p.idsAcross === true);
   const blocks = new Blocks();
   let problems: WireError[] = [];
   let records = 0;
@@ -153,6 +157,7 @@ export async function convertUnit(p: ConvertUnitPayload, io: TaskIO): Promise<Co
   let sawEntries = false;
   let started = false;
   let lastTimestamp: string | undefined;
+  let lastEnd: number | undefined;
   let held: Entry[] = [];
   let unreadable: WireError | undefined;
   const number = (i: number | undefined) => {
@@ -223,6 +228,7 @@ export async function convertUnit(p: ConvertUnitPayload, io: TaskIO): Promise<Co
         }
         sawEntries = true;
         records++;
+        lastEnd = e.at.end;
         number(e.at.index);
         ids.assign(e);
         const dependent = ids.depended;
@@ -271,6 +277,7 @@ export async function convertUnit(p: ConvertUnitPayload, io: TaskIO): Promise<Co
     sawEntries,
     inputBytes: log.inputBytesRead,
     decodedBytes: log.bytesRead,
+    lastEnd,
     ...(unreadable ? { unreadable } : {}),
   };
 }
@@ -291,6 +298,13 @@ export interface JobsOptions {
   inline?: boolean;
   /** Held-back events per unit, at most (HOLD_MAX; tests). */
   holdMax?: number;
+  /**
+   * One per-second id count over all inputs, from this state (the events before the
+   * first input), as `read` numbers a file set; by default each input counts its own.
+   */
+  idsFrom?: { state: IdState | null };
+  /** Told after each unit is merged: its records, and the end of its last record (undefined: none). */
+  onMerged?: (unit: Unit, merged: { records: number; lastEnd: number | undefined; inputBytes: number; decodedBytes: number }) => void;
   /** Told the units before they run (not told when the conversion runs sequentially). */
   onPlan?: (units: readonly Unit[]) => void;
   /**
@@ -335,7 +349,7 @@ export async function convertUnits(units: Unit[], passwords: (ResolvedPassword |
   const state: UnitState[] = units.map(() => ({ startDone: false, begun: deferred(), started: deferred(), dropped: false }));
   /** Record numbers used by the merged units of each input. */
   const base: number[] = [];
-  let idState: IdState | null = null;
+  let idState: IdState | null = job.idsFrom ? job.idsFrom.state : null;
   let current = -1;
   const renumber = (w: WireError, k: number): Error => {
     const e = fromWire(w);
@@ -389,7 +403,7 @@ export async function convertUnits(units: Unit[], passwords: (ResolvedPassword |
     }
   };
   const tasks = units.map((unit) => {
-    const payload: ConvertUnitPayload = { unit, to: opts.to, filter: opts.filter ?? {}, onError: skip ? 'skip' : 'fail', unreadable: skipsUnreadable(opts) ? 'skip' : 'fail', csvSafe: opts.csvSafe ?? false, ...(opts.lean === false ? { lean: false } : {}), ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}), ...(passwords[unit.input] ? { password: passwords[unit.input]! } : {}), ...(job.holdMax !== undefined ? { holdMax: job.holdMax } : {}) };
+    const payload: ConvertUnitPayload = { unit, to: opts.to, filter: opts.filter ?? {}, onError: skip ? 'skip' : 'fail', unreadable: skipsUnreadable(opts) ? 'skip' : 'fail', csvSafe: opts.csvSafe ?? false, ...(opts.lean === false ? { lean: false } : {}), ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}), ...(passwords[unit.input] ? { password: passwords[unit.input]! } : {}), ...(job.holdMax !== undefined ? { holdMax: job.holdMax } : {}), ...(job.idsFrom ? { idsAcross: true } : {}) };
     return { name: 'convert', payload };
   });
   // Room for a whole unit's output (see DEFAULT_UNIT_BYTES), and some.
@@ -403,7 +417,7 @@ export async function convertUnits(units: Unit[], passwords: (ResolvedPassword |
       const u = state[k]!;
       current = k;
       if (unit.first) {
-        idState = null;
+        if (!job.idsFrom) idState = null;
         base[unit.input] = 0;
         inputs[unit.input] = { file: unit.file, format: null, layers: [], complete: null, records: 0 };
         summary.inputs.push(inputs[unit.input]!);
@@ -439,6 +453,7 @@ export async function convertUnits(units: Unit[], passwords: (ResolvedPassword |
       summary.read += r.records;
       // How far into the file: a range's end (its units read ahead of it), or what a whole unit read.
       job.onProgress?.(unit.file, unit.range ? unit.range.end : r.inputBytes, r.layers.length && !unit.range ? r.decodedBytes : undefined, summary.read);
+      job.onMerged?.(unit, { records: r.records, lastEnd: r.lastEnd, inputBytes: r.inputBytes, decodedBytes: r.decodedBytes });
       summary.filtered += r.filtered;
       // The format is the one the input's first record decided (an XML scanner's hint is replaced by it).
       if (unit.first || input.format === null) input.format = r.format;

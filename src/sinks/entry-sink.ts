@@ -85,20 +85,20 @@ export function addDropped(into: Record<string, number>, from: Record<string, nu
 }
 
 /**
- * A push-to-pull bridge with backpressure: a producer `push`es chunks, and the
- * consumer (an async-iterable sink primitive such as writeAtomic) pulls them.
+ * A push-to-pull bridge with backpressure: a producer `push`es chunks (bytes by
+ * default), and the consumer (an async-iterable sink primitive such as writeAtomic) pulls them.
  * `push` resolves once the chunk was taken, so at most one chunk waits.
  * `fail` makes the consumer's iteration throw (it then removes its temp file).
  */
-export class Channel implements AsyncIterable<Uint8Array> {
-  private item: Uint8Array | undefined;
+export class Channel<T = Uint8Array> implements AsyncIterable<T> {
+  private item: T | undefined;
   private ended = false;
   private error: Error | undefined;
   private wakeConsumer: (() => void) | undefined;
   private wakeProducer: (() => void) | undefined;
 
   /** Hand a chunk to the consumer; resolves when it was taken (or the channel failed). */
-  async push(chunk: Uint8Array): Promise<void> {
+  async push(chunk: T): Promise<void> {
     while (this.item !== undefined && !this.error) await new Promise<void>((r) => (this.wakeProducer = r));
     if (this.error) return;
     this.item = chunk;
@@ -118,7 +118,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     this.wakeProducer?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
     for (;;) {
       while (this.item === undefined && !this.ended && !this.error) await new Promise<void>((r) => (this.wakeConsumer = r));
       if (this.error) throw this.error;
