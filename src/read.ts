@@ -17,8 +17,11 @@
  * servers write them, that timestamps do not go backwards. gzip files are read
  * from their start. Ids of XML and Percona events are counted per second
  * from a point where the second changes, so they match a read from the start.
+ * Events come out as the JSON writers write them: a local time (Percona
+ * audit_log_filter) carries `"time_zone": "local"`, as MySQL's JSON times are UTC.
  */
 import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { AuditEvent, Entry } from './entry.js';
 import { AuditLogError } from './errors.js';
@@ -28,6 +31,7 @@ import { isDataProblem } from './info.js';
 import { openInput, type Input } from './input.js';
 import type { PasswordSource } from './layers/index.js';
 import { readAuditLog } from './reader.js';
+import { eventWithZone } from './writers/common.js';
 import { discoverFileSet } from './fileset.js';
 import { loadState, saveState, STATE_VERSION } from './state.js';
 
@@ -56,7 +60,20 @@ export interface ReadEventsOptions {
   password?: PasswordSource;
   /** Told about every problem that did not stop reading. */
   onProblem?: (e: AuditLogError) => void;
+  /**
+   * Worker threads for the whole files after the one the read starts in, when no
+   * `maxArrayLength` is given (READ_MIN_BYTES of them at least): the same events,
+   * ids, problems, cursor and stats as one thread. Default 1.
+   */
+  jobs?: number;
+  /** Below this many bytes of those files in all, they are read on this thread (READ_MIN_BYTES; tests). */
+  minBytes?: number;
+  /** Told the files read on workers, when they are (tests). */
+  onWorkers?: (files: string[]) => void;
 }
+
+/** Below this many bytes of whole files left to read, a read uses no workers (starting them costs about 0.2 s of each core). */
+export const READ_MIN_BYTES = 96 * 1024 * 1024;
 
 export interface ReadStats {
   /** Decoded bytes handed to the scanners. */
@@ -120,6 +137,8 @@ function cmp(a: Bookmark, b: Bookmark): number {
 class Inputs {
   private readonly open = new Map<string, Input>();
   readonly stats: ReadStats = { bytesParsed: 0, bytesIn: 0, filesRead: [], probes: 0 };
+  /** Bytes read by workers, from inputs opened there. */
+  elsewhere = 0;
   constructor(private readonly password: PasswordSource | undefined) {}
 
   async get(path: string): Promise<Input> {
@@ -133,7 +152,7 @@ class Inputs {
   }
 
   finish(): ReadStats {
-    this.stats.bytesIn = [...this.open.values()].reduce((n, i) => n + i.bytesIn, 0);
+    this.stats.bytesIn = [...this.open.values()].reduce((n, i) => n + i.bytesIn, this.elsewhere);
     return this.stats;
   }
 }
@@ -252,10 +271,24 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
       lastCursorFile = { path: f.path, fp };
       return fp;
     };
+    const tell = (e: AuditLogError, activeEnd: boolean) => {
+      // The active file's torn end (a record, a gzip member or an AES block being written) is read next time.
+      if (activeEnd && (e.code === 'TRUNCATED_RECORD' || e.code === 'TRUNCATED_INPUT')) return;
+      if (isDataProblem(e.code)) result.dataProblems = true;
+      opts.onProblem?.(e);
+    };
     for (let i = pos.index; i < set.files.length; i++) {
       const f = set.files[i]!;
       const last = i === set.files.length - 1;
       const from = i === pos.index ? pos.offset : 0;
+      // Whole files from here on, every event wanted: they can be read on workers.
+      if (found && i > pos.index && max === Infinity && (opts.jobs ?? 1) > 1) {
+        const rest = set.files.slice(i);
+        if (rest.length > 1 && (await sizeOf(rest)) >= (opts.minBytes ?? READ_MIN_BYTES)) {
+          yield* onWorkers(rest, ids.state, tell, fpOf);
+          break;
+        }
+      }
       const input = await inputs.get(f.path);
       inputs.read(f.path);
       const log = readAuditLog(f.path, {
@@ -265,12 +298,7 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
         ids,
         ...(f.format ? { format: f.format } : {}),
         ...(from > 0 ? { range: { start: from } } : {}),
-        onProblem: (e) => {
-          // The active file's torn end (a record, a gzip member or an AES block being written) is read next time.
-          if (last && f.active && (e.code === 'TRUNCATED_RECORD' || e.code === 'TRUNCATED_INPUT')) return;
-          if (isDataProblem(e.code)) result.dataProblems = true;
-          opts.onProblem?.(e);
-        },
+        onProblem: (e) => tell(e, last && f.active),
       });
       let done = false;
       try {
@@ -296,7 +324,8 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
               done = true;
               break;
             }
-            out.push(ev);
+            // As the JSON writers write it: a local time is marked, never passed off as UTC.
+            out.push(eventWithZone(e));
             result.count++;
             lastEntry = e;
           }
@@ -316,7 +345,80 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
     inputs.finish();
   }
 
+  /**
+   * Whole files read on `opts.jobs` workers (src/parallel/convert.ts into an
+   * event sink, one id count across them from `before`), their events handed
+   * out in order, and the cursor after the last one.
+   */
+  async function* onWorkers(files: SetFile[], before: IdState | null, tell: (e: AuditLogError, activeEnd: boolean) => void, fpOf: (f: SetFile, end: number) => Promise<Cursor['file']>): AsyncGenerator<AuditEvent[]> {
+    const [{ convertUnits }, { planUnits }, { createEventSink, EVENT_SINK_FORMAT }, { Channel }] = await Promise.all([
+      import('./parallel/convert.js'),
+      import('./parallel/plan.js'),
+      import('./sinks/events.js'),
+      import('./sinks/entry-sink.js'),
+    ]);
+    const jobs = opts.jobs!;
+    opts.onWorkers?.(files.map((f) => f.path));
+    const plan = await planUnits(
+      files.map((f) => f.path),
+      { jobs, splittable: () => false, ...(opts.password ? { password: opts.password } : {}) },
+    );
+    const newest = files[files.length - 1]!;
+    const channel = new Channel<AuditEvent[]>();
+    let stopped = false;
+    let lastEvent: AuditEvent | undefined;
+    /** Files with events, and where their last one ends. */
+    const ends: { f: SetFile; end: number }[] = [];
+    const sink = createEventSink(async (events) => {
+      if (!events.length) return !stopped;
+      lastEvent = events[events.length - 1];
+      await channel.push(events);
+      return !stopped;
+    });
+    const done = convertUnits(
+      plan.units,
+      plan.passwords,
+      () => sink,
+      { to: EVENT_SINK_FORMAT, onError: 'skip', unreadable: 'fail', ...(opts.password ? { password: opts.password } : {}), onProblem: (e) => tell(e, newest.active && e.ctx.file === newest.path) },
+      {
+        jobs,
+        idsFrom: { state: before },
+        onMerged: (unit, m) => {
+          const f = files[unit.input]!;
+          inputs.read(f.path);
+          inputs.stats.bytesParsed += m.decodedBytes;
+          inputs.elsewhere += m.inputBytes;
+          if (m.lastEnd !== undefined) ends.push({ f, end: m.lastEnd });
+        },
+      },
+    ).then(
+      () => channel.end(),
+      (e: unknown) => channel.fail(e instanceof Error ? e : new Error(String(e))),
+    );
+    try {
+      for await (const events of channel) {
+        result.count += events.length;
+        yield events;
+      }
+    } finally {
+      stopped = true;
+      channel.fail(new Error('read stopped'));
+      await done;
+    }
+    // The cursor after the last event; each file's head is hashed as one thread hashes it (and counts the bytes read).
+    let file: Cursor['file'] | undefined;
+    for (const { f, end } of ends) file = await fpOf(f, end);
+    if (file && lastEvent) result.cursor = { file, offset: ends[ends.length - 1]!.end, last: { timestamp: lastEvent.timestamp ?? '', id: lastEvent.id ?? 0 } };
+  }
+
   return { events: events(), result };
+}
+
+/** Bytes of the files on disk (0 for one that cannot be read now: reading it reports why). */
+async function sizeOf(files: SetFile[]): Promise<number> {
+  let n = 0;
+  for (const f of files) n += await stat(f.path).then((s) => s.size, () => 0);
+  return n;
 }
 
 function notFound(b: Bookmark, before: Bookmark | undefined, after: Bookmark | undefined): AuditLogError {

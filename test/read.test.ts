@@ -5,7 +5,7 @@
  * directories, binary search in large files, state errors; the built CLI.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -215,4 +215,25 @@ test('generated logs are what the search assumes: timestamps never go backwards'
   const t = generateLogString({ format: 'json', records: 2000, seed: 9 });
   const ts = [...t.matchAll(/"timestamp": "([^"]+)"/g)].map((m) => m[1]!);
   expect([...ts].sort()).toEqual(ts);
+});
+
+test('local times (Percona audit_log_filter) come out marked "time_zone": "local", as the JSON writers mark them; UTC ones unmarked', async () => {
+  for (const [fixture, local] of [
+    ['fixtures/public/percona-audit-log-filter-docs/ps-8.4-alf-json.json', true],
+    ['fixtures/public/percona-audit-log-filter-docs/ps-8.4-alf-new.xml', true],
+    ['fixtures/public/mysql-refman/refman-9-new-xml-sample.xml', false],
+  ] as const) {
+    const dir = tmp();
+    writeFileSync(join(dir, 'audit.log'), readFileSync(join(ROOT, fixture)));
+    const { events } = await read(dir);
+    expect(events.length).toBeGreaterThan(2);
+    for (const e of events) expect(e.time_zone).toBe(local ? 'local' : undefined);
+    // Read back as JSON, the entries know their times are local again, and the marks are gone from the events.
+    const back = join(dir, 'back.json');
+    writeFileSync(back, `[\n${events.map((e) => JSON.stringify(e)).join(',\n')}\n]\n`);
+    for await (const e of readAuditLog(back, { keepRaw: false })) {
+      expect(e.timeZone).toBe(local ? 'local' : 'utc');
+      expect(e.event.time_zone).toBeUndefined();
+    }
+  }
 });
