@@ -14,8 +14,8 @@ import { availableParallelism } from 'node:os';
 import type { JobsOptions } from '../src/parallel/convert.js';
 import { Flags } from './core.js';
 
-/** `info`'s default: one worker per core (1 on a single core: no thread is started). */
-export function defaultInfoJobs(): number {
+/** The default of `info`, `show` and `read`: one worker per core (1 on a single core: no thread is started). */
+export function oneJobPerCore(): number {
   return Math.max(1, availableParallelism());
 }
 
@@ -64,8 +64,14 @@ export const SHOW_MIN_BYTES = 96 * 1024 * 1024;
 export function showJobs(flags: { jobs?: number | undefined; limit?: number | undefined; 'split-bytes'?: number | undefined }): JobsOptions {
   const split = flags['split-bytes'];
   return {
-    jobs: flags.limit !== undefined ? 1 : (flags.jobs ?? defaultInfoJobs()),
+    jobs: flags.limit !== undefined ? 1 : (flags.jobs ?? oneJobPerCore()),
     minBytes: split ?? SHOW_MIN_BYTES,
     ...(split !== undefined ? { splitBytes: split } : {}),
   };
 }
+
+export const readJobsFlag = Flags.integer({
+  char: 'j',
+  min: 1,
+  description: 'worker threads reading the whole files after the one the read starts in, when every event is wanted (no --max-array-length) and they hold 96 MiB or more (default: one per core; the output and the saved cursor are the same for every N)',
+});

@@ -2,7 +2,7 @@ import { Args, Command, Flags } from '../cli/core.js';
 import { formatInfo } from '../cli/info-report.js';
 import { formatFileLines, formatSecurity, formatWarnings } from '../cli/info-security-report.js';
 import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
-import { defaultInfoJobs, infoJobsFlag, splitBytesFlag } from '../cli/jobs.js';
+import { oneJobPerCore, infoJobsFlag, splitBytesFlag } from '../cli/jobs.js';
 import { filterFlags, filterSpec } from '../cli/filter-flags.js';
 import { progress, quietFlag } from '../cli/progress.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
@@ -61,7 +61,7 @@ export default class Info extends Command {
       const expanded = await expandInputs(files, { password });
       bar = progress(expanded, { quiet: flags.quiet || flags.json });
       const outcomes = inspectInputs(expanded, {
-        jobs: flags.jobs ?? defaultInfoJobs(),
+        jobs: flags.jobs ?? oneJobPerCore(),
         ...(flags['split-bytes'] !== undefined ? { splitBytes: flags['split-bytes'], minBytes: flags['split-bytes'] } : {}),
         password,
         security,

@@ -1,6 +1,7 @@
 import { Args, Command, Flags } from '../cli/core.js';
 import { failed, passwordFlags, passwordSource } from '../cli/common.js';
 import { writeStdout } from '../cli/read-output.js';
+import { oneJobPerCore, readJobsFlag, splitBytesFlag } from '../cli/jobs.js';
 import { setReport } from '../cli/set-report.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
 import { parseBookmark, runRead } from '../src/read.js';
@@ -22,6 +23,8 @@ export default class Read extends Command {
     ndjson: Flags.boolean({ description: 'one event per line instead of a JSON array' }),
     state: Flags.string({ description: 'cursor file: resume after the last event the previous run printed, and save the new position (written atomically)' }),
     verbose: Flags.boolean({ description: 'list the files read and ignored, and what was parsed, on stderr' }),
+    jobs: readJobsFlag,
+    'split-bytes': splitBytesFlag,
     ...passwordFlags,
   };
 
@@ -40,6 +43,8 @@ export default class Read extends Command {
           ...(flags['max-array-length'] ? { maxArrayLength: flags['max-array-length'] } : {}),
           ...(flags.state ? { state: flags.state } : {}),
           ndjson: flags.ndjson,
+          jobs: flags.jobs ?? oneJobPerCore(),
+          ...(flags['split-bytes'] !== undefined ? { minBytes: flags['split-bytes'] } : {}),
           password: passwordSource(flags),
           onProblem: (e: AuditLogError) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
         },

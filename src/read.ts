@@ -33,6 +33,7 @@ import type { PasswordSource } from './layers/index.js';
 import { readAuditLog } from './reader.js';
 import { eventWithZone } from './writers/common.js';
 import { discoverFileSet } from './fileset.js';
+import type { Plan, Unit } from './parallel/plan.js';
 import { loadState, saveState, STATE_VERSION } from './state.js';
 
 /** A bookmark: an event's timestamp and id (`audit_log_read_bookmark()`). */
@@ -61,18 +62,21 @@ export interface ReadEventsOptions {
   /** Told about every problem that did not stop reading. */
   onProblem?: (e: AuditLogError) => void;
   /**
-   * Worker threads for the whole files after the one the read starts in, when no
-   * `maxArrayLength` is given (READ_MIN_BYTES of them at least): the same events,
-   * ids, problems, cursor and stats as one thread. Default 1.
+   * Worker threads for the files a read goes through from their start (all of them
+   * from the oldest event, else those after the one it starts in), when no
+   * `maxArrayLength` is given and they hold READ_MIN_BYTES at least: the same
+   * events, ids, problems, cursor and stats as one thread. Default 1.
    */
   jobs?: number;
   /** Below this many bytes of those files in all, they are read on this thread (READ_MIN_BYTES; tests). */
   minBytes?: number;
-  /** Told the files read on workers, when they are (tests). */
-  onWorkers?: (files: string[]) => void;
+  /** Parts large files are cut into on workers, in bytes (src/parallel/convert.ts DEFAULT_UNIT_BYTES; tests). */
+  unitBytes?: number;
+  /** Told the units read on workers, when they are (tests). */
+  onWorkers?: (units: readonly Unit[]) => void;
 }
 
-/** Below this many bytes of whole files left to read, a read uses no workers (starting them costs about 0.2 s of each core). */
+/** Below this many bytes of files left to read, a read uses no workers (starting them costs about 0.2 s of each core). */
 export const READ_MIN_BYTES = 96 * 1024 * 1024;
 
 export interface ReadStats {
@@ -247,13 +251,14 @@ async function resume(set: FileSet, inputs: Inputs, c: Cursor): Promise<Position
  * as the batches are consumed; complete once they all were).
  * @throws AuditLogError BOOKMARK_NOT_FOUND when the bookmark names no event (its nearest events named)
  */
-export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events: AsyncIterable<AuditEvent[]>; result: ReadEventsResult } {
+export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events: AsyncIterable<AuditEvent[]>; ndjson: AsyncIterable<NdjsonBatch>; result: ReadEventsResult } {
   const inputs = new Inputs(opts.password);
   const result: ReadEventsResult = { count: 0, more: false, cursor: opts.after ?? null, dataProblems: false, stats: inputs.stats };
   const max = opts.maxArrayLength ?? Infinity;
   const start = opts.start !== undefined ? parseStart(opts.start) : undefined;
 
-  async function* events(): AsyncGenerator<AuditEvent[]> {
+  /** Batches as events (read here) or as NDJSON lines (from workers). */
+  async function* batches(): AsyncGenerator<AuditEvent[] | NdjsonBatch> {
     // A bookmark or a start time positions the read; otherwise it resumes after the cursor, or starts at the oldest event.
     let pos: Position = { index: 0, offset: 0, ids: null };
     if (opts.bookmark) pos = await locate(set, inputs, opts.bookmark.timestamp);
@@ -277,15 +282,19 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
       if (isDataProblem(e.code)) result.dataProblems = true;
       opts.onProblem?.(e);
     };
+    let triedWorkers = false;
     for (let i = pos.index; i < set.files.length; i++) {
       const f = set.files[i]!;
       const last = i === set.files.length - 1;
       const from = i === pos.index ? pos.offset : 0;
-      // Whole files from here on, every event wanted: they can be read on workers.
-      if (found && i > pos.index && max === Infinity && (opts.jobs ?? 1) > 1) {
+      // Every event wanted from the start of this file on: the files left can be read on workers.
+      if (found && from === 0 && max === Infinity && (opts.jobs ?? 1) > 1 && !triedWorkers) {
+        triedWorkers = true;
         const rest = set.files.slice(i);
-        if (rest.length > 1 && (await sizeOf(rest)) >= (opts.minBytes ?? READ_MIN_BYTES)) {
-          yield* onWorkers(rest, ids.state, tell, fpOf);
+        const sizes = await sizesOf(rest);
+        const plan = sizes.reduce((a, b) => a + b, 0) >= (opts.minBytes ?? READ_MIN_BYTES) ? await planRest(rest) : undefined;
+        if (plan) {
+          yield* onWorkers(rest, sizes, plan, ids.state, tell, fpOf);
           break;
         }
       }
@@ -345,34 +354,37 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
     inputs.finish();
   }
 
-  /**
-   * Whole files read on `opts.jobs` workers (src/parallel/convert.ts into an
-   * event sink, one id count across them from `before`), their events handed
-   * out in order, and the cursor after the last one.
-   */
-  async function* onWorkers(files: SetFile[], before: IdState | null, tell: (e: AuditLogError, activeEnd: boolean) => void, fpOf: (f: SetFile, end: number) => Promise<Cursor['file']>): AsyncGenerator<AuditEvent[]> {
-    const [{ convertUnits }, { planUnits }, { createEventSink, EVENT_SINK_FORMAT }, { Channel }] = await Promise.all([
-      import('./parallel/convert.js'),
-      import('./parallel/plan.js'),
-      import('./sinks/events.js'),
-      import('./sinks/entry-sink.js'),
-    ]);
-    const jobs = opts.jobs!;
-    opts.onWorkers?.(files.map((f) => f.path));
-    const plan = await planUnits(
+  /** The units the files left are read in on workers, or undefined when they are one. */
+  async function planRest(files: SetFile[]): Promise<Plan | undefined> {
+    const { planConversion } = await import('./parallel/convert.js');
+    const plan = await planConversion(
       files.map((f) => f.path),
-      { jobs, splittable: () => false, ...(opts.password ? { password: opts.password } : {}) },
+      opts.password ? { password: opts.password } : {},
+      { jobs: opts.jobs!, ...(opts.unitBytes !== undefined ? { unitBytes: opts.unitBytes, splitBytes: 0 } : {}) },
     );
+    return plan.units.length > 1 ? plan : undefined;
+  }
+
+  /**
+   * The files left, read on `opts.jobs` workers as `convert --jobs` reads them
+   * (src/parallel/convert.ts, whole files and large plain or AES files in
+   * parts) into an NDJSON sink, with one id count across them from `before`;
+   * their events handed out in order as text, and the cursor after the last one.
+   */
+  async function* onWorkers(files: SetFile[], sizes: number[], plan: Plan, before: IdState | null, tell: (e: AuditLogError, activeEnd: boolean) => void, fpOf: (f: SetFile, end: number) => Promise<Cursor['file']>): AsyncGenerator<NdjsonBatch> {
+    const [{ convertUnits }, { createNdjsonSink, EVENT_SINK_FORMAT }, { Channel }] = await Promise.all([import('./parallel/convert.js'), import('./sinks/events.js'), import('./sinks/entry-sink.js')]);
+    opts.onWorkers?.(plan.units);
     const newest = files[files.length - 1]!;
-    const channel = new Channel<AuditEvent[]>();
+    const channel = new Channel<NdjsonBatch>();
     let stopped = false;
-    let lastEvent: AuditEvent | undefined;
+    let lastLine: NdjsonBatch | undefined;
     /** Files with events, and where their last one ends. */
     const ends: { f: SetFile; end: number }[] = [];
-    const sink = createEventSink(async (events) => {
-      if (!events.length) return !stopped;
-      lastEvent = events[events.length - 1];
-      await channel.push(events);
+    const sink = createNdjsonSink(async (text, count) => {
+      if (count === 0) return !stopped;
+      const batch = { text, count };
+      lastLine = batch;
+      await channel.push(batch);
       return !stopped;
     });
     const done = convertUnits(
@@ -381,14 +393,23 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
       () => sink,
       { to: EVENT_SINK_FORMAT, onError: 'skip', unreadable: 'fail', ...(opts.password ? { password: opts.password } : {}), onProblem: (e) => tell(e, newest.active && e.ctx.file === newest.path) },
       {
-        jobs,
+        jobs: opts.jobs!,
         idsFrom: { state: before },
         onMerged: (unit, m) => {
           const f = files[unit.input]!;
-          inputs.read(f.path);
-          inputs.stats.bytesParsed += m.decodedBytes;
-          inputs.elsewhere += m.inputBytes;
-          if (m.lastEnd !== undefined) ends.push({ f, end: m.lastEnd });
+          if (unit.first) inputs.read(f.path);
+          if (!unit.range) {
+            inputs.stats.bytesParsed += m.decodedBytes;
+            inputs.elsewhere += m.inputBytes;
+          } else if (unit.last) {
+            // A file read in parts: what one read of it from its start parses (its decoded end) and reads (all of it).
+            inputs.stats.bytesParsed += m.decodedBytes;
+            inputs.elsewhere += sizes[unit.input]!;
+          }
+          if (m.lastEnd !== undefined) {
+            if (ends[ends.length - 1]?.f === f) ends[ends.length - 1]!.end = m.lastEnd;
+            else ends.push({ f, end: m.lastEnd });
+          }
         },
       },
     ).then(
@@ -396,9 +417,9 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
       (e: unknown) => channel.fail(e instanceof Error ? e : new Error(String(e))),
     );
     try {
-      for await (const events of channel) {
-        result.count += events.length;
-        yield events;
+      for await (const batch of channel) {
+        result.count += batch.count;
+        yield batch;
       }
     } finally {
       stopped = true;
@@ -408,17 +429,41 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
     // The cursor after the last event; each file's head is hashed as one thread hashes it (and counts the bytes read).
     let file: Cursor['file'] | undefined;
     for (const { f, end } of ends) file = await fpOf(f, end);
-    if (file && lastEvent) result.cursor = { file, offset: ends[ends.length - 1]!.end, last: { timestamp: lastEvent.timestamp ?? '', id: lastEvent.id ?? 0 } };
+    if (file && lastLine) {
+      const t = lastLine.text;
+      const ev = JSON.parse(t.slice(t.lastIndexOf('\n', t.length - 2) + 1)) as AuditEvent;
+      result.cursor = { file, offset: ends[ends.length - 1]!.end, last: { timestamp: ev.timestamp ?? '', id: ev.id ?? 0 } };
+    }
   }
 
-  return { events: events(), result };
+  async function* events(): AsyncGenerator<AuditEvent[]> {
+    for await (const b of batches()) yield Array.isArray(b) ? b : ndjsonEvents(b.text);
+  }
+
+  async function* ndjson(): AsyncGenerator<NdjsonBatch> {
+    for await (const b of batches()) yield Array.isArray(b) ? { text: b.map((e) => JSON.stringify(e) + '\n').join(''), count: b.length } : b;
+  }
+
+  return { events: events(), ndjson: ndjson(), result };
 }
 
-/** Bytes of the files on disk (0 for one that cannot be read now: reading it reports why). */
-async function sizeOf(files: SetFile[]): Promise<number> {
-  let n = 0;
-  for (const f of files) n += await stat(f.path).then((s) => s.size, () => 0);
-  return n;
+/** Events as NDJSON text: `count` lines, each one compact event ended by `\n`. */
+export interface NdjsonBatch {
+  text: string;
+  count: number;
+}
+
+function ndjsonEvents(text: string): AuditEvent[] {
+  const out: AuditEvent[] = [];
+  for (let from = 0, nl = text.indexOf('\n'); nl >= 0; from = nl + 1, nl = text.indexOf('\n', from)) out.push(JSON.parse(text.slice(from, nl)) as AuditEvent);
+  return out;
+}
+
+/** Bytes of each file on disk (0 for one that cannot be read now: reading it reports why). */
+async function sizesOf(files: SetFile[]): Promise<number[]> {
+  const out: number[] = [];
+  for (const f of files) out.push(await stat(f.path).then((s) => s.size, () => 0));
+  return out;
 }
 
 function notFound(b: Bookmark, before: Bookmark | undefined, after: Bookmark | undefined): AuditLogError {
@@ -481,11 +526,15 @@ export class EventOutput {
   ) {}
 
   async events(events: AuditEvent[]): Promise<void> {
-    let text = this.n === 0 && !this.ndjson ? '[\n' : '';
-    for (const e of events) {
-      text += this.ndjson ? JSON.stringify(e) + '\n' : (this.n === 0 ? '' : ',\n') + JSON.stringify(e);
-      this.n++;
-    }
+    await this.lines({ text: events.map((e) => JSON.stringify(e) + '\n').join(''), count: events.length });
+  }
+
+  /** Events already encoded, one compact JSON per line. */
+  async lines(b: NdjsonBatch): Promise<void> {
+    if (b.count === 0) return;
+    // In the array, events are joined by `,\n` (JSON text holds no raw newline).
+    const text = this.ndjson ? b.text : (this.n === 0 ? '[\n' : ',\n') + b.text.slice(0, -1).replaceAll('\n', ',\n');
+    this.n += b.count;
     await this.write(text);
   }
 
@@ -514,7 +563,7 @@ export async function runRead(opts: RunReadOptions, write: (text: string) => Pro
   const { paths: _p, state: _s, ndjson, ...rest } = opts;
   const r = readEvents(set, { ...rest, ...(state?.cursor ? { after: state.cursor } : {}) });
   const out = new EventOutput(write, ndjson);
-  for await (const batch of r.events) await out.events(batch);
+  for await (const batch of r.ndjson) await out.lines(batch);
   await out.end(r.result.more);
   // Only once the events are out: a cursor never runs ahead of what was printed.
   if (opts.state) await saveState(opts.state, { version: STATE_VERSION, cursor: r.result.cursor });

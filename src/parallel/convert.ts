@@ -49,7 +49,7 @@ import { openSink } from '../sink.js';
 import { Blocks, OUT_BLOCK } from '../sinks/blocks.js';
 import { takesEncoded, type EncodedSink, type WriteHooks } from '../sinks/entry-sink.js';
 import { createWriter, type EncodedRun, type OutputFormat, type WriterState } from '../writers/index.js';
-import { planUnits, resolvedSource, splittableFormat, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
+import { planUnits, resolvedSource, splittableFormat, type Plan, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
 import { fromWire, runTasks, runTasksInline, toWire, type TaskIO, type WireError } from './pool.js';
 
 /** Leading events of one second a unit holds back for the main thread, at most (then it waits for the ids before it). */
@@ -497,6 +497,17 @@ function everyBytes(n: number): NonNullable<PlanOptions['cuts']> {
   };
 }
 
+/** The units a conversion on workers reads: whole files, and large plain or AES files cut every `job.unitBytes` (passwords asked here). */
+export function planConversion(files: string[], opts: Pick<ConvertOptions, 'password'>, job: JobsOptions): Promise<Plan> {
+  return planUnits(files, {
+    jobs: job.jobs,
+    ...(job.splitBytes !== undefined ? { splitBytes: job.splitBytes } : {}),
+    ...(opts.password ? { password: opts.password } : {}),
+    cuts: job.cuts ?? everyBytes(job.unitBytes ?? DEFAULT_UNIT_BYTES),
+    splittable: splittableForConvert,
+  });
+}
+
 /** Why a conversion runs sequentially, or undefined when it can use workers. */
 export function sequentialReason(inputs: readonly Source[], opts: ConvertOptions, job: JobsOptions): string | undefined {
   if (job.jobs <= 1) return '--jobs 1';
@@ -516,13 +527,7 @@ export async function convertIntoWithJobs(inputs: Source[], makeSink: SinkFactor
   let total = 0;
   for (const f of files) total += await stat(f).then((s) => s.size, () => 0);
   if (total < (job.minBytes ?? DEFAULT_MIN_BYTES)) return convertInto(inputs, makeSink, opts);
-  const plan = await planUnits(files, {
-    jobs: job.jobs,
-    ...(job.splitBytes !== undefined ? { splitBytes: job.splitBytes } : {}),
-    ...(opts.password ? { password: opts.password } : {}),
-    cuts: job.cuts ?? everyBytes(job.unitBytes ?? DEFAULT_UNIT_BYTES),
-    splittable: splittableForConvert,
-  });
+  const plan = await planConversion(files, opts, job);
   if (plan.units.length < 2) return convertInto(inputs, makeSink, opts);
   job.onPlan?.(plan.units);
   return convertUnits(plan.units, plan.passwords, makeSink, opts, job);
