@@ -4,22 +4,25 @@
  * `info` uses one worker per core by default: its reports are merged from
  * parts without re-reading, and two workers beat one thread on every input of
  * 96 MiB or more measured (README, Performance); below that it reads on one
- * thread whatever N is (src/parallel/info.ts INFO_MIN_BYTES). `convert` defaults to 1 (one thread, one
- * input after the other): its workers hand every output byte to the main
- * thread, and on the 2-core machines measured that made two workers no faster
- * than one thread (same-format output slower), so there threads are asked for,
- * not assumed.
+ * thread whatever N is (src/parallel/info.ts INFO_MIN_BYTES).
+ *
+ * `convert`, `show` and `read` default to 1 (one thread, one input after the
+ * other): their workers hand every record they keep to the main thread, and on
+ * the 2-core machine measured that made two workers at best a little faster
+ * than one thread (show with a filter 1.0-1.1x, read 1.0x) and much slower when
+ * most records are kept (show without a filter 0.66x), at up to twice the
+ * memory. There threads are asked for, not assumed.
  */
 import { availableParallelism } from 'node:os';
 import type { JobsOptions } from '../src/parallel/convert.js';
 import { Flags } from './core.js';
 
-/** The default of `info`, `show` and `read`: one worker per core (1 on a single core: no thread is started). */
+/** `info`'s default: one worker per core (1 on a single core: no thread is started). */
 export function oneJobPerCore(): number {
   return Math.max(1, availableParallelism());
 }
 
-/** `convert`'s default. */
+/** The default of `convert`, `show` and `read`. */
 export function defaultJobs(): number {
   return 1;
 }
@@ -46,7 +49,7 @@ export const splitBytesFlag = Flags.integer({
 export const showJobsFlag = Flags.integer({
   char: 'j',
   min: 1,
-  description: 'worker threads reading and filtering the inputs, several files at once and large plain or encrypted files in parts (default: one per core from 96 MiB of input, else 1; --limit reads on one thread; the rows are the same for every N)',
+  description: 'worker threads reading and filtering the inputs, several files at once and large plain or encrypted files in parts, from 96 MiB of input (default 1: one input after the other, on one thread; --limit reads on one thread; the rows are the same for every N)',
 });
 
 /**
@@ -57,14 +60,14 @@ export const showJobsFlag = Flags.integer({
 export const SHOW_MIN_BYTES = 96 * 1024 * 1024;
 
 /**
- * How `show` runs: one worker per core by default; one thread with `--limit`
- * (it stops at the Nth match, and what it reports should be what it read up
- * to there, not what workers read ahead).
+ * How `show` runs: on one thread unless `--jobs` asks for more; on one thread
+ * with `--limit` (it stops at the Nth match, and what it reports should be what
+ * it read up to there, not what workers read ahead).
  */
 export function showJobs(flags: { jobs?: number | undefined; limit?: number | undefined; 'split-bytes'?: number | undefined }): JobsOptions {
   const split = flags['split-bytes'];
   return {
-    jobs: flags.limit !== undefined ? 1 : (flags.jobs ?? oneJobPerCore()),
+    jobs: flags.limit !== undefined ? 1 : (flags.jobs ?? defaultJobs()),
     minBytes: split ?? SHOW_MIN_BYTES,
     ...(split !== undefined ? { splitBytes: split } : {}),
   };
@@ -73,5 +76,5 @@ export function showJobs(flags: { jobs?: number | undefined; limit?: number | un
 export const readJobsFlag = Flags.integer({
   char: 'j',
   min: 1,
-  description: 'worker threads reading the whole files after the one the read starts in, when every event is wanted (no --max-array-length) and they hold 96 MiB or more (default: one per core; the output and the saved cursor are the same for every N)',
+  description: 'worker threads reading the files a read goes through from their start (large plain or encrypted ones in parts), when every event is wanted (no --max-array-length) and they hold 96 MiB or more (default 1: one thread; the output and the saved cursor are the same for every N)',
 });

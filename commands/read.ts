@@ -1,7 +1,7 @@
 import { Args, Command, Flags } from '../cli/core.js';
 import { failed, passwordFlags, passwordSource } from '../cli/common.js';
 import { writeStdout } from '../cli/read-output.js';
-import { oneJobPerCore, readJobsFlag, splitBytesFlag } from '../cli/jobs.js';
+import { defaultJobs, readJobsFlag, splitBytesFlag } from '../cli/jobs.js';
 import { setReport } from '../cli/set-report.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
 import { parseBookmark, runRead } from '../src/read.js';
@@ -43,7 +43,7 @@ export default class Read extends Command {
           ...(flags['max-array-length'] ? { maxArrayLength: flags['max-array-length'] } : {}),
           ...(flags.state ? { state: flags.state } : {}),
           ndjson: flags.ndjson,
-          jobs: flags.jobs ?? oneJobPerCore(),
+          jobs: flags.jobs ?? defaultJobs(),
           ...(flags['split-bytes'] !== undefined ? { minBytes: flags['split-bytes'] } : {}),
           password: passwordSource(flags),
           onProblem: (e: AuditLogError) => process.stderr.write(`${e.code === 'UNEXPECTED_DATA' || e.code === 'TRUNCATED_INPUT' ? 'Note' : 'Warning'}: ${e.message}\n`),
