@@ -159,6 +159,53 @@ describe('worker pool', () => {
   });
 });
 
+describe('worker pool with this thread as one of the jobs (mainThread)', () => {
+  it('runs the first task here while the worker starts, the rest on both, in task order with their chunks', async () => {
+    const tasks = [40, 5, 30, 0, 10, 0, 20, 0].map((ms, value) => ({ name: 'echo', payload: { ms, value, chunks: 3 } }));
+    const got = await collectAll<{ value: number; thread: number }>(runTasks(tasks, { jobs: 2, tasksModule, mainThread: true }));
+    expect(got.map((g) => g.result!.value)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const g of got) expect(g.chunks).toEqual([0, 1, 2].map((i) => [g.index, i]));
+    const threads = got.map((g) => g.result!.thread);
+    expect(threads[0]).toBe(0);
+    expect(new Set(threads).size).toBe(2);
+  });
+
+  it('keeps a task here waiting while the consumer is slow: at most maxQueued chunks ahead', async () => {
+    const progress = new SharedArrayBuffer(4);
+    const seen = new Int32Array(progress);
+    const maxQueued = 3;
+    let worst = 0;
+    const tasks = [{ name: 'flood', payload: { count: 30, progress } }, { name: 'echo', payload: { value: 1 } }];
+    for await (const run of runTasks<number>(tasks, { jobs: 2, maxQueued, tasksModule, mainThread: true })) {
+      let i = 0;
+      for await (const c of run.chunks) {
+        await new Promise((r) => setTimeout(r, 2));
+        if (run.index === 0) worst = Math.max(worst, Atomics.load(seen, 0) - (i + 1));
+        i++;
+      }
+      if (run.index === 0) expect(await run.result).toBe(30);
+    }
+    expect(worst).toBeLessThanOrEqual(maxQueued);
+    expect(worst).toBeGreaterThan(0);
+  });
+
+  it('a failure here is rethrown as it was thrown, and a consumer that stops early stops the task here at its next chunk', async () => {
+    const [g] = await collectAll(runTasks([{ name: 'fail', payload: {} }, { name: 'echo', payload: { value: 2 } }], { jobs: 2, tasksModule, mainThread: true }));
+    expect((g!.error as AuditLogError).code).toBe('MALFORMED_RECORD');
+    const beat = new SharedArrayBuffer(4);
+    const beats = new Int32Array(beat);
+    let n = 0;
+    for await (const run of runTasks([{ name: 'forever', payload: { beat } }, { name: 'forever', payload: { beat } }], { jobs: 2, tasksModule, mainThread: true })) {
+      for await (const _ of run.chunks) if (++n === 5) break;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    const at = Atomics.load(beats, 0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(Atomics.load(beats, 0)).toBe(at);
+  });
+});
+
 describe('inline runner', () => {
   const registry: Record<string, TaskFn> = {
     async echo(p: { value: number; chunks?: number }, io) {

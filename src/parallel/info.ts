@@ -367,7 +367,8 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
     }
     return channel(key).poll(q.after);
   };
-  const runs = opts.inline ? runTasksInline<InfoUnitResult>(tasks, { info: infoTask }, { onAsk }) : runTasks<InfoUnitResult>(tasks, { jobs: opts.jobs, onAsk });
+  // This thread reads units too, one worker fewer: measured 5-10% faster over 4 files and over JSON here (the same over one NEW or OLD file), at 5-10 MiB more resident.
+  const runs = opts.inline ? runTasksInline<InfoUnitResult>(tasks, { info: infoTask }, { onAsk }) : runTasks<InfoUnitResult>(tasks, { jobs: opts.jobs, onAsk, mainThread: true });
   let units: Unit[] = [];
   let results: InfoUnitResult[] = [];
   let records = 0;
