@@ -29,6 +29,7 @@ import { headOf, type FileSet, type SetFile } from './fileset.js';
 import { IdStage, type IdState } from './ids.js';
 import { isDataProblem } from './info.js';
 import { openInput, type Input } from './input.js';
+import { AES_HEADER_LENGTH } from './layers/aes.js';
 import type { PasswordSource } from './layers/index.js';
 import { readAuditLog } from './reader.js';
 import { eventWithZone } from './writers/common.js';
@@ -402,9 +403,10 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
             inputs.stats.bytesParsed += m.decodedBytes;
             inputs.elsewhere += m.inputBytes;
           } else if (unit.last) {
-            // A file read in parts: what one read of it from its start parses (its decoded end) and reads (all of it).
+            // A file read in parts: what one read of it from its start parses (its decoded end) and
+            // reads (all of it, but an AES header, which opening the input reads uncounted).
             inputs.stats.bytesParsed += m.decodedBytes;
-            inputs.elsewhere += sizes[unit.input]!;
+            inputs.elsewhere += sizes[unit.input]! - (m.layers.includes('aes-256-cbc') ? AES_HEADER_LENGTH : 0);
           }
           if (m.lastEnd !== undefined) {
             if (ends[ends.length - 1]?.f === f) ends[ends.length - 1]!.end = m.lastEnd;

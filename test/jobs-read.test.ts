@@ -7,12 +7,14 @@
  * records and an active file's torn end; and the CLI's output, stderr and
  * saved cursor to those of `--jobs 1`.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateLogString } from '../bench/generate.js';
+import { staticPassword } from '../src/layers/index.js';
 import { runRead, type RunReadOptions } from '../src/read.js';
 
 const root = mkdtempSync(join(tmpdir(), 'jobs-read-'));
@@ -103,6 +105,22 @@ describe('read on workers = read on one thread', () => {
     expect(r.problems.length).toBeGreaterThan(3);
     expect(r.problems.every((p) => p.startsWith('MALFORMED_RECORD'))).toBe(true);
     expect(r.result.dataProblems).toBe(true);
+  });
+
+  it('a set with gzip and AES files among them (passwords asked on this thread), cut and whole', async () => {
+    const dir = rotatedSet('layers', 'new', { records: 1200, files: 4, seed: 64 });
+    const names = readdirSync(dir).sort();
+    const gz = join(dir, names[0]!);
+    writeFileSync(gz + '.gz', gzipSync(readFileSync(gz)));
+    rmSync(gz);
+    const plain = join(dir, names[1]!);
+    execFileSync('openssl', ['enc', '-aes-256-cbc', '-md', 'sha256', '-pass', 'pass:pw', '-in', plain, '-out', plain + '.enc'], { stdio: 'pipe' });
+    rmSync(plain);
+    const password = staticPassword('pw');
+    const r = JSON.parse(await same(dir, { password }, true)) as { result: { count: number; stats: { filesRead: string[] } } };
+    expect(r.result.count).toBe(1200);
+    expect(r.result.stats.filesRead.length).toBe(4);
+    await same(dir, { password, unitBytes: 30_000 }, true);
   });
 
   it('resuming from a saved cursor: the same cursor is saved, and the next read from it is the same', async () => {
