@@ -5,11 +5,11 @@ import { createLineOutput } from '../cli/pager.js';
 import { isNote, progress, quietFlag } from '../cli/progress.js';
 import { createTable, DEFAULT_FIELDS, resolveColumns, tsvRows, verticalRecord } from '../cli/show-format.js';
 import { showJobs, showJobsFlag, splitBytesFlag } from '../cli/jobs.js';
+import { convertInto, type ConvertOptions } from '../src/convert.js';
 import type { AuditEvent } from '../src/entry.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
 import { expandInputs } from '../src/fileset.js';
 import { compileFilter, unknownEventWarning } from '../src/filter.js';
-import { convertIntoWithJobs } from '../src/parallel/convert.js';
 import { createEventSink, EVENT_SINK_FORMAT } from '../src/sinks/events.js';
 
 export default class Show extends Command {
@@ -90,20 +90,21 @@ export default class Show extends Command {
       const expanded = await expandInputs(files, { password });
       bar = progress(expanded, { quiet: flags.quiet });
       // Damaged records are noted and skipped; an input that cannot be read stops the run.
-      const summary = await convertIntoWithJobs(
-        expanded,
-        () => sink,
-        {
-          to: EVENT_SINK_FORMAT,
-          filter,
-          password,
-          onError: 'skip',
-          unreadable: 'fail',
-          onProblem: note,
-          onProgress: (log, records) => out.paging || bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, records),
-        },
-        { ...showJobs(flags), onProgress: (file, disk, decoded, records) => out.paging || bar.update(file, disk, decoded, records) },
-      );
+      const opts: ConvertOptions = {
+        to: EVENT_SINK_FORMAT,
+        filter,
+        password,
+        onError: 'skip',
+        unreadable: 'fail',
+        onProblem: note,
+        onProgress: (log, records) => out.paging || bar.update(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, records),
+      };
+      const job = showJobs(flags);
+      // The workers' code is loaded only when they may be used.
+      const summary =
+        job.jobs > 1
+          ? await (await import('../src/parallel/convert.js')).convertIntoWithJobs(expanded, () => sink, opts, { ...job, onProgress: (file, disk, decoded, records) => out.paging || bar.update(file, disk, decoded, records) })
+          : await convertInto(expanded, () => sink, opts);
       dataProblems = summary.dataProblems;
       bar.done();
       if (flags.count) await out.write([String(shown)]);
