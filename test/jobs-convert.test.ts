@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateLogString } from '../bench/generate.js';
 import { convert, type ConvertOptions } from '../src/convert.js';
 import { AuditLogError } from '../src/errors.js';
+import { staticPassword } from '../src/layers/index.js';
 import { createPasswordSource } from '../src/layers/passwords.js';
 import { convertWithJobs, type JobsOptions } from '../src/parallel/convert.js';
 import type { OutputFormat } from '../src/writers/index.js';
@@ -198,6 +199,25 @@ describe('generated inputs', () => {
       expect(stop.error).toContain('missing.json');
     }
     expect((await run([damaged], { to: 'ndjson', onError: 'skip', unreadable: 'fail' })).summary).toContain('"malformed":1');
+  });
+
+  it('an AES file cut off inside its last block, read in parts: every record, and its notice once, where one thread tells it', async () => {
+    const plain = join(dir, 'torn-plain.xml');
+    // Parts larger than a read block (1 MiB): a part that took the notice for a record past its end stopped after one block.
+    writeFileSync(plain, generateLogString({ format: 'new', bytes: 5 << 20, seed: 14 }));
+    const enc = join(dir, 'torn.xml.enc');
+    execFileSync('openssl', ['enc', '-aes-256-cbc', '-md', 'sha256', '-pass', 'pass:pw', '-in', plain, '-out', enc], { stdio: 'pipe' });
+    writeFileSync(enc, readFileSync(enc).subarray(0, -5));
+    const password = staticPassword('pw');
+    const records = (readFileSync(plain, 'latin1').match(/<\/AUDIT_RECORD>/g) ?? []).length;
+    for (const to of ['ndjson', 'new'] as const) {
+      const seq = await same([enc], { to, onError: 'skip', password }, inline(pieces(3)));
+      const s = JSON.parse(seq.summary!) as { read: number; problems: { code: string }[] };
+      // The last record is in the block cut off (it is the torn one).
+      expect(s.read).toBe(records - 1);
+      expect(s.problems.filter((p) => p.code === 'TRUNCATED_INPUT').length).toBe(1);
+    }
+    await same([enc, plain], { to: 'json', onError: 'skip', password }, { jobs: 2, minBytes: 0, splitBytes: 0, cuts: pieces(4) });
   });
 
   it('in worker threads: several files and one file cut in pieces', async () => {

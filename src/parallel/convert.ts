@@ -49,7 +49,7 @@ import { openSink } from '../sink.js';
 import { Blocks, OUT_BLOCK } from '../sinks/blocks.js';
 import { takesEncoded, type EncodedSink, type WriteHooks } from '../sinks/entry-sink.js';
 import { createWriter, type EncodedRun, type OutputFormat, type WriterState } from '../writers/index.js';
-import { planUnits, resolvedSource, splittableFormat, type Plan, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
+import { OPEN_NOTICES, planUnits, resolvedSource, splittableFormat, type Plan, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
 import { fromWire, runTasks, runTasksInline, toWire, type TaskIO, type WireError } from './pool.js';
 
 /** Leading events of one second a unit holds back for the main thread, at most (then it waits for the ids before it). */
@@ -171,7 +171,10 @@ export async function convertUnit(p: ConvertUnitPayload, io: TaskIO): Promise<Co
   const log = readAuditLog(unit.file, {
     onError: skip ? 'skip' : 'throw',
     onProblem: (e) => {
-      if ((e.ctx.offset ?? 0) >= end) past = true;
+      // A range's read sees the input's opening notices too (an AES file's torn end): the first unit tells them.
+      if (unit.range && OPEN_NOTICES.has(e.code)) {
+        if (unit.first) note(e);
+      } else if ((e.ctx.offset ?? 0) >= end) past = true;
       else note(e);
     },
     password: resolvedSource(p.password),

@@ -20,7 +20,7 @@ import type { PasswordSource } from '../layers/passwords.js';
 import { MAX_KEYS, SecurityTally, type SecurityMap, type SecurityState } from '../security.js';
 import type { DbTracker } from '../track-db.js';
 import { fromWire, runTasks, runTasksInline, toWire, type TaskFn, type TaskIO, type WireError } from './pool.js';
-import { planUnits, resolvedSource, splittableFormat, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
+import { OPEN_NOTICES, planUnits, resolvedSource, splittableFormat, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
 
 export interface InfoPayload {
   unit: Unit;
@@ -127,8 +127,6 @@ export const PART_MAX_KEYS = 10 * MAX_DISTINCT;
  */
 export const INFO_MIN_BYTES = 96 * 1024 * 1024;
 
-/** Codes of notices the input edge gives when it opens an input: every range's read sees them, the first one reports them. */
-const OPEN_NOTICES = new Set(['TRUNCATED_INPUT']);
 
 /** Read and count one unit (runs in a worker). Errors come back as a result, so that other inputs are still read. */
 export const infoTask: TaskFn = async (p: InfoPayload, io: TaskIO): Promise<InfoUnitResult> => {

@@ -61,6 +61,14 @@ export interface Plan {
   total: number;
 }
 
+/**
+ * Codes of notices the input edge gives when it opens an input (an AES file
+ * cut inside its last block: TRUNCATED_INPUT at the data's end). Every range's
+ * read sees them at its start; the input's first unit reports them, in the
+ * place one read reports them, and no unit takes them for a record past its end.
+ */
+export const OPEN_NOTICES: ReadonlySet<string> = new Set(['TRUNCATED_INPUT']);
+
 /** Inputs at least this large are cut into ranges (when there are fewer inputs than workers to keep busy). */
 export const DEFAULT_SPLIT_BYTES = 16 * 1024 * 1024;
 
