@@ -29,7 +29,7 @@ import { headOf, type FileSet, type SetFile } from './fileset.js';
 import { IdStage, type IdState } from './ids.js';
 import { isDataProblem } from './info.js';
 import { openInput, type Input } from './input.js';
-import { AES_HEADER_LENGTH } from './layers/aes.js';
+import { AES_BLOCK_LENGTH } from './layers/aes.js';
 import type { PasswordSource } from './layers/index.js';
 import { readAuditLog } from './reader.js';
 import { eventWithZone } from './writers/common.js';
@@ -146,10 +146,26 @@ class Inputs {
   elsewhere = 0;
   constructor(private readonly password: PasswordSource | undefined) {}
 
+  /** Notices an input gave before it was read (an AES file cut inside its last block), per path. */
+  private readonly held = new Map<string, AuditLogError[]>();
+  private reader: { path: string; tell: (e: AuditLogError) => void } | undefined;
+
   async get(path: string): Promise<Input> {
     let i = this.open.get(path);
-    if (!i) this.open.set(path, (i = await openInput(path, { password: this.password })));
+    if (!i) this.open.set(path, (i = await openInput(path, { password: this.password, onNotice: (e) => this.notice(path, e) })));
     return i;
+  }
+
+  private notice(path: string, e: AuditLogError): void {
+    if (this.reader?.path === path) this.reader.tell(e);
+    else this.held.set(path, [...(this.held.get(path) ?? []), e]);
+  }
+
+  /** `path` is being read: its notices go to `tell`, first those its opening gave (as a read that opens it itself tells them). */
+  reading(path: string, tell: (e: AuditLogError) => void): void {
+    this.reader = { path, tell };
+    for (const e of this.held.get(path) ?? []) tell(e);
+    this.held.delete(path);
   }
 
   read(path: string): void {
@@ -292,15 +308,15 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
       if (found && from === 0 && max === Infinity && (opts.jobs ?? 1) > 1 && !triedWorkers) {
         triedWorkers = true;
         const rest = set.files.slice(i);
-        const sizes = await sizesOf(rest);
-        const plan = sizes.reduce((a, b) => a + b, 0) >= (opts.minBytes ?? READ_MIN_BYTES) ? await planRest(rest) : undefined;
+        const plan = (await sizeOf(rest)) >= (opts.minBytes ?? READ_MIN_BYTES) ? await planRest(rest) : undefined;
         if (plan) {
-          yield* onWorkers(rest, sizes, plan, ids.state, tell, fpOf);
+          yield* onWorkers(rest, plan, ids.state, tell, fpOf);
           break;
         }
       }
       const input = await inputs.get(f.path);
       inputs.read(f.path);
+      inputs.reading(f.path, (e) => tell(e, last && f.active));
       const log = readAuditLog(f.path, {
         input,
         keepRaw: false,
@@ -372,7 +388,7 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
    * parts) into an NDJSON sink, with one id count across them from `before`;
    * their events handed out in order as text, and the cursor after the last one.
    */
-  async function* onWorkers(files: SetFile[], sizes: number[], plan: Plan, before: IdState | null, tell: (e: AuditLogError, activeEnd: boolean) => void, fpOf: (f: SetFile, end: number) => Promise<Cursor['file']>): AsyncGenerator<NdjsonBatch> {
+  async function* onWorkers(files: SetFile[], plan: Plan, before: IdState | null, tell: (e: AuditLogError, activeEnd: boolean) => void, fpOf: (f: SetFile, end: number) => Promise<Cursor['file']>): AsyncGenerator<NdjsonBatch> {
     const [{ convertUnits }, { createNdjsonSink, EVENT_SINK_FORMAT }, { Channel }] = await Promise.all([import('./parallel/convert.js'), import('./sinks/events.js'), import('./sinks/entry-sink.js')]);
     opts.onWorkers?.(plan.units);
     const newest = files[files.length - 1]!;
@@ -403,10 +419,11 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
             inputs.stats.bytesParsed += m.decodedBytes;
             inputs.elsewhere += m.inputBytes;
           } else if (unit.last) {
-            // A file read in parts: what one read of it from its start parses (its decoded end) and
-            // reads (all of it, but an AES header, which opening the input reads uncounted).
-            inputs.stats.bytesParsed += m.decodedBytes;
-            inputs.elsewhere += sizes[unit.input]! - (m.layers.includes('aes-256-cbc') ? AES_HEADER_LENGTH : 0);
+            // A file read in parts: what one read of it from its start parses (up to its decoded end) and
+            // reads (as much; of an AES file, the whole blocks that hold it, its header read uncounted at opening).
+            const end = m.decodedBytes;
+            inputs.stats.bytesParsed += end;
+            inputs.elsewhere += m.layers.includes('aes-256-cbc') ? AES_BLOCK_LENGTH * Math.ceil(end / AES_BLOCK_LENGTH) : end;
           }
           if (m.lastEnd !== undefined) {
             if (ends[ends.length - 1]?.f === f) ends[ends.length - 1]!.end = m.lastEnd;
@@ -461,11 +478,11 @@ function ndjsonEvents(text: string): AuditEvent[] {
   return out;
 }
 
-/** Bytes of each file on disk (0 for one that cannot be read now: reading it reports why). */
-async function sizesOf(files: SetFile[]): Promise<number[]> {
-  const out: number[] = [];
-  for (const f of files) out.push(await stat(f.path).then((s) => s.size, () => 0));
-  return out;
+/** Bytes of the files on disk (0 for one that cannot be read now: reading it reports why). */
+async function sizeOf(files: SetFile[]): Promise<number> {
+  let n = 0;
+  for (const f of files) n += await stat(f.path).then((s) => s.size, () => 0);
+  return n;
 }
 
 function notFound(b: Bookmark, before: Bookmark | undefined, after: Bookmark | undefined): AuditLogError {

@@ -121,6 +121,24 @@ describe('read on workers = read on one thread', () => {
     expect(r.result.count).toBe(1200);
     expect(r.result.stats.filesRead.length).toBe(4);
     await same(dir, { password, unitBytes: 30_000 }, true);
+    // An AES file whose plaintext fills its last block (a whole block of padding follows), and one cut off inside its last block.
+    const third = join(dir, names[2]!);
+    const text = readFileSync(third, 'latin1');
+    writeFileSync(third, text.replace('</AUDIT>\n', ' '.repeat((16 - (text.length % 16)) % 16) + '</AUDIT>\n'));
+    expect(readFileSync(third).length % 16).toBe(0);
+    for (const torn of [false, true]) {
+      execFileSync('openssl', ['enc', '-aes-256-cbc', '-md', 'sha256', '-pass', 'pass:pw', '-in', third, '-out', third + '.enc'], { stdio: 'pipe' });
+      if (torn) writeFileSync(third + '.enc', readFileSync(third + '.enc').subarray(0, -5));
+      const moved = join(root, `third-${torn}`);
+      writeFileSync(moved, readFileSync(third));
+      rmSync(third);
+      const r = JSON.parse(await same(dir, { password, unitBytes: 30_000 }, true)) as { problems: string[]; result: { dataProblems: boolean } };
+      // A rotated file cut off is told (the active file's torn end alone is not).
+      expect(r.problems.filter((p) => p.startsWith('TRUNCATED_INPUT')).length).toBe(torn ? 1 : 0);
+      expect(r.result.dataProblems).toBe(torn);
+      writeFileSync(third, readFileSync(moved));
+      rmSync(third + '.enc');
+    }
   });
 
   it('resuming from a saved cursor: the same cursor is saved, and the next read from it is the same', async () => {

@@ -25,7 +25,9 @@ import { asBuffer } from '../bytes.js';
 export const SALTED_MAGIC: Buffer = Buffer.from('Salted__', 'latin1');
 /** Magic + salt. */
 export const AES_HEADER_LENGTH = 16;
-const BLOCK = 16;
+/** The cipher's block. */
+export const AES_BLOCK_LENGTH = 16;
+const BLOCK = AES_BLOCK_LENGTH;
 const KEY_LEN = 32;
 const IV_LEN = 16;
 const DEFAULT_BATCH = 1 << 20;
