@@ -56,6 +56,15 @@ export const TASKS = {
   async crash() {
     process.exit(7);
   },
+  // Works without chunks or questions, looking at io.stopped, beating a heart.
+  async quiet(p, io) {
+    const beat = new Int32Array(p.beat);
+    while (!io.stopped) {
+      Atomics.add(beat, 0, 1);
+      await sleep(1);
+    }
+    return 'stopped';
+  },
 };
 `,
 );
@@ -203,6 +212,36 @@ describe('worker pool with this thread as one of the jobs (mainThread)', () => {
     const at = Atomics.load(beats, 0);
     await new Promise((r) => setTimeout(r, 100));
     expect(Atomics.load(beats, 0)).toBe(at);
+  });
+
+  it('when the consumer stops, a task here that only looks at io.stopped ends, and one waiting for an answer is answered with an error; the run waits for both', async () => {
+    const beat = new SharedArrayBuffer(4);
+    const beats = new Int32Array(beat);
+    for await (const run of runTasks([{ name: 'quiet', payload: { beat } }, { name: 'echo', payload: { value: 1 } }], { jobs: 2, tasksModule, mainThread: true })) {
+      expect(run.index).toBe(0);
+      // Until the task is at work (loading the tasks module takes a while the first time).
+      for (let k = 0; k < 200 && Atomics.load(beats, 0) === 0; k++) await new Promise((r) => setTimeout(r, 10));
+      break;
+    }
+    // Ended when the run returned: no beat after.
+    const at = Atomics.load(beats, 0);
+    expect(at).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(Atomics.load(beats, 0)).toBe(at);
+    // An answer that never comes.
+    let asked = false;
+    const never = () => {
+      asked = true;
+      return new Promise(() => undefined);
+    };
+    const t0 = Date.now();
+    for await (const run of runTasks([{ name: 'ask', payload: { q: 'never' } }, { name: 'echo', payload: { value: 1 } }], { jobs: 2, tasksModule, mainThread: true, onAsk: never })) {
+      expect(run.index).toBe(0);
+      for (let k = 0; k < 200 && !asked; k++) await new Promise((r) => setTimeout(r, 10));
+      break;
+    }
+    expect(asked).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5_000);
   });
 });
 

@@ -145,6 +145,8 @@ export const infoTask: TaskFn = async (p: InfoPayload, io: TaskIO): Promise<Info
   /** The input's own restrictions, applied to its tally at the next batch (the tally is made inside the read). */
   const pending: [TallyMap, string[]][] = [];
   const check = (tally: Tally) => {
+    // On the main thread, nothing terminates a part whose run stopped: it ends here.
+    if (io.stopped) throw new Error('stopped: the run ended before this part was read');
     if (runFirst && relay) {
       for (const [map, names] of security.filled(told)) {
         told.add(map);

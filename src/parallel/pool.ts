@@ -28,6 +28,8 @@ export interface TaskIO {
   /** Ask the main thread something only it knows (e.g. the id state at this unit's start,
    *  known once the units before this one are merged). Resolves with onAsk's answer. */
   ask(question: unknown): Promise<unknown>;
+  /** True once the consumer stopped (a task on the main thread, which nothing terminates, should then end; see mainThread). */
+  readonly stopped?: boolean;
 }
 
 /** A task: payload and result are structured-cloned; an AuditLogError thrown in it is
@@ -58,7 +60,8 @@ export interface RunOptions {
    * and keeps its own heap: pinned to one core, two workers spent 1.4-1.9x the CPU
    * time of one thread on the same work, a fifth of it in V8 compiling, while this
    * thread mostly waited. A task here stops at its next chunk or question once the
-   * consumer stops. Tasks that end the process (tests) must not run here. Default false.
+   * consumer stops, or where it looks at `io.stopped`; the run waits for it to end.
+   * Tasks that end the process (tests) must not run here. Default false.
    */
   mainThread?: boolean;
 }
@@ -258,6 +261,10 @@ export async function* runTasks<R>(tasks: { name: string; payload: unknown }[], 
   let mainBusy: Promise<void> | undefined;
   let registry: Promise<Record<string, TaskFn>> | undefined;
   const stoppedError = () => new Error('stopped: the consumer stopped before this task was done');
+  // Questions of this thread's task still waiting when the consumer stops are answered with that.
+  let stop!: () => void;
+  const stopping = new Promise<never>((_, reject) => (stop = () => reject(stoppedError())));
+  stopping.catch(() => undefined);
   const runHere = async (id: number) => {
     const t = tasks[id]!;
     const state: { n: number; room?: (() => void) | undefined } = { n: 0 };
@@ -271,7 +278,10 @@ export async function* runTasks<R>(tasks: { name: string; payload: unknown }[], 
       },
       ask: async (question) => {
         if (stopped) throw stoppedError();
-        return opts.onAsk ? opts.onAsk(id, question) : Promise.reject(new Error('this run answers no questions'));
+        return Promise.race([opts.onAsk ? opts.onAsk(id, question) : Promise.reject(new Error('this run answers no questions')), stopping]);
+      },
+      get stopped() {
+        return stopped;
       },
     };
     try {
@@ -347,9 +357,10 @@ export async function* runTasks<R>(tasks: { name: string; payload: unknown }[], 
   } finally {
     stopped = true;
     for (const s of slots) if (s && !s.settled) settle(s.run.index, new Error('stopped: the consumer stopped before this task was taken'));
-    // This thread's task stops at its next chunk or question.
+    // This thread's task stops at its next chunk or question (or where it looks at io.stopped); it is waited for.
+    stop();
     for (const m of mainRoom.values()) m.room?.();
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all([...workers.map((w) => w.terminate()), mainBusy]);
   }
 }
 
