@@ -268,7 +268,15 @@ async function resume(set: FileSet, inputs: Inputs, c: Cursor): Promise<Position
  * as the batches are consumed; complete once they all were).
  * @throws AuditLogError BOOKMARK_NOT_FOUND when the bookmark names no event (its nearest events named)
  */
-export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events: AsyncIterable<AuditEvent[]>; ndjson: AsyncIterable<NdjsonBatch>; result: ReadEventsResult } {
+export function readEvents(
+  set: FileSet,
+  opts: ReadEventsOptions = {},
+): {
+  events: AsyncIterable<AuditEvent[]>;
+  /** The same batches as they come, without re-encoding: events read on this thread, NDJSON text from workers (take one of the two). */
+  batches: AsyncIterable<AuditEvent[] | NdjsonBatch>;
+  result: ReadEventsResult;
+} {
   const inputs = new Inputs(opts.password);
   const result: ReadEventsResult = { count: 0, more: false, cursor: opts.after ?? null, dataProblems: false, stats: inputs.stats };
   const max = opts.maxArrayLength ?? Infinity;
@@ -456,26 +464,16 @@ export function readEvents(set: FileSet, opts: ReadEventsOptions = {}): { events
   }
 
   async function* events(): AsyncGenerator<AuditEvent[]> {
-    for await (const b of batches()) yield Array.isArray(b) ? b : ndjsonEvents(b.text);
+    for await (const b of batches()) yield Array.isArray(b) ? b : (await import('./sinks/events.js')).parseNdjson(b.text);
   }
 
-  async function* ndjson(): AsyncGenerator<NdjsonBatch> {
-    for await (const b of batches()) yield Array.isArray(b) ? { text: b.map((e) => JSON.stringify(e) + '\n').join(''), count: b.length } : b;
-  }
-
-  return { events: events(), ndjson: ndjson(), result };
+  return { events: events(), batches: batches(), result };
 }
 
 /** Events as NDJSON text: `count` lines, each one compact event ended by `\n`. */
 export interface NdjsonBatch {
   text: string;
   count: number;
-}
-
-function ndjsonEvents(text: string): AuditEvent[] {
-  const out: AuditEvent[] = [];
-  for (let from = 0, nl = text.indexOf('\n'); nl >= 0; from = nl + 1, nl = text.indexOf('\n', from)) out.push(JSON.parse(text.slice(from, nl)) as AuditEvent);
-  return out;
 }
 
 /** Bytes of the files on disk (0 for one that cannot be read now: reading it reports why). */
@@ -545,7 +543,13 @@ export class EventOutput {
   ) {}
 
   async events(events: AuditEvent[]): Promise<void> {
-    await this.lines({ text: events.map((e) => JSON.stringify(e) + '\n').join(''), count: events.length });
+    if (events.length === 0) return;
+    let text = this.n === 0 && !this.ndjson ? '[\n' : '';
+    for (const e of events) {
+      text += this.ndjson ? JSON.stringify(e) + '\n' : (this.n === 0 ? '' : ',\n') + JSON.stringify(e);
+      this.n++;
+    }
+    await this.write(text);
   }
 
   /** Events already encoded, one compact JSON per line. */
@@ -582,7 +586,7 @@ export async function runRead(opts: RunReadOptions, write: (text: string) => Pro
   const { paths: _p, state: _s, ndjson, ...rest } = opts;
   const r = readEvents(set, { ...rest, ...(state?.cursor ? { after: state.cursor } : {}) });
   const out = new EventOutput(write, ndjson);
-  for await (const batch of r.ndjson) await out.lines(batch);
+  for await (const batch of r.batches) await (Array.isArray(batch) ? out.events(batch) : out.lines(batch));
   await out.end(r.result.more);
   // Only once the events are out: a cursor never runs ahead of what was printed.
   if (opts.state) await saveState(opts.state, { version: STATE_VERSION, cursor: r.result.cursor });

@@ -92,8 +92,8 @@ class EventSink extends LineSink {
   }
 
   protected async lines(text: string): Promise<void> {
-    const events: AuditEvent[] = [];
-    for (let from = 0, nl = text.indexOf('\n'); nl >= 0; from = nl + 1, nl = text.indexOf('\n', from)) events.push(unmarked(JSON.parse(text.slice(from, nl)) as AuditEvent));
+    const events = parseNdjson(text);
+    for (const e of events) unmarked(e);
     await this.hand(events);
   }
 
@@ -120,6 +120,13 @@ class NdjsonSink extends LineSink {
     if (this.stopped) return;
     this.handed(count, await this.onLines(text, count));
   }
+}
+
+/** The events of NDJSON lines, each ended by `\n`. */
+export function parseNdjson(text: string): AuditEvent[] {
+  const out: AuditEvent[] = [];
+  for (let from = 0, nl = text.indexOf('\n'); nl >= 0; from = nl + 1, nl = text.indexOf('\n', from)) out.push(JSON.parse(text.slice(from, nl)) as AuditEvent);
+  return out;
 }
 
 /** The event as it was before the NDJSON writer marked its time's zone. */
