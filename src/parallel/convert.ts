@@ -306,8 +306,8 @@ export interface JobsOptions {
    * first input), as `read` numbers a file set; by default each input counts its own.
    */
   idsFrom?: { state: IdState | null };
-  /** Told after each unit is merged: its records, and the end of its last record (undefined: none). */
-  onMerged?: (unit: Unit, merged: { records: number; lastEnd: number | undefined; inputBytes: number; decodedBytes: number; layers: LayerId[] }) => void;
+  /** Told after each unit is merged: the end of its last record (undefined: none), the bytes it read from disk and decoded, its input's layers. */
+  onMerged?: (unit: Unit, merged: { lastEnd: number | undefined; inputBytes: number; decodedBytes: number; layers: LayerId[] }) => void;
   /** Told the units before they run (not told when the conversion runs sequentially). */
   onPlan?: (units: readonly Unit[]) => void;
   /**
@@ -456,7 +456,7 @@ export async function convertUnits(units: Unit[], passwords: (ResolvedPassword |
       summary.read += r.records;
       // How far into the file: a range's end (its units read ahead of it), or what a whole unit read.
       job.onProgress?.(unit.file, unit.range ? unit.range.end : r.inputBytes, r.layers.length && !unit.range ? r.decodedBytes : undefined, summary.read);
-      job.onMerged?.(unit, { records: r.records, lastEnd: r.lastEnd, inputBytes: r.inputBytes, decodedBytes: r.decodedBytes, layers: r.layers });
+      job.onMerged?.(unit, { lastEnd: r.lastEnd, inputBytes: r.inputBytes, decodedBytes: r.decodedBytes, layers: r.layers });
       summary.filtered += r.filtered;
       // The format is the one the input's first record decided (an XML scanner's hint is replaced by it).
       if (unit.first || input.format === null) input.format = r.format;

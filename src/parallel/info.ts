@@ -127,7 +127,6 @@ export const PART_MAX_KEYS = 10 * MAX_DISTINCT;
  */
 export const INFO_MIN_BYTES = 96 * 1024 * 1024;
 
-
 /** Read and count one unit (runs in a worker). Errors come back as a result, so that other inputs are still read. */
 export const infoTask: TaskFn = async (p: InfoPayload, io: TaskIO): Promise<InfoUnitResult> => {
   const { unit } = p;
