@@ -58,6 +58,13 @@ async function readEvents(file: string): Promise<string[]> {
   return out;
 }
 
+/** Write a generated input into the scratch directory. */
+function put(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
 const inline = (cuts: JobsOptions['cuts'], more: Partial<JobsOptions> = {}): JobsOptions => ({ jobs: 2, minBytes: 0, splitBytes: 0, cuts, inline: true, ...more });
 
 describe('event sink: the events of a cut run are those of one thread, which are those the reader gives', () => {
@@ -90,11 +97,6 @@ describe('event sink: the events of a cut run are those of one thread, which are
 });
 
 describe('generated inputs', () => {
-  const put = (name: string, text: string) => {
-    const p = join(dir, name);
-    writeFileSync(p, text);
-    return p;
-  };
   const big = put('big.xml', generateLogString({ format: 'new', records: 900, seed: 41 }));
   // One second throughout: per-second ids run across every cut.
   const second = put('second.xml', generateLogString({ format: 'new', records: 300, seed: 42 }).replace(/<TIMESTAMP>[^<]*</g, '<TIMESTAMP>2019-10-03T14:06:33 UTC<'));
@@ -147,11 +149,6 @@ describe('generated inputs', () => {
 });
 
 describe('show CLI: --jobs 2 prints what --jobs 1 prints', () => {
-  const put = (name: string, body: string) => {
-    const p = join(dir, name);
-    writeFileSync(p, body);
-    return p;
-  };
   const a = put('cli-a.xml', generateLogString({ format: 'new', records: 500, seed: 51 }));
   let n = 0;
   const damaged = put('cli-damaged.xml', generateLogString({ format: 'new', records: 300, seed: 52 }).replace(/<\/AUDIT_RECORD>/g, (m) => (++n % 41 === 0 ? '</AUDIT_RECRD>' : m)));
