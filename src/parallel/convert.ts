@@ -209,7 +209,7 @@ export async function convertUnit(p: ConvertUnitPayload, io: TaskIO): Promise<Co
     if (!started) await start();
     if (writer.needsResume(e)) writer.resume((await io.ask({ kind: 'state' } satisfies ConvertQuestion)) as WriterState);
     encode(e);
-    if (blocks.full) await io.emit(blocks.take());
+    while (blocks.full) await io.emit(blocks.take());
   };
   // The held run grew too long: wait for the ids before this unit, and write it here.
   const rebaseIds = async () => {
@@ -244,7 +244,7 @@ export async function convertUnit(p: ConvertUnitPayload, io: TaskIO): Promise<Co
         } else if (started && !writer.needsResume(e)) {
           // The common case without a promise per record.
           encode(e);
-          if (blocks.full) await io.emit(blocks.take());
+          while (blocks.full) await io.emit(blocks.take());
         } else await write(e);
       }
       if (past) break;
@@ -265,7 +265,7 @@ export async function convertUnit(p: ConvertUnitPayload, io: TaskIO): Promise<Co
     }
   }
   if (sawEntries) await start();
-  if (!blocks.empty) await io.emit(blocks.take());
+  while (!blocks.empty) await io.emit(blocks.take());
   return {
     format: log.format ?? null,
     layers: log.layers,

@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { AuditLogError } from '../errors.js';
+import { ownsBuffer } from '../sinks/blocks.js';
 
 /** What a task running in a worker can do besides returning its result. */
 export interface TaskIO {
@@ -122,10 +123,14 @@ export function fromWire(w: WireError): Error {
   return e;
 }
 
-/** Whether a chunk can be handed over by moving its memory: it must own its whole, unshared ArrayBuffer. */
+/**
+ * Whether a chunk can be handed over by moving its memory: it must be the only view of its
+ * unshared ArrayBuffer (the whole of it, or a block src/sinks/blocks.ts handed on, which may be partly used).
+ */
 export function transferable(chunk: Uint8Array): ArrayBuffer | undefined {
   const b = chunk.buffer;
-  return b instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === b.byteLength && b.byteLength > 0 ? b : undefined;
+  if (!(b instanceof ArrayBuffer) || b.byteLength === 0 || chunk.byteOffset !== 0) return undefined;
+  return chunk.byteLength === b.byteLength || ownsBuffer(chunk) ? b : undefined;
 }
 
 /** The compiled worker entry: next to this file when it runs from dist, else dist/src/parallel of the package. */

@@ -141,7 +141,7 @@ export class FileSink implements EncodedSink {
 
   /** Hand the current block to the layers and the disk when it is big enough. */
   async flushIfFull(): Promise<void> {
-    if (this.blocks.full) await this.channel.push(this.take());
+    while (this.blocks.full) await this.channel.push(this.take());
     if (this.failure) throw this.failure;
   }
 
@@ -187,7 +187,8 @@ export class FileSink implements EncodedSink {
     if (this.failure) throw this.failure;
     if (this._gone) return this.summary();
     this.put(this.writer.footer());
-    await this.channel.push(this.take());
+    do await this.channel.push(this.take());
+    while (!this.blocks.empty);
     this.channel.end();
     try {
       await this.done;
