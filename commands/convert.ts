@@ -1,5 +1,5 @@
 import { Args, Command, Flags } from '../cli/core.js';
-import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from '../cli/common.js';
+import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource, sourceTzFlag } from '../cli/common.js';
 import { filterFlags, filterSpec } from '../cli/filter-flags.js';
 import { rotationFlags, rotationOptions, usesRotationFlags } from '../cli/rotation.js';
 import { noteProblem, progress, quietFlag } from '../cli/progress.js';
@@ -41,7 +41,7 @@ export default class Convert extends Command {
     encrypt: Flags.boolean({ description: 'AES-256-CBC encrypt the output (password from the password flags)', helpGroup: 'ENCRYPTION' }),
     json: Flags.boolean({ description: 'print the summary as JSON (on stdout with -o, else on stderr)' }),
     'track-db': Flags.boolean({ description: "write each connection's default database into general and table-access events that carry none (across all inputs, in order; unknown stays absent)" }),
-    'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are converted to UTC' }),
+    'source-tz': sourceTzFlag('their times are converted to UTC'),
     jobs: jobsFlag,
     'split-bytes': splitBytesFlag,
     quiet: quietFlag,

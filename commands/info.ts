@@ -1,7 +1,7 @@
 import { Args, Command, Flags } from '../cli/core.js';
 import { formatInfo } from '../cli/info-report.js';
 import { formatFileLines, formatSecurity, formatWarnings } from '../cli/info-security-report.js';
-import { failed, inputs, out, passwordFlags, passwordSource } from '../cli/common.js';
+import { failed, inputs, out, passwordFlags, passwordSource, sourceTzFlag } from '../cli/common.js';
 import { oneJobPerCore, infoJobsFlag, splitBytesFlag } from '../cli/jobs.js';
 import { filterFlags, filterSpec } from '../cli/filter-flags.js';
 import { progress, quietFlag } from '../cli/progress.js';
@@ -36,7 +36,7 @@ export default class Info extends Command {
     'track-db': Flags.boolean({ description: "follow each connection's default database (across all inputs, in order) and count events by database; reads the inputs one after the other, on one thread" }),
     jobs: infoJobsFlag,
     'split-bytes': splitBytesFlag,
-    'source-tz': Flags.string({ description: 'zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; their times are shown in UTC' }),
+    'source-tz': sourceTzFlag('their times are shown in UTC'),
     quiet: quietFlag,
     ...filterFlags,
     ...passwordFlags,

@@ -1,5 +1,5 @@
 import { Args, Command, Flags } from '../cli/core.js';
-import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource } from '../cli/common.js';
+import { cleanUpOnSignals, failed, inputs, passwordFlags, passwordSource, sourceTzFlag } from '../cli/common.js';
 import { tellProblem } from '../cli/notes.js';
 import { progress } from '../cli/progress.js';
 import { EXIT } from '../src/errors.js';
@@ -26,6 +26,7 @@ export default class Sessions extends Command {
     to: Flags.string({ description: 'output: text (one line per session), ndjson, csv', options: ['text', 'ndjson', 'csv'], default: 'text' }),
     json: Flags.boolean({ description: 'one JSON document: {"sessions": [...], "summary": {...}}', exclusive: ['to'] }),
     output: Flags.string({ char: 'o', description: 'write to FILE (atomically, mode 0600) instead of stdout' }),
+    'source-tz': sourceTzFlag('their times are read as UTC (rows of local times carry time_zone local)'),
     'max-open': Flags.integer({ description: `open sessions held at once; past it the oldest is written out as evicted (default ${DEFAULT_MAX_OPEN})`, min: 1 }),
     user: many('login, account or changed-to user'),
     host: many('host'),
@@ -52,6 +53,7 @@ export default class Sessions extends Command {
         to,
         filter: { user: flags.user, host: flags.host, ip: flags.ip, db: flags.db, connectionId: flags['connection-id'], since: flags.since, until: flags.until },
         password,
+        ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
         ...(flags['max-open'] !== undefined ? { maxOpen: flags['max-open'] } : {}),
         onCapReached: (n) => process.stderr.write(`Note: ${n} sessions open at once (--max-open): the oldest open ones are written out early, marked evicted\n`),
         onProblem: tellProblem,

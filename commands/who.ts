@@ -1,5 +1,5 @@
 import { Args, Command, Flags } from '../cli/core.js';
-import { failed, out, passwordFlags, passwordSource } from '../cli/common.js';
+import { failed, out, passwordFlags, passwordSource, sourceTzFlag } from '../cli/common.js';
 import { tellProblem } from '../cli/notes.js';
 import { AuditLogError, EXIT } from '../src/errors.js';
 import { expandInputs } from '../src/fileset.js';
@@ -18,12 +18,13 @@ export default class Who extends Command {
   static override strict = false;
   static override args = { files: Args.string({ description: 'CONNECTION_ID (without --binlog), then a directory (its audit log set) or the audit log files, oldest first', ignoreStdin: true }) };
   static override flags = {
-    at: Flags.string({ description: 'the time (YYYY-MM-DD hh:mm:ss, in the audit files\' zone: UTC for MySQL Enterprise and Percona audit_log)', exclusive: ['binlog'] }),
+    at: Flags.string({ description: 'the time (YYYY-MM-DD hh:mm:ss, in the audit files\' zone: UTC for MySQL Enterprise and Percona audit_log; the server\'s local time for Percona audit_log_filter, UTC with --source-tz)', exclusive: ['binlog'] }),
     binlog: Flags.string({ description: 'mysqlbinlog [-v] [--base64-output=DECODE-ROWS] text to annotate (- for stdin)' }),
     'binlog-tz': Flags.string({
       description: 'zone of the binlog header times, used for events without SET TIMESTAMP: local (this process\'s TZ, as mysqlbinlog printed them if run here), UTC, or +hh:mm',
       default: 'local',
     }),
+    'source-tz': sourceTzFlag('their times are read as UTC (needed with --binlog, whose times are UTC)'),
     json: Flags.boolean({ description: 'print the session(s) as JSON (with --at), or the summary as JSON on stderr (with --binlog)' }),
     ...passwordFlags,
   };
@@ -32,6 +33,7 @@ export default class Who extends Command {
     const { argv, flags } = await this.parse(Who);
     const args = argv as string[];
     const password = passwordSource(flags);
+    const sourceTz = flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {};
     let dataProblems = false;
     const onProblem = (e: AuditLogError) => {
       if (isDataProblem(e.code)) dataProblems = true;
@@ -41,7 +43,7 @@ export default class Who extends Command {
       if (flags.binlog !== undefined) {
         if (args.length === 0) this.error('give the audit log files after --binlog FILE', { exit: EXIT.USAGE });
         if (flags.binlog === '-' && args.includes('-')) this.error('stdin can be the binlog text or an audit log, not both', { exit: EXIT.USAGE });
-        const { lines, summary } = attributeBinlog(flags.binlog, await expandInputs(args, { password }), { password, onProblem, headerZone: flags['binlog-tz'] });
+        const { lines, summary } = attributeBinlog(flags.binlog, await expandInputs(args, { password }), { password, onProblem, headerZone: flags['binlog-tz'], ...sourceTz });
         await writeStream(process.stdout, toChunks(lines));
         const unknown = Object.values(summary.unknown).reduce((a, b) => a + b, 0);
         process.stderr.write(flags.json ? JSON.stringify(summary, null, 2) + '\n' : `${summary.events} events, ${summary.attributed} attributed to a session, ${unknown} unknown\n`);
@@ -51,7 +53,7 @@ export default class Who extends Command {
       const [id, ...files] = args;
       if (id === undefined || flags.at === undefined) this.error('give CONNECTION_ID --at TIME and the audit log files, or --binlog FILE and the audit log files', { exit: EXIT.USAGE });
       if (files.length === 0) this.error('give the audit log files to look in', { exit: EXIT.USAGE });
-      const a = await whoAt(await expandInputs(files, { password }), /^\d+$/.test(id) ? Number(id) : id, flags.at, { password, onProblem });
+      const a = await whoAt(await expandInputs(files, { password }), /^\d+$/.test(id) ? Number(id) : id, flags.at, { password, onProblem, ...sourceTz });
       if ('unknown' in a) {
         out(flags.json ? JSON.stringify({ connection_id: id, at: flags.at, unknown: a.unknown }, null, 2) : `connection ${id} at ${flags.at}: unknown (${a.unknown.replace(/-/g, ' ')})`);
         this.exit(EXIT.DATA_PROBLEMS);

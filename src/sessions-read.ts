@@ -57,6 +57,8 @@ export interface SessionsOptions extends SessionTrackerOptions {
   to?: SessionFormat;
   filter?: SessionFilterSpec;
   password?: PasswordSource;
+  /** Zone of local-time logs (Percona audit_log_filter): their times are read as UTC (ReadOptions.sourceTz). */
+  sourceTz?: string;
   /** Told about every problem met while reading (malformed records are skipped). */
   onProblem?: (e: AuditLogError) => void;
   /** Told about progress after every input block: the current input's reader (bytes read) and the records read so far. */
@@ -90,7 +92,7 @@ export function readSessions(inputs: Source[], opts: SessionsOptions = {}): { se
   };
   async function* run(): AsyncGenerator<Session> {
     for (const src of inputs) {
-      const log = readAuditLog(src, { onError: 'skip', onProblem, password: opts.password, keepRaw: false });
+      const log = readAuditLog(src, { onError: 'skip', onProblem, password: opts.password, keepRaw: false, ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
       const input = { file: log.file, format: null as string | null, layers: [] as string[], records: 0 };
       result.inputs.push(input);
       for await (const batch of log.batches()) {
@@ -129,6 +131,7 @@ export function formatSessionLine(s: Session): string {
     s.open_at_end ? 'open at end' : '',
     s.ended_by === 'evicted' ? 'evicted' : '',
     s.ended_by === 'reconnect' ? 'no disconnect' : '',
+    s.time_zone === 'local' ? 'local time' : '',
     s.user_changes?.length ? `changed user to ${s.user_changes.map((c) => c.login_user).join(', ')}` : '',
   ].filter(Boolean);
   const dbs = s.databases.length ? `  db ${s.databases.join(',')}${s.databases_more ? ` +${s.databases_more}` : ''}` : '';

@@ -77,6 +77,11 @@ export interface Session {
   /** Where the session's first event is: file and record number. */
   file?: string;
   index?: number;
+  /**
+   * `local`: its times are the server's local time, as Percona audit_log_filter writes them
+   * (with no zone), not UTC. Absent: UTC. `sourceTz` (--source-tz) reads them as UTC.
+   */
+  time_zone?: 'local';
 }
 
 /** Open sessions held at once by default; past it the oldest is written out as `evicted` and counted. */
@@ -183,6 +188,7 @@ export function createSessionTracker(opts: SessionTrackerOptions = {}): SessionT
       file: entry.at.file,
       index: entry.at.index,
     };
+    if (entry.timeZone === 'local') s.time_zone = 'local';
     identify(s, entry);
     const ts = e.timestamp;
     if (fromConnect) s.from = ts;
@@ -372,6 +378,7 @@ export const SESSION_COLUMNS = [
   'user_changes',
   'file',
   'index',
+  'time_zone',
 ] as const;
 
 function csvField(v: unknown): string {

@@ -273,4 +273,25 @@ describe('auditlog sessions', () => {
     expect(ids).toEqual([15, 16, 17]);
     expect(result.sessions).toMatchObject({ sessions: 3, openAtEnd: 0, restarts: 1 });
   });
+  test('sessions of local times (Percona audit_log_filter) say so in every output; with --source-tz their times are UTC', () => {
+    for (const f of ['public/percona-audit-log-filter-docs/ps-8.4-alf-json.json', 'public/percona-audit-log-filter-docs/ps-8.4-alf-new.xml']) {
+      const file = fixturePath(f);
+      const ndjson = spawnSync(process.execPath, [CLI, 'sessions', file, '--to', 'ndjson'], { encoding: 'utf8' });
+      expect(ndjson.status).toBe(0);
+      const rows = ndjson.stdout.trim().split('\n').map((l) => JSON.parse(l) as Session);
+      expect(rows.length).toBeGreaterThan(0);
+      for (const r of rows) expect(r.time_zone).toBe('local');
+      const csv = parseCsv(spawnSync(process.execPath, [CLI, 'sessions', file, '--to', 'csv'], { encoding: 'utf8' }).stdout, { columns: true }) as Record<string, string>[];
+      expect(csv.map((r) => r.time_zone)).toEqual(rows.map(() => 'local'));
+      expect(spawnSync(process.execPath, [CLI, 'sessions', file], { encoding: 'utf8' }).stdout).toContain('local time');
+      // 2023-03-29 is summer time in Berlin (+02:00): every time two hours earlier, and no mark.
+      const utc = spawnSync(process.execPath, [CLI, 'sessions', file, '--to', 'ndjson', '--source-tz', 'Europe/Berlin'], { encoding: 'utf8' });
+      const converted = utc.stdout.trim().split('\n').map((l) => JSON.parse(l) as Session);
+      const earlier = (t: string | undefined) => (t === undefined ? undefined : new Date(Date.parse(`${t.replace(' ', 'T')}Z`) - 2 * 3600_000).toISOString().slice(0, 19).replace('T', ' '));
+      expect(converted).toEqual(rows.map(({ time_zone: _, ...r }) => ({ ...r, from: earlier(r.from), first_seen: earlier(r.first_seen), last_seen: earlier(r.last_seen), until: earlier(r.until), connect_time: earlier(r.connect_time), disconnect_time: earlier(r.disconnect_time) })));
+    }
+    // A UTC log's sessions carry no mark.
+    const mysql = spawnSync(process.execPath, [CLI, 'sessions', fixturePath('sessions/who-audit.json'), '--to', 'ndjson'], { encoding: 'utf8' });
+    for (const l of mysql.stdout.trim().split('\n')) expect((JSON.parse(l) as Session).time_zone).toBeUndefined();
+  });
 });

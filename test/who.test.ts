@@ -1,5 +1,7 @@
 /** `who`: a connection id at a time, and mysqlbinlog text annotated with the sessions of the audit files. */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { annotateBinlog, epochToTimestamp, headerTimeToUtc, parseBinlogHeader, splitLines } from '../src/binlog-text.js';
@@ -133,5 +135,49 @@ describe('who CONNECTION_ID --at TIME', () => {
     const none = spawnSync(process.execPath, [CLI, 'who', '99', '--at', '2025-05-08 08:06:16', AUDIT], { encoding: 'utf8' });
     expect(none.status).toBe(1);
     expect(none.stdout).toContain('unknown');
+  });
+});
+
+/**
+ * The audit file of these tests as Percona audit_log_filter would time it on a server at
+ * +02:00: every time two hours later, and local (JSON as our writers write local times).
+ */
+function localAudit(): string {
+  const events = JSON.parse(fixture('sessions/who-audit.json').toString('utf8')) as AuditEvent[];
+  const shifted = events.map(({ timestamp, ...rest }) => {
+    const t = new Date(Date.parse(`${timestamp!.replace(' ', 'T')}Z`) + 2 * 3600_000).toISOString();
+    return { timestamp: `${t.slice(0, 10)} ${t.slice(11, 19)}`, time_zone: 'local', ...rest };
+  });
+  const path = join(mkdtempSync(join(tmpdir(), 'auditlog-who-')), 'audit.log');
+  writeFileSync(path, `[\n${shifted.map((e) => JSON.stringify(e)).join(',\n')}\n]\n`);
+  return path;
+}
+
+describe('who over local times (Percona audit_log_filter)', () => {
+  test('--binlog refuses audit times it cannot compare with UTC, naming the file and record; with sourceTz the attributions are those of UTC files', async () => {
+    const local = localAudit();
+    const refused = attributeBinlog(BINLOG, [local], { headerZone: '+02:00' });
+    await expect(collect(refused.lines)).rejects.toMatchObject({ code: 'INVALID_OPTION', ctx: { file: local, index: 0 }, message: expect.stringContaining('--source-tz') });
+    const converted = await collect(attributeBinlog(BINLOG, [local], { headerZone: '+02:00', sourceTz: '+02:00' }).lines);
+    const utc = await collect(attributeBinlog(BINLOG, [AUDIT], { headerZone: '+02:00' }).lines);
+    expect(converted.filter((l) => l.startsWith('# auditlog:')).length).toBe(7);
+    expect(converted).toEqual(utc);
+    // The CLI: exit 2, the reason on stderr, and no annotated text.
+    const p = spawnSync(process.execPath, [CLI, 'who', '--binlog', BINLOG, local, '--binlog-tz', '+02:00'], { encoding: 'utf8' });
+    expect(p.status).toBe(2);
+    expect(p.stderr).toContain(`${local}: byte 2: record #0: INVALID_OPTION: its times are the server's local time`);
+    const ok = spawnSync(process.execPath, [CLI, 'who', '--binlog', BINLOG, local, '--binlog-tz', '+02:00', '--source-tz', '+02:00'], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toBe(utc.join(''));
+  });
+
+  test('--at takes local files in their own zone, and marks the session local; files of local and UTC times are refused', async () => {
+    const local = localAudit();
+    const a = await whoAt([local], 15, '2025-05-08 10:06:16');
+    expect('sessions' in a && a.sessions.map((s) => [s.login_user, s.connect_time, s.time_zone])).toEqual([['app', '2025-05-08 10:05:00', 'local']]);
+    const utc = await whoAt([local], 15, '2025-05-08 08:06:16', { sourceTz: '+02:00' });
+    expect('sessions' in utc && utc.sessions.map((s) => [s.login_user, s.connect_time, s.time_zone])).toEqual([['app', '2025-05-08 08:05:00', undefined]]);
+    await expect(whoAt([AUDIT, local], 16, '2025-05-08 09:00:00')).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('those of the audit records before it UTC') });
+    await expect(whoAt([local, AUDIT], 16, '2025-05-08 11:00:00')).rejects.toMatchObject({ code: 'INVALID_OPTION', ctx: { file: AUDIT } });
   });
 });
