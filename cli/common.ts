@@ -41,12 +41,12 @@ export function failed(cmd: Command, e: unknown, json: boolean): never {
   return cmd.exit(e.exitCode);
 }
 
-/** Flags that say where the password of encrypted inputs comes from (never a flag value). */
 /** `--source-tz`: the zone of local-time logs; `what` says what becomes of their times. */
 export function sourceTzFlag(what: string) {
   return Flags.string({ description: `zone of local-time logs (Percona audit_log_filter): IANA name (Europe/Berlin) or +hh:mm; ${what}` });
 }
 
+/** Flags that say where the password of encrypted inputs comes from (never a flag value). */
 export const passwordFlags = {
   'password-file': Flags.string({ description: 'file whose first line is the password of encrypted (.enc) files', helpGroup: 'ENCRYPTION' }),
   'password-env': Flags.string({ description: 'name of an environment variable holding the password', helpGroup: 'ENCRYPTION' }),

@@ -36,14 +36,19 @@ export type AuditZones = 'utc' | 'one';
  */
 export async function* auditBatches(inputs: Source[], opts: Pick<WhoOptions, 'password' | 'onProblem' | 'sourceTz'> = {}, zones: AuditZones = 'one'): AsyncGenerator<Entry[]> {
   let zone: 'utc' | 'local' | undefined = zones === 'utc' ? 'utc' : undefined;
+  // With sourceTz, every time that can be read is UTC; one that cannot (no time, or none the zone
+  // gives) stays as it is, and tells nothing about the files' zone.
+  const check = opts.sourceTz === undefined;
   for (const src of inputs) {
     const log = readAuditLog(src, { onError: 'skip', keepRaw: false, password: opts.password, ...(opts.onProblem ? { onProblem: opts.onProblem } : {}), ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}) });
     for await (const batch of log.batches()) {
-      for (const e of batch) {
-        const z = e.timeZone ?? 'utc';
-        zone ??= z;
-        if (z !== zone) throw zoneMismatch(e, zones);
-      }
+      if (check)
+        for (const e of batch) {
+          if (typeof e.event.timestamp !== 'string') continue;
+          const z = e.timeZone ?? 'utc';
+          zone ??= z;
+          if (z !== zone) throw zoneMismatch(e, zones);
+        }
       yield batch;
     }
   }

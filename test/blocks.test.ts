@@ -27,8 +27,8 @@ describe('output blocks', () => {
   test('text and bytes of every size come out in order, in blocks of OUT_BLOCK bytes (the last ones possibly shorter)', () => {
     const r = rng(7);
     const pieces: (string | Uint8Array)[] = [];
-    // Records of 1 byte to 40 KiB, text with 1- to 4-byte characters, bytes, and a few larger than a block.
-    const chars = ['a', 'é', '€', '😀', '<', '\n'];
+    // Records of 1 byte to 40 KiB, text with 1- to 4-byte characters (and lone surrogates), bytes, and a few larger than a block.
+    const chars = ['a', 'é', '€', '😀', '<', '\n', '\uD800'];
     for (let i = 0; i < 4000; i++) {
       const len = r() < 0.01 ? OUT_BLOCK + Math.floor(r() * 3 * OUT_BLOCK) : 1 + Math.floor(r() * r() * 40_000);
       if (r() < 0.5) {
@@ -58,6 +58,13 @@ describe('output blocks', () => {
     const { out } = blocksOf(pieces);
     for (const block of out) expect(Buffer.from(block).toString('utf8')).toBe(s.repeat(block.length / 3000));
     expect(Buffer.concat(out).equals(expected(pieces))).toBe(true);
+  });
+
+  test('lone surrogates take the 3 bytes of U+FFFD, wherever they fall', () => {
+    const pieces = Array.from({ length: 3000 }, (_, i) => `${'x'.repeat(i % 97)}\uD800${'y'.repeat(i % 13)}\uDC00`);
+    const { out, bytes } = blocksOf(pieces);
+    expect(Buffer.concat(out).equals(expected(pieces))).toBe(true);
+    expect(bytes).toBe(expected(pieces).length);
   });
 
   test('bytes run on into the next block; a piece of a block or more goes on as it is, without a copy', () => {

@@ -55,7 +55,8 @@ describe('file reads: read buffers', () => {
   // garbage until a full GC, and grew two workers' conversion of 1.2 GiB to over 300 MiB resident.
   test('a finished read hands its buffers to the next read of the thread, and reads at the same time never share one', async () => {
     const dir = tmp();
-    const size = 64 * 1024;
+    // A block size no other read uses: the buffers kept for it are this test's alone.
+    const size = 64 * 1024 + 16;
     const [a, b, c] = ['a', 'b', 'c'].map((n, k) => {
       const path = join(dir, n);
       // Several blocks each, of distinct bytes per file.
@@ -76,6 +77,14 @@ describe('file reads: read buffers', () => {
     const second = new Set<ArrayBufferLike>();
     expect(await buffersOf(b!, second)).toEqual(Buffer.alloc(3 * size + 100, 0x42));
     expect([...second].every((buf) => first.has(buf))).toBe(true);
+    // A read broken off after its first block hands its buffers back too.
+    for await (const chunk of readBytes(c!, c!, size)) {
+      expect(first.has(chunk.buffer)).toBe(true);
+      break;
+    }
+    const third = new Set<ArrayBufferLike>();
+    expect(await buffersOf(a!, third)).toEqual(Buffer.alloc(3 * size + 100, 0x41));
+    expect([...third].every((buf) => first.has(buf))).toBe(true);
     // Two reads open at once, a chunk of each in turn: their bytes stay their own.
     const [ia, ic] = [readBytes(a!, a!, size), readBytes(c!, c!, size)].map((r) => r[Symbol.asyncIterator]());
     for (;;) {

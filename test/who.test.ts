@@ -1,6 +1,6 @@
 /** `who`: a connection id at a time, and mysqlbinlog text annotated with the sessions of the audit files. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -166,6 +166,7 @@ describe('who over local times (Percona audit_log_filter)', () => {
     const p = spawnSync(process.execPath, [CLI, 'who', '--binlog', BINLOG, local, '--binlog-tz', '+02:00'], { encoding: 'utf8' });
     expect(p.status).toBe(2);
     expect(p.stderr).toContain(`${local}: byte 2: record #0: INVALID_OPTION: its times are the server's local time`);
+    expect(p.stdout).toBe('');
     const ok = spawnSync(process.execPath, [CLI, 'who', '--binlog', BINLOG, local, '--binlog-tz', '+02:00', '--source-tz', '+02:00'], { encoding: 'utf8' });
     expect(ok.status).toBe(0);
     expect(ok.stdout).toBe(utc.join(''));
@@ -177,7 +178,19 @@ describe('who over local times (Percona audit_log_filter)', () => {
     expect('sessions' in a && a.sessions.map((s) => [s.login_user, s.connect_time, s.time_zone])).toEqual([['app', '2025-05-08 10:05:00', 'local']]);
     const utc = await whoAt([local], 15, '2025-05-08 08:06:16', { sourceTz: '+02:00' });
     expect('sessions' in utc && utc.sessions.map((s) => [s.login_user, s.connect_time, s.time_zone])).toEqual([['app', '2025-05-08 08:05:00', undefined]]);
+    const cli = spawnSync(process.execPath, [CLI, 'who', '15', '--at', '2025-05-08 08:06:16', local, '--source-tz', '+02:00', '--json'], { encoding: 'utf8' });
+    expect(cli.status).toBe(0);
+    expect((JSON.parse(cli.stdout) as { connect_time: string; time_zone?: string }[]).map((s) => [s.connect_time, s.time_zone])).toEqual([['2025-05-08 08:05:00', undefined]]);
     await expect(whoAt([AUDIT, local], 16, '2025-05-08 09:00:00')).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('those of the audit records before it UTC') });
     await expect(whoAt([local, AUDIT], 16, '2025-05-08 11:00:00')).rejects.toMatchObject({ code: 'INVALID_OPTION', ctx: { file: AUDIT } });
   });
+});
+
+test('with --source-tz, a record whose time stays local (it has none, only the mark) does not stop who --binlog', async () => {
+  const local = localAudit();
+  const text = readFileSync(local, 'utf8').replace('"timestamp":"2025-05-08 10:06:16",', '');
+  expect(text).not.toBe(readFileSync(local, 'utf8'));
+  writeFileSync(local, text);
+  const out = await collect(attributeBinlog(BINLOG, [local], { headerZone: '+02:00', sourceTz: '+02:00' }).lines);
+  expect(out.filter((l) => l.startsWith('# auditlog:')).length).toBe(7);
 });

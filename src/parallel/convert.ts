@@ -409,7 +409,8 @@ export async function convertUnits(units: Unit[], passwords: (ResolvedPassword |
     const payload: ConvertUnitPayload = { unit, to: opts.to, filter: opts.filter ?? {}, onError: skip ? 'skip' : 'fail', unreadable: skipsUnreadable(opts) ? 'skip' : 'fail', csvSafe: opts.csvSafe ?? false, ...(opts.lean === false ? { lean: false } : {}), ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}), ...(passwords[unit.input] ? { password: passwords[unit.input]! } : {}), ...(job.holdMax !== undefined ? { holdMax: job.holdMax } : {}), ...(job.idsFrom ? { idsAcross: true } : {}) };
     return { name: 'convert', payload };
   });
-  // Room for a whole unit's output (see DEFAULT_UNIT_BYTES), and some.
+  // Room for a whole unit's output (see DEFAULT_UNIT_BYTES), and some. Records of tens of KiB and more
+  // end blocks early (src/sinks/blocks.ts), so a unit of them may fill this and wait for its turn.
   const maxQueued = Math.ceil((job.unitBytes ?? DEFAULT_UNIT_BYTES) / OUT_BLOCK) + 8;
   const runner = job.inline ? runTasksInline<ConvertUnitResult>(tasks, { convert: convertUnit }, { onAsk, maxQueued }) : runTasks<ConvertUnitResult>(tasks, { jobs: job.jobs, onAsk, maxQueued, resourceLimits: { maxYoungGenerationSizeMb: CONVERT_YOUNG_MB } });
   const inputs: InputSummary[] = [];
