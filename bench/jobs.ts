@@ -250,6 +250,42 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
   }
 }
 
+/** The rows of the long-input section: what keeps output flowing through the main thread. */
+const LONG_ROWS = ['convert ->json', 'convert ->new', 'show filtered'];
+
+/**
+ * `BENCH_ONLY=long`: peak RSS over a long input (`copies` hard links of the
+ * 200 MiB NEW file: 1.2 GiB by default), `--jobs 1` beside `--jobs 2`, output
+ * to /dev/null. Memory must stay under 200 MiB whatever the input; the 200 MiB
+ * rows above did not show that it rose with the input (2026-12-01: from 192 MiB
+ * at 200 MiB to 311 MiB at 1.6 GiB for convert NEW -> NEW). One round unless told.
+ */
+export async function longSection(o: JobsSectionOptions & { copies: number }): Promise<void> {
+  const file = await ensure(o.dataDir, 'new', o.mib, o.seed);
+  const dir = join(o.dataDir, `long-${o.copies}x${o.mib}MiB`);
+  mkdirSync(dir, { recursive: true });
+  const files = Array.from({ length: o.copies }, (_, k) => {
+    const link = join(dir, `audit-${k}.xml`);
+    if (!existsSync(link)) linkSync(file, link);
+    return link;
+  });
+  const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
+  console.log(`== long input: ${o.copies} x ${o.mib} MiB of NEW XML (hard links of one file), output to /dev/null; median of ${o.runs} rounds; peak RSS target 200 MiB`);
+  const med = (xs: Measure[]) => ({ ...[...xs].sort((a, b) => a.ms - b.ms)[Math.floor(xs.length / 2)]!, maxRssMiB: Math.max(...xs.map((x) => x.maxRssMiB)) });
+  const cell = (m: Measure) => `${(bytes / 1048576 / (m.ms / 1000)).toFixed(0).padStart(5)} MiB/s ${`${m.maxRssMiB.toFixed(0)} MiB`.padStart(8)} ${`${m.cpuS.toFixed(1)} cpu-s`.padStart(11)}`;
+  for (const cmd of COMMANDS.filter((c) => LONG_ROWS.includes(c.label))) {
+    const runs: Record<'j1' | 'j2', Measure[]> = { j1: [], j2: [] };
+    const out = cmd.toFile ? ['-o', '/dev/null'] : [];
+    for (let i = 0; i < o.runs; i++) {
+      runs.j1.push(measure([CLI, ...cmd.args, ...out, '--jobs', '1', ...files]));
+      runs.j2.push(measure([CLI, ...cmd.args, ...out, '--jobs', '2', ...files]));
+    }
+    const [j1, j2] = [med(runs.j1), med(runs.j2)];
+    const over = [j1, j2].some((m) => m.maxRssMiB > 200) ? '  OVER 200 MiB' : '';
+    console.log(`${cmd.label.padEnd(30)} --jobs 1 ${cell(j1)}   --jobs 2 ${cell(j2)}${over}`);
+  }
+}
+
 if (process.argv[2] === 'floor') {
   const [format, ...files] = process.argv.slice(3) as [Format, ...string[]];
   const t0 = process.hrtime.bigint();

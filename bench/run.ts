@@ -10,6 +10,7 @@
  *   BENCH_ONLY=startup npm run bench               # start-up: tiny-file runs beside `node -e 0` and the library doing the same job
  *   BENCH_BASE=/tmp/old BENCH_ONLY=info npm run bench   # info beside another build's (its dist/bench/scenario.js), rounds interleaved
  *   BENCH_ONLY=jobs npm run bench                  # --jobs 1 beside --jobs 2 beside the framing floor (bench/jobs.ts)
+ *   BENCH_ONLY=long npm run bench                  # peak RSS over 1.2 GiB (6 hard links of the 200 MiB file), --jobs 1 and 2
  *
  * How to read it: each row is the median of BENCH_RUNS runs (default 3) with a warm
  * page cache; `read` is the ceiling (reading the file to nowhere); the baselines
@@ -30,7 +31,7 @@ import { generateLog } from './generate.js';
 import { generateSessionLog } from './generate-sessions.js';
 import { ensureHostile, HOSTILE_KINDS } from './hostile.js';
 import { writeRotatedSet } from './read-data.js';
-import { jobsSection } from './jobs.js';
+import { jobsSection, longSection } from './jobs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -149,8 +150,8 @@ function row(label: string, r: Result, base?: Result): string {
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(`auditlog bench: ${MIB} MiB inputs, seed ${SEED}, median of ${RUNS}, node ${process.version}, ${cpu}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`${'scenario'.padEnd(34)} ${'throughput'.padStart(14)} ${'records'.padStart(14)} ${'peak'.padStart(13)} ${'vs base'.padStart(7)}`);
-/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split,repair,startup,jobs runs some sections only (same-format: the same-format rows of convert alone). */
-const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split,repair,startup,jobs').split(','));
+/** BENCH_ONLY=info,convert,layers,read,sessions,hostile,split,repair,startup,jobs,long runs some sections only (same-format: the same-format rows of convert alone). */
+const only = new Set((process.env.BENCH_ONLY ?? 'info,convert,layers,read,sessions,hostile,split,repair,startup,jobs,long').split(','));
 const needsInputs = ['info', 'convert', 'same-format', 'layers', 'sessions', 'hostile'].some((s) => only.has(s));
 const inputs = needsInputs ? { new: await ensureInput('new'), old: await ensureInput('old'), json: await ensureInput('json') } : undefined;
 if (only.has('info')) console.log('== info');
@@ -334,6 +335,8 @@ if (only.has('hostile')) {
 if (only.has('repair')) await repairSection();
 // --jobs 1 beside --jobs 2 beside the framing floor, one file and four (bench/jobs.ts).
 if (only.has('jobs')) await jobsSection({ dataDir, mib: MIB, seed: SEED, runs: RUNS });
+// Peak RSS over a long input (bench/jobs.ts longSection): BENCH_LONG_COPIES files, BENCH_LONG_RUNS rounds.
+if (only.has('long')) await longSection({ dataDir, mib: MIB, seed: SEED, runs: Number(process.env.BENCH_LONG_RUNS ?? 1), copies: Number(process.env.BENCH_LONG_COPIES ?? 6) });
 if (only.has('startup')) startupSection();
 
 /**
