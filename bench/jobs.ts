@@ -54,14 +54,25 @@ export const COMMANDS: Command[] = [
   { label: 'read', formats: ['new'], args: ['read', '--ndjson'], sameOutput: true, asSet: true },
 ];
 
-/** A rotated set of `files` (hard links in `dir`, made once), oldest first by name. */
-function rotatedSet(dir: string, files: string[]): string {
+/** Hard links to `files` in `dir` (made once), the k-th named `name(k)`. */
+function hardLinks(dir: string, files: string[], name: (k: number) => string): string[] {
   mkdirSync(dir, { recursive: true });
-  files.forEach((f, k) => {
-    const link = join(dir, `audit.20191003T${String(150000 + k)}.log`);
+  return files.map((f, k) => {
+    const link = join(dir, name(k));
     if (!existsSync(link)) linkSync(f, link);
+    return link;
   });
+}
+
+/** A rotated set of `files` (hard links in `dir`), oldest first by name. */
+function rotatedSet(dir: string, files: string[]): string {
+  hardLinks(dir, files, (k) => `audit.20191003T${String(150000 + k)}.log`);
   return dir;
+}
+
+/** The median run by wall time, with the largest peak RSS of all the runs. */
+function median(xs: Measure[]): Measure {
+  return { ...[...xs].sort((a, b) => a.ms - b.ms)[Math.floor(xs.length / 2)]!, maxRssMiB: Math.max(...xs.map((x) => x.maxRssMiB)) };
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -196,7 +207,6 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
   console.log(`== jobs: the CLI (node bin/run.js ... --jobs N FILES, startup included) beside a one-thread framing floor (node, read + indexOf); median of ${o.runs} rounds; ${load()}`);
   console.log('   (MiB/s and records/s of wall time; peak RSS of the process, worker threads included; CPU seconds of all its threads)');
   console.log(`${''.padEnd(30)} ${'floor'.padStart(22)} ${'--jobs 1'.padStart(42)} ${'--jobs 2'.padStart(42)} ${'jobs2/jobs1'.padStart(11)} ${'2 x --jobs 1 at once'.padStart(22)} ${'/jobs1'.padStart(7)}`);
-  const med = (xs: Measure[]) => ({ ...[...xs].sort((a, b) => a.ms - b.ms)[Math.floor(xs.length / 2)]!, maxRssMiB: Math.max(...xs.map((x) => x.maxRssMiB)) });
   const cell = (m: Measure, bytes: number, withRecs: boolean) => {
     const s = m.ms / 1000;
     const mibs = `${(bytes / 1048576 / s).toFixed(0).padStart(5)} MiB/s`;
@@ -238,11 +248,11 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
         } finally {
           if (tmp) rmSync(tmp, { recursive: true, force: true });
         }
-        const [fl, j1, j2] = [med(runs.floor), med(runs.j1), med(runs.j2)];
+        const [fl, j1, j2] = [median(runs.floor), median(runs.j1), median(runs.j2)];
         // The summaries name the output file: compared with its name made the same.
         const norm = (r: Measure) => r.stdout.replaceAll(/out-[12]/g, 'out');
         const same = !cmd.sameOutput || (sameFiles && runs.j2.every((r) => norm(r) === norm(runs.j1[0]!))) ? '' : '  OUTPUT DIFFERS';
-        const pair = runs.pair.length ? med(runs.pair) : undefined;
+        const pair = runs.pair.length ? median(runs.pair) : undefined;
         const apart = pair ? `${cell(pair, bytes, false).padStart(22)} ${`${(j1.ms / pair.ms).toFixed(2)}x`.padStart(7)}` : `${'-'.padStart(22)} ${'-'.padStart(7)}`;
         console.log(`${`${cmd.label} ${format} ${layout}`.padEnd(30)} ${cell(fl, bytes, false).padStart(22)} ${cell(j1, bytes, true).padStart(42)} ${cell(j2, bytes, true).padStart(42)} ${`${(j1.ms / j2.ms).toFixed(2)}x`.padStart(11)} ${apart}${same}`);
       }
@@ -262,16 +272,9 @@ const LONG_ROWS = ['convert ->json', 'convert ->new', 'show filtered'];
  */
 export async function longSection(o: JobsSectionOptions & { copies: number }): Promise<void> {
   const file = await ensure(o.dataDir, 'new', o.mib, o.seed);
-  const dir = join(o.dataDir, `long-${o.copies}x${o.mib}MiB`);
-  mkdirSync(dir, { recursive: true });
-  const files = Array.from({ length: o.copies }, (_, k) => {
-    const link = join(dir, `audit-${k}.xml`);
-    if (!existsSync(link)) linkSync(file, link);
-    return link;
-  });
+  const files = hardLinks(join(o.dataDir, `long-${o.copies}x${o.mib}MiB`), Array.from({ length: o.copies }, () => file), (k) => `audit-${k}.xml`);
   const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
   console.log(`== long input: ${o.copies} x ${o.mib} MiB of NEW XML (hard links of one file), output to /dev/null; median of ${o.runs} rounds; peak RSS target 200 MiB`);
-  const med = (xs: Measure[]) => ({ ...[...xs].sort((a, b) => a.ms - b.ms)[Math.floor(xs.length / 2)]!, maxRssMiB: Math.max(...xs.map((x) => x.maxRssMiB)) });
   const cell = (m: Measure) => `${(bytes / 1048576 / (m.ms / 1000)).toFixed(0).padStart(5)} MiB/s ${`${m.maxRssMiB.toFixed(0)} MiB`.padStart(8)} ${`${m.cpuS.toFixed(1)} cpu-s`.padStart(11)}`;
   for (const cmd of COMMANDS.filter((c) => LONG_ROWS.includes(c.label))) {
     const runs: Record<'j1' | 'j2', Measure[]> = { j1: [], j2: [] };
@@ -280,7 +283,7 @@ export async function longSection(o: JobsSectionOptions & { copies: number }): P
       runs.j1.push(measure([CLI, ...cmd.args, ...out, '--jobs', '1', ...files]));
       runs.j2.push(measure([CLI, ...cmd.args, ...out, '--jobs', '2', ...files]));
     }
-    const [j1, j2] = [med(runs.j1), med(runs.j2)];
+    const [j1, j2] = [median(runs.j1), median(runs.j2)];
     const over = [j1, j2].some((m) => m.maxRssMiB > 200) ? '  OVER 200 MiB' : '';
     console.log(`${cmd.label.padEnd(30)} --jobs 1 ${cell(j1)}   --jobs 2 ${cell(j2)}${over}`);
   }
