@@ -15,7 +15,7 @@ if (job === 'info') {
   const { formatInfo } = await import('../cli/info-report.js');
   const { formatSecurity } = await import('../cli/info-security-report.js');
   const security = new SecurityTally();
-  const report = await inspect(file, { plainShape: true, onEntry: (e) => security.add(e) });
+  const report = await inspect(file, { onEntry: (e) => security.add(e) });
   process.stdout.write(`${formatInfo(combine([report]))}\n${formatSecurity(security.report(), { bars: false })}\n`);
 } else if (job === 'convert-json') {
   const { convert } = await import('../src/convert.js');

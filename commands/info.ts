@@ -68,7 +68,6 @@ export default class Info extends Command {
         ...(flags['source-tz'] !== undefined ? { sourceTz: flags['source-tz'] } : {}),
         ...(trackDb ? { trackDb } : {}),
         ...(filtering ? { filter: spec } : {}),
-        plainShape: true,
         onProgress: (file, disk, decoded, n) => bar.update(file, disk, decoded, n),
       });
       for await (const o of outcomes) {

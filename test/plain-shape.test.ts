@@ -13,7 +13,7 @@ import { describe, expect, test } from 'vitest';
 import { generateLogString } from '../bench/generate.js';
 import { AuditLogError } from '../src/errors.js';
 import { inspect } from '../src/info.js';
-import { AuditReader } from '../src/reader.js';
+import { AuditReader, type AuditReaderOptions } from '../src/reader.js';
 import type { ScanItem } from '../src/scanners/scanner.js';
 import { parseAttributeRecord, parseElementRecord, plainAttributeRecord, plainElementRecord } from '../src/scanners/xml.js';
 import { SecurityTally } from '../src/security.js';
@@ -26,8 +26,8 @@ const SEED = 20261201;
 const allButNotes = () => fixtureFiles().filter((p) => !p.endsWith('.md') && !p.endsWith('.tsv'));
 
 /** What a read gives, as comparable data: entries whole, problems with their positions. */
-function items(bytes: Uint8Array, plainShape: boolean, chunk = bytes.length || 1): unknown[] {
-  const r = new AuditReader({ keepRaw: false, plainShape });
+function items(bytes: Uint8Array, plainShape: boolean, chunk = bytes.length || 1, opts: AuditReaderOptions = { keepRaw: false }): unknown[] {
+  const r = new AuditReader({ ...opts, plainShape });
   const out: ScanItem[] = [];
   try {
     for (const c of chunks(bytes, chunk)) out.push(...r.push(c));
@@ -63,6 +63,15 @@ describe('the plain-shape fast path reads what the full parse reads', () => {
     for (const f of allButNotes()) {
       const bytes = new Uint8Array(readFileSync(f));
       for (const size of [bytes.length || 1, 97, 7]) expect(items(bytes, true, size), `${relative(FIXTURES, f)} in chunks of ${size}`).toEqual(items(bytes, false, size));
+    }
+  });
+
+  test('over every fixture, with raw bytes kept and local times converted (as convert and read read): the same entries', () => {
+    for (const f of allButNotes()) {
+      const bytes = new Uint8Array(readFileSync(f));
+      for (const opts of [{ keepRaw: true }, { keepRaw: true, sourceTz: '+02:00' }]) {
+        for (const size of [bytes.length || 1, 97]) expect(items(bytes, true, size, opts), `${relative(FIXTURES, f)} ${JSON.stringify(opts)} in chunks of ${size}`).toEqual(items(bytes, false, size, opts));
+      }
     }
   });
 

@@ -189,7 +189,7 @@ export const infoTask: TaskFn = async (p: InfoPayload, io: TaskIO): Promise<Info
       password: resolvedSource(p.password),
       ...(p.sourceTz !== undefined ? { sourceTz: p.sourceTz } : {}),
       ...(p.filter ? { filter: p.filter } : {}),
-      ...(p.plainShape ? { plainShape: true } : {}),
+      ...(p.plainShape !== undefined ? { plainShape: p.plainShape } : {}),
       ...(range ? { range } : {}),
       ...(range && range.start > 0 && unit.format ? { format: unit.format } : {}),
       maxDistinct: unit.first ? MAX_DISTINCT : maxKeys,
@@ -341,7 +341,7 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
       ...(plan.passwords[unit.input] ? { password: plan.passwords[unit.input] } : {}),
       ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}),
       ...(opts.filter ? { filter: opts.filter } : {}),
-      ...(opts.plainShape ? { plainShape: true } : {}),
+      ...(opts.plainShape !== undefined ? { plainShape: opts.plainShape } : {}),
     } satisfies InfoPayload,
   }));
   // What the run's first unit told of its filled security maps, and each input's first unit of its
@@ -426,7 +426,7 @@ async function inspectOne(input: number, file: string, opts: InspectInputsOption
       ...(opts.sourceTz !== undefined ? { sourceTz: opts.sourceTz } : {}),
       ...(opts.trackDb ? { trackDb: opts.trackDb } : {}),
       ...(opts.filter ? { filter: opts.filter } : {}),
-      ...(opts.plainShape ? { plainShape: true } : {}),
+      ...(opts.plainShape !== undefined ? { plainShape: opts.plainShape } : {}),
       onEntry: (e) => opts.security.add(e),
       onProgress: (log, n) => opts.onProgress?.(log.file, log.inputBytesRead, log.layers.length ? log.bytesRead : undefined, before + n),
     });

@@ -52,7 +52,8 @@ export interface ScannerOptions {
   /**
    * Read records in the plain shape servers write (XML NEW and OLD: ASCII, known fields
    * once each, no nesting) by a byte-level fast path, with the same result as the full
-   * parser; every other record, and every problem, is the full parser's. `info` reads so.
+   * parser; every other record, and every problem, is the full parser's. On by default:
+   * `false` parses every record in full (tests compare the two).
    */
   plainShape?: boolean;
 }
@@ -166,7 +167,7 @@ export abstract class ByteScanner implements Scanner {
     // A function is decided by createScanner, which knows the format; left undecided, nothing is read lean.
     this.lean = typeof opts.lean === 'function' ? undefined : opts.lean;
     this.blocks = this.lean ? new RawBlocks() : undefined;
-    this.plainShape = opts.plainShape ?? false;
+    this.plainShape = opts.plainShape ?? true;
   }
 
   get complete(): boolean | null {
