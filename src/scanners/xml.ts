@@ -17,6 +17,7 @@
  * Attribute values are read without XML attribute-value normalisation, so
  * raw newlines and tabs in OLD values are kept.
  */
+import { isAscii } from 'node:buffer';
 import { excerpt } from '../text.js';
 import type { FormatId } from '../entry.js';
 import type { AuditEvent } from '../entry.js';
@@ -56,6 +57,8 @@ export class XmlScanner extends ByteScanner {
   private readonly walk: XmlWalk | undefined;
   private readonly leanElements: boolean = false;
   private readonly leanAttributes: boolean = false;
+  /** Whether the buffer being scanned is ASCII (with plainShape). */
+  private asciiBlock = false;
 
   /** @param hint the format to report until the first record says otherwise */
   constructor(opts: ScannerOptions = {}, hint: FormatId = 'new') {
@@ -77,6 +80,8 @@ export class XmlScanner extends ByteScanner {
 
   protected scan(buf: Buffer, final: boolean): number {
     let p = 0;
+    // One native check of the whole block spares the plain shape one per record.
+    this.asciiBlock = this.plainShape && isAscii(buf);
     if (this.base === 0) {
       // A UTF-8 byte order mark (editors add one) is not junk.
       const bom = bomLength(buf, final);
@@ -203,7 +208,8 @@ export class XmlScanner extends ByteScanner {
     this.waitStart = -1;
     if (this.plainShape) {
       // The plain shape by bytes; anything else (and every problem) is the full parser's.
-      const plain = elem ? plainElementRecord(buf, lt, recEnd) : plainAttributeRecord(buf, lt, recEnd);
+      const ascii = this.asciiBlock || asciiRange(buf, lt, recEnd);
+      const plain = elem ? plainElementRecord(buf, lt, recEnd, ascii) : plainAttributeRecord(buf, lt, recEnd, ascii);
       if (plain !== undefined) return this.accept(buf, ext, plain, elem);
     }
     const text = this.text(buf, lt, recEnd);
@@ -725,27 +731,32 @@ function knownAt(buf: Buffer, from: number, to: number): number {
   return k[1];
 }
 
+/** Whether buf[start, end) is ASCII (one native check; a block known to be ASCII needs none per record). */
+function asciiRange(buf: Buffer, start: number, end: number): boolean {
+  return isAscii(buf.subarray(start, end));
+}
+
 /**
  * A NEW record buf[start, end) in the plain shape: `<AUDIT_RECORD>` at start, and its first
  * `</AUDIT_RECORD>` ending at end (as the framing found it). Undefined when not plain.
+ * `ascii`: the caller knows the bytes are ASCII (a record that is not is never plain).
  */
-export function plainElementRecord(buf: Buffer, start: number, end: number): Parsed | undefined {
+export function plainElementRecord(buf: Buffer, start: number, end: number, ascii = asciiRange(buf, start, end)): Parsed | undefined {
+  if (!ascii) return undefined;
+  // ASCII: the record's latin1 text is its text, and a value's end is found in it natively.
+  const text = buf.toString('latin1', start, end);
+  const amps = text.indexOf('&') >= 0;
   const stop = end - REC_CLOSE.length;
   const fields = new RecordFields();
   let present = 0;
-  let text: string | undefined;
   let i = start + REC_OPEN.length + 1;
   for (;;) {
     // Text between elements is ignored (as the full parser does); buf[stop] is a '<'.
-    let c = buf[i]!;
-    while (c !== 0x3c) {
-      if (c >= 0x80) return undefined;
-      c = buf[++i]!;
-    }
+    while (buf[i] !== 0x3c) i++;
     if (i === stop) break;
     const n0 = i + 1;
     let j = n0;
-    c = buf[j]!;
+    let c = buf[j]!;
     while (isFieldNameByte(c)) c = buf[++j]!;
     const empty = c === 0x2f;
     if (empty ? buf[j + 1] !== 0x3e : c !== 0x3e) return undefined;
@@ -758,22 +769,14 @@ export function plainElementRecord(buf: Buffer, start: number, end: number): Par
       continue;
     }
     const v0 = j + 1;
-    let v = v0;
-    let amp = false;
-    c = buf[v]!;
-    while (c !== 0x3c) {
-      if (c >= 0x80) return undefined;
-      if (c === 0x26) amp = true;
-      c = buf[++v]!;
-    }
+    const v = start + text.indexOf('<', v0 - start);
     // The closing tag of this element, or the record is not plain (nested, mismatched).
     const len = j - n0;
     if (buf[v + 1] !== 0x2f || buf[v + 2 + len] !== 0x3e) return undefined;
     const nb = NAME_BYTES[k]!;
     for (let q = 0; q < len; q++) if (buf[v + 2 + q] !== nb[q]) return undefined;
-    text ??= buf.toString('latin1', start, end);
     const raw = text.slice(v0 - start, v - start);
-    setKnown(fields, k, amp ? decodeXml(raw) : raw);
+    setKnown(fields, k, amps && raw.indexOf('&') >= 0 ? decodeXml(raw) : raw);
     i = v + 3 + len;
   }
   return { fields: fields as unknown as Fields, present };
@@ -781,13 +784,16 @@ export function plainElementRecord(buf: Buffer, start: number, end: number): Par
 
 /**
  * An OLD record buf[start, end) in the plain shape: `<AUDIT_RECORD` and a blank at start,
- * its first `>` at end - 1. Undefined when not plain.
+ * its first `>` at end - 1. Undefined when not plain. `ascii` as for plainElementRecord.
  */
-export function plainAttributeRecord(buf: Buffer, start: number, end: number): Parsed | undefined {
-  if (buf[end - 2] !== 0x2f) return undefined;
+export function plainAttributeRecord(buf: Buffer, start: number, end: number, ascii = asciiRange(buf, start, end)): Parsed | undefined {
+  if (!ascii || buf[end - 2] !== 0x2f) return undefined;
+  const text = buf.toString('latin1', start, end);
+  // A value holds no raw '<' or '>': the record has no '<' but its first and no '>' but its last.
+  if (text.indexOf('<', 1) >= 0 || text.indexOf('>') !== text.length - 1) return undefined;
+  const amps = text.indexOf('&') >= 0;
   const fields = new RecordFields();
   let present = 0;
-  let text: string | undefined;
   let i = start + REC_OPEN.length;
   for (;;) {
     // buf[end - 1] is the '>': every loop below stops there at the latest.
@@ -803,19 +809,12 @@ export function plainAttributeRecord(buf: Buffer, start: number, end: number): P
     const k = knownAt(buf, n0, i);
     if (k < 0 || (present & (1 << k)) !== 0) return undefined;
     present |= 1 << k;
-    const v0 = i + 2;
-    let v = v0;
-    let amp = false;
-    c = buf[v]!;
-    while (c !== 0x22) {
-      if (c >= 0x80 || c === 0x3c || c === 0x3e) return undefined;
-      if (c === 0x26) amp = true;
-      c = buf[++v]!;
-    }
-    text ??= buf.toString('latin1', start, end);
-    const raw = text.slice(v0 - start, v - start);
-    setKnown(fields, k, amp ? decodeXml(raw) : raw);
-    i = v + 1;
+    const v0 = i + 2 - start;
+    const v = text.indexOf('"', v0);
+    if (v < 0) return undefined;
+    const raw = text.slice(v0, v);
+    setKnown(fields, k, amps && raw.indexOf('&') >= 0 ? decodeXml(raw) : raw);
+    i = start + v + 1;
   }
   if (present === 0) return undefined;
   return { fields: fields as unknown as Fields, present };
