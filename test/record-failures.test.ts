@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, test } from 'vitest';
-import { MAX_EVENT_DEPTH } from '../src/writers/index.js';
+import { checkEvent, MAX_EVENT_DEPTH } from '../src/writers/index.js';
+import type { Entry } from '../src/entry.js';
 import { ROOT } from './helpers.js';
 
 const CLI = join(ROOT, 'bin', 'run.js');
@@ -50,6 +51,21 @@ describe('deep nesting is bounded in every writer', () => {
     expect(p.stderr.toString()).toMatch(new RegExp(`^Error: -: byte ${deepOffset}: record #1: MALFORMED_RECORD: event nested deeper`));
     expect(readdirSync(dir)).toEqual([]);
   });
+});
+
+describe('the depth bound is exact', () => {
+  /** An event of `depth` nested arrays or objects (the event itself is the first), with a string in the innermost. */
+  const eventOfDepth = (depth: number, by: 'array' | 'object') => {
+    let v: unknown = 'leaf';
+    for (let d = 0; d < depth; d++) v = by === 'array' ? [1, v] : { a: 'x', b: v };
+    return { event: v as Entry['event'], at: { file: 'f', offset: 7, end: 9, index: 3 } } as Entry;
+  };
+  for (const by of ['array', 'object'] as const) {
+    test(`nested ${by}s: ${MAX_EVENT_DEPTH} levels pass, one more is MALFORMED_RECORD at the entry's position`, () => {
+      expect(() => checkEvent(eventOfDepth(MAX_EVENT_DEPTH, by))).not.toThrow();
+      expect(() => checkEvent(eventOfDepth(MAX_EVENT_DEPTH + 1, by))).toThrow(expect.objectContaining({ code: 'MALFORMED_RECORD', ctx: expect.objectContaining({ offset: 7, index: 3 }) }));
+    });
+  }
 });
 
 describe('mistyped values', () => {

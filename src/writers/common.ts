@@ -236,12 +236,19 @@ export function dataKeyOf(e: { [key: string]: unknown }): string | undefined {
  */
 export const MAX_EVENT_DEPTH = 64;
 
-function tooDeep(v: unknown, depth: number): boolean {
-  if (typeof v !== 'object' || v === null) return false;
+function tooDeep(v: object, depth: number): boolean {
   if (depth > MAX_EVENT_DEPTH) return true;
+  // Only objects and arrays are descended into: no call per string or number.
   if (Array.isArray(v)) {
-    for (const x of v) if (tooDeep(x, depth + 1)) return true;
-  } else for (const k in v) if (tooDeep((v as Record<string, unknown>)[k], depth + 1)) return true;
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'object' && x !== null && tooDeep(x, depth + 1)) return true;
+    }
+  } else
+    for (const k in v) {
+      const x = (v as Record<string, unknown>)[k];
+      if (typeof x === 'object' && x !== null && tooDeep(x, depth + 1)) return true;
+    }
   return false;
 }
 
