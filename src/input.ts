@@ -381,3 +381,35 @@ function streamed(src: Source, file: string, blockSize: number, opts: InputOptio
     slice: (start: number, end = Infinity) => cut(stream(), start, end),
   };
 }
+
+/**
+ * About how many bytes a read of `path` decodes: the work it is, where the
+ * bytes on disk understate it. A gzip file says its decoded size (mod 4 GiB)
+ * in its last 4 bytes (ISIZE, RFC 1952; of the last member only): the larger
+ * of that and the file's size. Any other file (an encrypted one too: its
+ * payload is not read here) counts its size; one that cannot be read, 0.
+ * Audit logs compress about 20 to 1, so thresholds of work (the size below
+ * which no worker starts) would otherwise miss a set of gzip files of 1 GiB.
+ */
+export async function workBytes(path: string): Promise<number> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    const size = (await fh.stat()).size;
+    if (size < 18) return size; // header (10) + trailer (8): anything shorter is no whole gzip member
+    const head = Buffer.alloc(GZIP_MAGIC.length);
+    await fh.read(head, 0, head.length, 0);
+    if (!head.equals(GZIP_MAGIC)) return size;
+    const tail = Buffer.alloc(4);
+    await fh.read(tail, 0, 4, size - 4);
+    return Math.max(size, tail.readUInt32LE(0));
+  } catch {
+    return 0;
+  } finally {
+    await fh.close();
+  }
+}

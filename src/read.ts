@@ -21,14 +21,13 @@
  * audit_log_filter) carries `"time_zone": "local"`, as MySQL's JSON times are UTC.
  */
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { AuditEvent, Entry } from './entry.js';
 import { AuditLogError } from './errors.js';
 import { headOf, type FileSet, type SetFile } from './fileset.js';
 import { IdStage, type IdState } from './ids.js';
 import { isDataProblem } from './info.js';
-import { openInput, type Input } from './input.js';
+import { openInput, workBytes, type Input } from './input.js';
 import { AES_BLOCK_LENGTH } from './layers/aes.js';
 import type { PasswordSource } from './layers/index.js';
 import { readAuditLog } from './reader.js';
@@ -479,7 +478,7 @@ export interface NdjsonBatch {
 /** Bytes of the files on disk (0 for one that cannot be read now: reading it reports why). */
 async function sizeOf(files: SetFile[]): Promise<number> {
   let n = 0;
-  for (const f of files) n += await stat(f.path).then((s) => s.size, () => 0);
+  for (const f of files) n += await workBytes(f.path);
   return n;
 }
 

@@ -5,13 +5,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { generateLogString } from '../bench/generate.js';
 import type { Entry } from '../src/entry.js';
 import { IdStage } from '../src/ids.js';
-import { openInput, readBytes } from '../src/input.js';
+import { openInput, readBytes, workBytes } from '../src/input.js';
 import { staticPassword } from '../src/layers/index.js';
 import { readAuditLog, type InputInfo, type InputSeen } from '../src/reader.js';
 import { findBoundary } from '../src/scanners/boundary.js';
@@ -97,6 +99,32 @@ describe('file reads: read buffers', () => {
       expect(x.value.every((v: number) => v === 0x41)).toBe(true);
       expect(y.value.every((v: number) => v === 0x43)).toBe(true);
     }
+  });
+});
+
+describe('workBytes: the bytes a read decodes, for thresholds of work', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'work-bytes-'));
+  const put = (name: string, b: Uint8Array) => {
+    const p = join(dir, name);
+    writeFileSync(p, b);
+    return p;
+  };
+  const log = Buffer.from(generateLogString({ format: 'new', records: 2000, seed: 5 }));
+
+  test('a gzip file counts its decoded size (its ISIZE trailer), not its size on disk', async () => {
+    const gz = gzipSync(log);
+    expect(gz.length * 5).toBeLessThan(log.length);
+    expect(await workBytes(put('a.xml.gz', gz))).toBe(log.length);
+  });
+
+  test('a gzip file that does not shrink counts its size; a plain one its size; one that cannot be read 0', async () => {
+    const noise = randomBytes(4096);
+    const gz = gzipSync(noise, { level: 0 });
+    expect(await workBytes(put('noise.gz', gz))).toBe(Math.max(gz.length, noise.length));
+    expect(await workBytes(put('plain.xml', log))).toBe(log.length);
+    // Only the magic of a gzip file: too short to have a trailer.
+    expect(await workBytes(put('short.gz', Buffer.from([0x1f, 0x8b, 8, 0, 0])))).toBe(5);
+    expect(await workBytes(join(dir, 'missing.xml'))).toBe(0);
   });
 });
 

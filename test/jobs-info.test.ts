@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateLogString } from '../bench/generate.js';
@@ -114,6 +115,23 @@ describe('info --jobs 2 equals --jobs 1', () => {
     const par = await info(FIXTURE_FILES, { jobs: 2, splitBytes: 0, minBytes: 0 });
     expect(par.units!.length).toBeGreaterThanOrEqual(FIXTURE_FILES.length);
     expect(par.text).toBe(seq.text);
+  });
+});
+
+describe('the size below which no worker starts counts decoded bytes', () => {
+  it('gzip files whose decoded bytes reach it are read on workers, though their bytes on disk do not', async () => {
+    const logs = [1, 2].map((seed) => Buffer.from(generateLogString({ format: 'new', records: 1500, seed })));
+    const files = logs.map((l, k) => put(`threshold-${k}.xml.gz`, gzipSync(l)));
+    const onDisk = files.reduce((n, f) => n + statSync(f).size, 0);
+    const decoded = logs.reduce((n, l) => n + l.length, 0);
+    const minBytes = Math.floor(decoded * 0.9);
+    expect(onDisk).toBeLessThan(minBytes);
+    const seq = await info(files, { jobs: 1 });
+    const par = await info(files, { jobs: 2, inline: true, minBytes });
+    expect(par.units?.length).toBe(2);
+    expect(par.text).toBe(seq.text);
+    // Above what they decode to: read on this thread, as before.
+    expect((await info(files, { jobs: 2, inline: true, minBytes: decoded + 1 })).units).toBeUndefined();
   });
 });
 

@@ -35,7 +35,6 @@
  * CLI's --out-dir converts sequentially). A gzip input is one unit, and so is
  * a JSON one (splittableForConvert).
  */
-import { stat } from 'node:fs/promises';
 import { closedInto, convertInto, emptySummary, fileSinkFactory, noteProblemIn, passes, passThroughRead, recordFailureHandler, skipsUnreadable, type ConvertOptions, type ConvertSummary, type InputSummary, type SinkFactory } from '../convert.js';
 import type { Entry, FormatId } from '../entry.js';
 import { AuditLogError } from '../errors.js';
@@ -49,6 +48,7 @@ import { openSink } from '../sink.js';
 import { Blocks, OUT_BLOCK } from '../sinks/blocks.js';
 import { takesEncoded, type EncodedSink, type WriteHooks } from '../sinks/entry-sink.js';
 import { createWriter, type EncodedRun, type OutputFormat, type WriterState } from '../writers/index.js';
+import { workBytes } from '../input.js';
 import { OPEN_NOTICES, planUnits, resolvedSource, splittableFormat, type Plan, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
 import { fromWire, runTasks, runTasksInline, toWire, type TaskIO, type WireError } from './pool.js';
 
@@ -529,7 +529,7 @@ export async function convertIntoWithJobs(inputs: Source[], makeSink: SinkFactor
   if (sequentialReason(inputs, opts, job) !== undefined) return convertInto(inputs, makeSink, opts);
   const files = inputs as string[];
   let total = 0;
-  for (const f of files) total += await stat(f).then((s) => s.size, () => 0);
+  for (const f of files) total += await workBytes(f);
   if (total < (job.minBytes ?? DEFAULT_MIN_BYTES)) return convertInto(inputs, makeSink, opts);
   const plan = await planConversion(files, opts, job);
   if (plan.units.length < 2) return convertInto(inputs, makeSink, opts);

@@ -119,7 +119,8 @@ class PartFull extends Error {}
 export const PART_MAX_KEYS = 10 * MAX_DISTINCT;
 
 /**
- * Below this many input bytes in all, `info` reads on this thread. Starting a
+ * Below this many input bytes in all (decoded: plan.ts workBytes, so a set of
+ * gzip files counts what it holds), `info` reads on this thread. Starting a
  * worker and warming up its compiled code costs about 0.2 s of each core;
  * measured on 2 cores (interleaved medians of 5, NEW XML), two workers were
  * slower up to 50 MiB (0.67x at 20 MiB, 0.92x at 50) and faster from 100 MiB
@@ -236,7 +237,7 @@ export interface InspectInputsOptions {
   security: SecurityTally;
   /** Inputs smaller than this are not cut (plan.ts DEFAULT_SPLIT_BYTES). */
   splitBytes?: number;
-  /** Below this many input bytes in all no worker starts. Default INFO_MIN_BYTES. */
+  /** Below this many input bytes in all (decoded, as workBytes() estimates them) no worker starts. Default INFO_MIN_BYTES. */
   minBytes?: number;
   /** Nominal cut offsets (tests). */
   cuts?: PlanOptions['cuts'];
@@ -326,7 +327,7 @@ export async function* inspectInputs(files: string[], opts: InspectInputsOptions
   const splittable = (f: FormatId) => splittableFormat(f) && !(opts.sourceTz !== undefined && (f === 'json' || f === 'percona-json'));
   const plan = await planUnits(files, { jobs: opts.jobs, splitBytes: opts.splitBytes, password: opts.password, splittable, cuts: opts.cuts });
   // Too little work for threads: the sequential read.
-  if (plan.units.length < 2 || plan.total < (opts.minBytes ?? INFO_MIN_BYTES)) return yield* inspectEach(files, opts);
+  if (plan.units.length < 2 || plan.work < (opts.minBytes ?? INFO_MIN_BYTES)) return yield* inspectEach(files, opts);
   opts.onPlan?.(plan.units);
   const filtering = opts.filter !== undefined;
   const maxKeys = opts.partMaxKeys ?? PART_MAX_KEYS;

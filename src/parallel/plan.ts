@@ -18,7 +18,7 @@ import { open } from 'node:fs/promises';
 import { detectFormat, SNIFF_BYTES } from '../detect.js';
 import type { FormatId } from '../entry.js';
 import { AuditLogError } from '../errors.js';
-import { openInput, type Input } from '../input.js';
+import { openInput, workBytes, type Input } from '../input.js';
 import { SALTED_MAGIC } from '../layers/aes.js';
 import type { PasswordEntry, PasswordSource } from '../layers/passwords.js';
 import { findBoundary, NEED_MORE } from '../scanners/boundary.js';
@@ -59,6 +59,8 @@ export interface Plan {
   passwords: (ResolvedPassword | undefined)[];
   /** Bytes of all inputs on disk (stdin counts 0). */
   total: number;
+  /** Bytes a read of all inputs decodes, as workBytes() estimates them: what thresholds of work compare. */
+  work: number;
 }
 
 /**
@@ -179,6 +181,7 @@ export async function planUnits(files: string[], opts: PlanOptions): Promise<Pla
   const splitBytes = opts.splitBytes ?? DEFAULT_SPLIT_BYTES;
   const passwords: (ResolvedPassword | undefined)[] = [];
   const sizes: number[] = [];
+  let work = 0;
   for (const f of files) {
     let p: ResolvedPassword | undefined;
     if (f !== '-' && opts.password && (await isEncrypted(f))) {
@@ -200,6 +203,7 @@ export async function planUnits(files: string[], opts: PlanOptions): Promise<Pla
       }
     }
     sizes.push(size);
+    if (f !== '-') work += await workBytes(f);
   }
   const total = sizes.reduce((a, b) => a + b, 0);
   // Each input gets about its share of the workers: one large file among small ones is cut, many equal ones are not.
@@ -219,5 +223,5 @@ export async function planUnits(files: string[], opts: PlanOptions): Promise<Pla
       units.push({ input: i, file, range: { start: bounds[k]!, end: bounds[k + 1]! }, first: k === 0, last: k + 2 === bounds.length, format });
     }
   }
-  return { units, passwords, total };
+  return { units, passwords, total, work };
 }
