@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateLogString } from '../bench/generate.js';
 import { convert, type ConvertOptions } from '../src/convert.js';
@@ -251,6 +251,28 @@ describe('one thread when parts cannot be read apart', () => {
     // The same options with a file and threads allowed are cut.
     await run([f], { to: 'json' }, job({}));
     expect(planned).toBe(1);
+  });
+
+  it('gzip inputs larger than two units holding most of the work run sequentially (their output would wait in order), with the same result', async () => {
+    const logs = [11, 12].map((seed) => generateLogString({ format: 'new', records: 400, seed }));
+    const gz = logs.map((l, k) => {
+      const p = join(dir, `whole-${k}.xml.gz`);
+      writeFileSync(p, gzipSync(l));
+      return p;
+    });
+    const plain = join(dir, 'whole-plain.xml');
+    writeFileSync(plain, logs[0]!);
+    const unitBytes = Math.floor(Buffer.byteLength(logs[0]!) / 3);
+    let planned = 0;
+    const job: JobsOptions = { jobs: 2, minBytes: 0, splitBytes: 0, unitBytes, inline: true, onPlan: () => planned++ };
+    const seq = await run(gz, { to: 'json' });
+    expect((await run(gz, { to: 'json' }, job)).summary).toBe(seq.summary);
+    expect(planned).toBe(0);
+    // Not too large for units as large as each input; and a gzip input holding less than half the work: workers.
+    expect((await run(gz, { to: 'json' }, { ...job, unitBytes: Buffer.byteLength(logs[0]!) })).summary).toBe(seq.summary);
+    expect(planned).toBe(1);
+    await run([plain, plain, gz[0]!], { to: 'json' }, job);
+    expect(planned).toBe(2);
   });
 });
 
