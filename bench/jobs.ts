@@ -3,7 +3,8 @@
  * info --json --jobs N FILES`, startup included, its stdout captured and
  * compared), `--jobs 1` beside `--jobs 2` beside a framing floor (one thread
  * reading the same files and finding each record's end with indexOf, in its
- * own node process), over one 200 MiB file and over 4 files of 50 MiB, in
+ * own node process), over one 200 MiB file, over 4 files of 50 MiB and (NEW)
+ * those 4 gzipped (MiB/s of the decoded bytes; the floor reads them plain), in
  * rounds (floor, jobs 1, jobs 2 back to back). Peak RSS is the process's,
  * worker threads included (GNU time's maximum resident set size).
  *
@@ -21,9 +22,11 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateLog } from './generate.js';
@@ -194,6 +197,16 @@ async function ensure(dataDir: string, format: Format, mib: number, seed: number
   return path;
 }
 
+/** `path` gzipped next to it (`.gz`, level 6 as gzip's default), made once. */
+async function ensureGz(path: string): Promise<string> {
+  const gz = `${path}.gz`;
+  if (existsSync(gz)) return gz;
+  const tmp = `${gz}.${process.pid}.tmp`;
+  await pipeline(createReadStream(path), createGzip({ level: 6 }), createWriteStream(tmp));
+  renameSync(tmp, gz);
+  return gz;
+}
+
 export interface JobsSectionOptions {
   dataDir: string;
   mib: number;
@@ -220,12 +233,17 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
   const rows = process.env.BENCH_JOBS_ROWS;
   for (const cmd of COMMANDS.filter((c) => rows === undefined || c.label.startsWith(rows))) {
     for (const format of cmd.formats) {
-      const layouts: [string, string[]][] = [
-        [`1 x ${o.mib} MiB`, [await ensure(o.dataDir, format, o.mib, o.seed)]],
-        [`4 x ${o.mib / 4} MiB`, await Promise.all([0, 1, 2, 3].map((k) => ensure(o.dataDir, format, o.mib / 4, o.seed, k)))],
+      const parts = await Promise.all([0, 1, 2, 3].map((k) => ensure(o.dataDir, format, o.mib / 4, o.seed, k)));
+      // [layout, the files given, the plain files they hold: what the floor reads and MiB/s count].
+      const layouts: [string, string[], string[]][] = [
+        [`1 x ${o.mib} MiB`, [await ensure(o.dataDir, format, o.mib, o.seed)], []],
+        [`4 x ${o.mib / 4} MiB`, parts, []],
       ];
-      for (const [layout, files] of layouts) {
-        const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
+      // A month of rotated logs is mostly gzip files: read whole, one per thread.
+      if (format === 'new') layouts.push([`4 x ${o.mib / 4} MiB .gz`, await Promise.all(parts.map(ensureGz)), parts]);
+      for (const [layout, files, plainFiles] of layouts) {
+        const plain = plainFiles.length ? plainFiles : files;
+        const bytes = plain.reduce((n, f) => n + statSync(f).size, 0);
         const runs: Record<'floor' | 'j1' | 'j2' | 'pair', Measure[]> = { floor: [], j1: [], j2: [], pair: [] };
         const tmp = cmd.toFile ? mkdtempSync(join(tmpdir(), 'auditlog-bench-')) : undefined;
         const out = (jobs: string) => (tmp ? ['-o', join(tmp, `out-${jobs}`)] : []);
@@ -237,7 +255,7 @@ export async function jobsSection(o: JobsSectionOptions): Promise<void> {
         let sameFiles = true;
         try {
           for (let i = 0; i < o.runs; i++) {
-            runs.floor.push(measure([fileURLToPath(import.meta.url), 'floor', format, ...files]));
+            runs.floor.push(measure([fileURLToPath(import.meta.url), 'floor', format, ...plain]));
             runs.j1.push(measure([CLI, ...cmd.args, ...out('1'), '--jobs', '1', ...all]));
             runs.j2.push(measure([CLI, ...cmd.args, ...out('2'), '--jobs', '2', ...all]));
             if (tmp) sameFiles &&= spawnSync('cmp', ['-s', join(tmp, 'out-1'), join(tmp, 'out-2')]).status === 0;
