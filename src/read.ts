@@ -315,7 +315,9 @@ export function readEvents(
       if (found && from === 0 && max === Infinity && (opts.jobs ?? 1) > 1 && !triedWorkers) {
         triedWorkers = true;
         const rest = set.files.slice(i);
-        const plan = (await sizeOf(rest)) >= (opts.minBytes ?? READ_MIN_BYTES) ? await planRest(rest) : undefined;
+        const work: number[] = [];
+        for (const r of rest) work.push(await workBytes(r.path));
+        const plan = work.reduce((a, b) => a + b, 0) >= (opts.minBytes ?? READ_MIN_BYTES) ? await planRest(rest, work) : undefined;
         if (plan) {
           yield* onWorkers(rest, plan, ids.state, tell, fpOf);
           break;
@@ -379,14 +381,15 @@ export function readEvents(
   }
 
   /** The units the files left are read in on workers, or undefined when they are one. */
-  async function planRest(files: SetFile[]): Promise<Plan | undefined> {
-    const { planConversion } = await import('./parallel/convert.js');
+  /** The plan for the files left (`work`: each one's workBytes), or undefined when they are better read on this thread (convert.ts mostlyWhole). */
+  async function planRest(files: SetFile[], work: number[]): Promise<Plan | undefined> {
+    const { planConversion, mostlyWhole, DEFAULT_UNIT_BYTES } = await import('./parallel/convert.js');
     const plan = await planConversion(
       files.map((f) => f.path),
       opts.password ? { password: opts.password } : {},
       { jobs: opts.jobs!, ...(opts.unitBytes !== undefined ? { unitBytes: opts.unitBytes, splitBytes: 0 } : {}) },
     );
-    return plan.units.length > 1 ? plan : undefined;
+    return plan.units.length > 1 && !mostlyWhole(plan.units, work, opts.unitBytes ?? DEFAULT_UNIT_BYTES) ? plan : undefined;
   }
 
   /**
@@ -475,12 +478,6 @@ export interface NdjsonBatch {
   count: number;
 }
 
-/** Bytes of the files on disk (0 for one that cannot be read now: reading it reports why). */
-async function sizeOf(files: SetFile[]): Promise<number> {
-  let n = 0;
-  for (const f of files) n += await workBytes(f.path);
-  return n;
-}
 
 function notFound(b: Bookmark, before: Bookmark | undefined, after: Bookmark | undefined): AuditLogError {
   const near = [before ? `the event before it is ${JSON.stringify(before)}` : 'no event is before it', after ? `the next one is ${JSON.stringify(after)}` : 'no event is after it'];

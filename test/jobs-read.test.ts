@@ -89,8 +89,9 @@ describe('read on workers = read on one thread', () => {
       await same(dir, { ndjson: true }, true);
       // From the last file: nothing is left after it; cut in parts, the files' parts are read on workers.
       await same(dir, { start: events[1250]!.timestamp }, false);
-      await same(dir, { unitBytes: 20_000 }, true);
-      await same(dir, { start: mid.timestamp, unitBytes: 20_000 }, true);
+      // JSON files are read whole: larger than two such units, they are read on this thread (convert.ts mostlyWhole).
+      await same(dir, { unitBytes: 20_000 }, format === 'new');
+      await same(dir, { start: mid.timestamp, unitBytes: 20_000 }, format === 'new');
       // One file left: cut when it is XML (JSON files are read whole, as convert reads them).
       await same(dir, { start: events[1050]!.timestamp, unitBytes: 10_000 }, format === 'new');
       // A limit reads on one thread.
@@ -105,6 +106,22 @@ describe('read on workers = read on one thread', () => {
     expect(r.problems.length).toBeGreaterThan(3);
     expect(r.problems.every((p) => p.startsWith('MALFORMED_RECORD'))).toBe(true);
     expect(r.result.dataProblems).toBe(true);
+  });
+
+  it('a set mostly of gzip files larger than two units is read on this thread (their output would wait in order), with the same result', async () => {
+    const dir = rotatedSet('mostly-gz', 'new', { records: 1200, files: 4, seed: 65 });
+    const rotated = readdirSync(dir).filter((n) => n !== 'audit.log');
+    expect(rotated.length).toBe(3);
+    for (const n of rotated) {
+      const p = join(dir, n);
+      writeFileSync(p + '.gz', gzipSync(readFileSync(p)));
+      rmSync(p);
+    }
+    const unitBytes = 30_000;
+    expect(readFileSync(join(dir, 'audit.log')).length).toBeGreaterThan(2 * unitBytes);
+    await same(dir, { unitBytes }, false);
+    // Units as large as the files: none is too large, and workers read them.
+    await same(dir, { unitBytes: 1 << 20 }, true);
   });
 
   it('a set with gzip and AES files among them (passwords asked on this thread), cut and whole', async () => {

@@ -514,13 +514,14 @@ export function planConversion(files: string[], opts: Pick<ConvertOptions, 'pass
 }
 
 /**
- * Whether inputs read whole (not cut: gzip ones) and larger than two units hold
+ * Whether inputs read whole (not cut: gzip and JSON ones) and larger than two units hold
  * more than half of the work. Such a unit's output cannot all wait on the main
  * thread while the units before it are written, so its worker soon waits for
  * them: workers then mostly take turns, at the cost of threads. Four gzip files
  * of 50 MiB of NEW XML each, to /dev/null (2026-12-02, two rounds each): to JSON
  * 6.5-6.6 s on one thread and 7.1 s on two workers, peaking at 103 and 213-228
- * MiB resident; to NEW 2.8-3.0 s and 3.5 s, at 94-96 and 190-212 MiB.
+ * MiB resident; to NEW 2.8-3.0 s and 3.5 s, at 94-96 and 190-212 MiB. Four JSON
+ * files of 50 MiB to NDJSON: 6.0-6.3 s and 5.7-6.0 s, at 102-108 and 186-189 MiB.
  * `work`: each input's bytes, as workBytes() estimates them, by input index.
  */
 export function mostlyWhole(units: readonly Unit[], work: readonly number[], unitBytes: number): boolean {
