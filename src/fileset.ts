@@ -23,7 +23,7 @@ import { basename, dirname, join } from 'node:path';
 import { detectFormat, SNIFF_BYTES } from './detect.js';
 import type { FormatId } from './entry.js';
 import { AuditLogError } from './errors.js';
-import { ioError, openInput, type Input } from './input.js';
+import { ioError, isSpecialFile, openInput, type Input } from './input.js';
 import type { PasswordSource } from './layers/index.js';
 import { AuditReader, readAuditLog } from './reader.js';
 
@@ -141,6 +141,14 @@ export async function discoverFileSet(args: string[], opts: DiscoverOptions = {}
   const files: SetFile[] = [];
   for (const p of args) {
     if ((await isDir(p)) === undefined) throw ioError(Object.assign(new Error('no such file or directory'), { code: 'ENOENT' }), p);
+    // A set is read by positions (its files' heads and tails, a bookmark's offset): a pipe has none, and what is read from it is gone.
+    if (await isSpecialFile(p))
+      throw new AuditLogError('INVALID_OPTION', 'a pipe or device cannot be read as part of a file set: its bytes can be read only once, in order', {
+        stage: 'read',
+        file: p,
+        recoverable: false,
+        suggestion: 'give the file or its directory, or read the stream with `auditlog convert` or `auditlog show`',
+      });
     const name = parseAuditFileName(basename(p));
     files.push(await probe(p, name, opts));
   }

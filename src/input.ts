@@ -14,7 +14,7 @@
  * bytes before `start`; `addressable` says which kind an input is.
  */
 import { createDecipheriv } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { asBuffer } from './bytes.js';
 import { AuditLogError } from './errors.js';
 import { AES_HEADER_LENGTH, deriveKeyIv, looksLikePlaintext, padLength, SALTED_MAGIC } from './layers/aes.js';
@@ -171,7 +171,15 @@ export async function openInput(src: Source, opts: InputOptions = {}): Promise<I
     let fh: FileHandle | undefined;
     try {
       fh = await open(src, 'r');
-      const size = (await fh.stat()).size;
+      const st = await fh.stat();
+      // A pipe, FIFO or device (`<(zcat x.gz)`, `/dev/stdin`): bytes read from it are gone,
+      // and it has no size: read once, from this handle, as a stream.
+      if (!st.isFile()) {
+        const handle = fh;
+        fh = undefined;
+        return streamed(handleBlocks(handle, blockSize), file, blockSize, opts);
+      }
+      const size = st.size;
       const head = Buffer.alloc(Math.min(size, AES_HEADER_LENGTH + 2 * BLOCK));
       if (head.length) await fh.read(head, 0, head.length, 0);
       await fh.close();
@@ -190,6 +198,37 @@ export async function openInput(src: Source, opts: InputOptions = {}): Promise<I
     }
   }
   return streamed(src, file, blockSize, opts);
+}
+
+/** The bytes of an open handle, read on from where it is (a pipe has no positions), then closed. */
+async function* handleBlocks(fh: FileHandle, blockSize: number): AsyncGenerator<Uint8Array> {
+  try {
+    for (;;) {
+      // A fresh buffer per block: a stream's consumer may keep a chunk (readBytes' contract is per source).
+      const buf = Buffer.allocUnsafe(blockSize);
+      const { bytesRead } = await fh.read(buf, 0, blockSize, null);
+      if (bytesRead === 0) return;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Whether `path` names something other than a regular file or directory (a
+ * pipe, FIFO, device or socket), looked at without opening it: such an input
+ * can be read once only, so nothing may look at its bytes before the read
+ * (planning parts, telling its size). False when it cannot be looked at.
+ */
+export async function isSpecialFile(path: string): Promise<boolean> {
+  if (path === '-') return true;
+  try {
+    const st = await stat(path);
+    return !st.isFile() && !st.isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function plainFile(path: string, file: string, size: number, blockSize: number): Input {
@@ -394,6 +433,9 @@ function streamed(src: Source, file: string, blockSize: number, opts: InputOptio
 export async function workBytes(path: string): Promise<number> {
   let fh: FileHandle;
   try {
+    // A pipe or device is not opened here: what is read from it would be lost to the read.
+    const st = await stat(path);
+    if (!st.isFile()) return st.size;
     fh = await open(path, 'r');
   } catch {
     return 0;

@@ -49,7 +49,7 @@ import { openSink } from '../sink.js';
 import { Blocks, OUT_BLOCK } from '../sinks/blocks.js';
 import { takesEncoded, type EncodedSink, type WriteHooks } from '../sinks/entry-sink.js';
 import { createWriter, type EncodedRun, type OutputFormat, type WriterState } from '../writers/index.js';
-import { workBytes } from '../input.js';
+import { isSpecialFile, workBytes } from '../input.js';
 import { OPEN_NOTICES, planUnits, resolvedSource, splittableFormat, type Plan, type PlanOptions, type ResolvedPassword, type Unit } from './plan.js';
 import { fromWire, runTasks, runTasksInline, toWire, type TaskIO, type WireError } from './pool.js';
 
@@ -548,6 +548,8 @@ export function sequentialReason(inputs: readonly Source[], opts: ConvertOptions
 export async function convertIntoWithJobs(inputs: Source[], makeSink: SinkFactory, opts: ConvertOptions, job: JobsOptions): Promise<ConvertSummary> {
   if (sequentialReason(inputs, opts, job) !== undefined) return convertInto(inputs, makeSink, opts);
   const files = inputs as string[];
+  // A pipe or device is read once, in order: planning would read its head.
+  for (const f of files) if (await isSpecialFile(f)) return convertInto(inputs, makeSink, opts);
   const work: number[] = [];
   for (const f of files) work.push(await workBytes(f));
   if (work.reduce((a, b) => a + b, 0) < (job.minBytes ?? DEFAULT_MIN_BYTES)) return convertInto(inputs, makeSink, opts);

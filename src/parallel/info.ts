@@ -17,6 +17,7 @@ import { AuditLogError } from '../errors.js';
 import type { FilterSpec } from '../filter.js';
 import { emptyReport, finishReport, inspect, inspectRun, MAX_LISTED, Tally, type InfoReport, type TallyMap, type TallyState } from '../info.js';
 import type { PasswordSource } from '../layers/passwords.js';
+import { isSpecialFile } from '../input.js';
 import { MAX_KEYS, SecurityTally, type SecurityMap, type SecurityState } from '../security.js';
 import type { DbTracker } from '../track-db.js';
 import { fromWire, runTasks, runTasksInline, toWire, type TaskFn, type TaskIO, type WireError } from './pool.js';
@@ -324,6 +325,8 @@ function mergeInput(file: string, units: Unit[], results: UnitDone[], filtering:
 export async function* inspectInputs(files: string[], opts: InspectInputsOptions): AsyncGenerator<InputOutcome, void, undefined> {
   const { security } = opts;
   if (opts.jobs <= 1 || opts.trackDb || files.includes('-')) return yield* inspectEach(files, opts);
+  // A pipe or device is read once, in order: planning would read its head.
+  for (const f of files) if (await isSpecialFile(f)) return yield* inspectEach(files, opts);
   const splittable = (f: FormatId) => splittableFormat(f) && !(opts.sourceTz !== undefined && (f === 'json' || f === 'percona-json'));
   const plan = await planUnits(files, { jobs: opts.jobs, splitBytes: opts.splitBytes, password: opts.password, splittable, cuts: opts.cuts });
   // Too little work for threads: the sequential read.
