@@ -57,8 +57,8 @@ export class XmlScanner extends ByteScanner {
   private readonly walk: XmlWalk | undefined;
   private readonly leanElements: boolean = false;
   private readonly leanAttributes: boolean = false;
-  /** Whether the buffer being scanned is ASCII (with plainShape). */
-  private asciiBlock = false;
+  /** Whether the buffer being scanned is ASCII: undefined until a record of it asks (plainShape). */
+  private asciiBlock: boolean | undefined;
 
   /** @param hint the format to report until the first record says otherwise */
   constructor(opts: ScannerOptions = {}, hint: FormatId = 'new') {
@@ -80,8 +80,7 @@ export class XmlScanner extends ByteScanner {
 
   protected scan(buf: Buffer, final: boolean): number {
     let p = 0;
-    // One native check of the whole block spares the plain shape one per record.
-    this.asciiBlock = this.plainShape && isAscii(buf);
+    this.asciiBlock = undefined;
     if (this.base === 0) {
       // A UTF-8 byte order mark (editors add one) is not junk.
       const bom = bomLength(buf, final);
@@ -208,6 +207,9 @@ export class XmlScanner extends ByteScanner {
     this.waitStart = -1;
     if (this.plainShape) {
       // The plain shape by bytes; anything else (and every problem) is the full parser's.
+      // One native check of the buffer spares one per record; made when a record is read, so
+      // a buffer held while a long record arrives is not checked again at every push.
+      this.asciiBlock ??= isAscii(buf);
       const ascii = this.asciiBlock || asciiRange(buf, lt, recEnd);
       const plain = elem ? plainElementRecord(buf, lt, recEnd, ascii) : plainAttributeRecord(buf, lt, recEnd, ascii);
       if (plain !== undefined) return this.accept(buf, ext, plain, elem);
