@@ -432,16 +432,17 @@ function streamed(src: Source, file: string, blockSize: number, opts: InputOptio
  */
 export async function workBytes(path: string): Promise<number> {
   let fh: FileHandle;
+  let size: number;
   try {
     // A pipe or device is not opened here: what is read from it would be lost to the read.
     const st = await stat(path);
-    if (!st.isFile()) return st.size;
+    size = st.size;
+    if (!st.isFile()) return size;
     fh = await open(path, 'r');
   } catch {
     return 0;
   }
   try {
-    const size = (await fh.stat()).size;
     if (size < 18) return size; // header (10) + trailer (8): anything shorter is no whole gzip member
     const head = Buffer.alloc(GZIP_MAGIC.length);
     await fh.read(head, 0, head.length, 0);

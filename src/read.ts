@@ -380,7 +380,6 @@ export function readEvents(
     inputs.finish();
   }
 
-  /** The units the files left are read in on workers, or undefined when they are one. */
   /** The plan for the files left (`work`: each one's workBytes), or undefined when they are better read on this thread (convert.ts mostlyWhole). */
   async function planRest(files: SetFile[], work: number[]): Promise<Plan | undefined> {
     const { planConversion, mostlyWhole, DEFAULT_UNIT_BYTES } = await import('./parallel/convert.js');
@@ -477,7 +476,6 @@ export interface NdjsonBatch {
   text: string;
   count: number;
 }
-
 
 function notFound(b: Bookmark, before: Bookmark | undefined, after: Bookmark | undefined): AuditLogError {
   const near = [before ? `the event before it is ${JSON.stringify(before)}` : 'no event is before it', after ? `the next one is ${JSON.stringify(after)}` : 'no event is after it'];

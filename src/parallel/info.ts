@@ -120,7 +120,7 @@ class PartFull extends Error {}
 export const PART_MAX_KEYS = 10 * MAX_DISTINCT;
 
 /**
- * Below this many input bytes in all (decoded: plan.ts workBytes, so a set of
+ * Below this many input bytes in all (decoded: input.ts workBytes, so a set of
  * gzip files counts what it holds), `info` reads on this thread. Starting a
  * worker and warming up its compiled code costs about 0.2 s of each core;
  * measured on 2 cores (interleaved medians of 5, NEW XML), two workers were
